@@ -1,0 +1,113 @@
+import Foundation
+import GRDB
+
+/// Seals and opens connection credentials with envelope encryption.
+///
+/// Each connection has its own random data key, wrapped by the master key in the
+/// `data_keys` table (outside the log). Ciphertexts use XChaCha20-Poly1305 with
+/// associated data naming the connection and the event's stream version, so a
+/// ciphertext copied to another row fails to open. Deleting the connection deletes its
+/// data key: its history stays, its secrets are gone for good (crypto-shredding).
+public struct CredentialVault: Sendable {
+    let database: DatabasePool
+    let keys: KeyRing
+
+    public init(database: DatabasePool, keys: KeyRing) {
+        self.database = database
+        self.keys = keys
+    }
+
+    /// Seals `plaintext` for the event at `streamVersion` of `connectionId`, then wipes it.
+    public func seal(_ plaintext: inout [UInt8], authType: AuthType, expiresAt: String?,
+                     connectionId: String, streamVersion: Int64) throws -> SealedCredentials {
+        defer { Sodium.wipe(&plaintext) }
+        var (dataKeyId, dataKey) = try dataKey(for: connectionId, createIfMissing: true)
+        defer { Sodium.wipe(&dataKey) }
+        let box = Sodium.seal(plaintext, additionalData: binding(connectionId, streamVersion, dataKeyId), key: dataKey)
+        return SealedCredentials(authType: authType, keyId: dataKeyId, box: Data(box).base64EncodedString(),
+                                 fingerprint: fingerprint(of: plaintext), expiresAt: expiresAt)
+    }
+
+    /// Opens credentials sealed for the event at `streamVersion` of `connectionId`.
+    /// The caller must wipe the returned bytes when done.
+    public func open(_ sealed: SealedCredentials, connectionId: String, streamVersion: Int64) throws -> [UInt8] {
+        var (dataKeyId, dataKey) = try dataKey(for: connectionId, createIfMissing: false)
+        defer { Sodium.wipe(&dataKey) }
+        guard dataKeyId == sealed.keyId, let box = Data(base64Encoded: sealed.box),
+              let plaintext = Sodium.open([UInt8](box), additionalData: binding(connectionId, streamVersion, dataKeyId), key: dataKey)
+        else { throw KeyError.cannotOpen(connectionId: connectionId, streamVersion: streamVersion) }
+        return plaintext
+    }
+
+    /// Keyed BLAKE2b fingerprint (`fp:` and 16 hex digits): tells "same secret as before?" without revealing it.
+    public func fingerprint(of canonicalPlaintext: [UInt8]) -> String {
+        "fp:" + KeyedHash.digest(canonicalPlaintext, key: keys.fingerprintKey, outputLength: 16).hex.prefix(16)
+    }
+
+    /// Moves the freed pages of shredded keys out of the write-ahead log and the database file.
+    public func purgeShreddedKeys() throws {
+        try database.writeWithoutTransaction { db in
+            _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+    }
+
+    private func binding(_ connectionId: String, _ streamVersion: Int64, _ dataKeyId: String) -> [UInt8] {
+        Array("credlog/credentials/v1/\(connectionId)/\(streamVersion)/\(dataKeyId)".utf8)
+    }
+
+    private func dataKey(for connectionId: String, createIfMissing: Bool) throws -> (String, [UInt8]) {
+        let master = keys.masterKey
+        return try database.write { db in
+            if let row = try Row.fetchOne(db, sql: "SELECT data_key_id, master_key_id, wrapped FROM data_keys WHERE connection_id = ?",
+                                          arguments: [connectionId]) {
+                let dataKeyId: String = row["data_key_id"]
+                let masterKeyId: String = row["master_key_id"]
+                guard masterKeyId == master.id else { throw KeyError.wrongMasterKey(expected: masterKeyId, given: master.id) }
+                let wrapped: Data = row["wrapped"]
+                let name = DataKeys.wrapName(connectionId: connectionId, dataKeyId: dataKeyId)
+                guard let key = KeyWrap.unwrap([UInt8](wrapped), name: name, under: master) else {
+                    throw KeyError.keyringDamaged(name: name)
+                }
+                return (dataKeyId, key)
+            }
+            guard createIfMissing else { throw KeyError.dataKeyShredded(connectionId: connectionId) }
+            let dataKeyId = "dk-" + Sodium.randomBytes(8).hex
+            let key = Sodium.randomBytes(Sodium.keyBytes)
+            let name = DataKeys.wrapName(connectionId: connectionId, dataKeyId: dataKeyId)
+            try db.execute(sql: "INSERT INTO data_keys (connection_id, data_key_id, master_key_id, wrapped) VALUES (?, ?, ?, ?)",
+                           arguments: [connectionId, dataKeyId, master.id, Data(KeyWrap.wrap(key, name: name, under: master))])
+            return (dataKeyId, key)
+        }
+    }
+}
+
+/// Naming of data keys and their removal when a connection is deleted.
+public enum DataKeys {
+    static func wrapName(connectionId: String, dataKeyId: String) -> String {
+        "data-key/\(connectionId)/\(dataKeyId)"
+    }
+
+    /// Deletes a connection's data key in the transaction that appends its `connection.deleted` event.
+    public struct Shredder: AppendObserver {
+        public init() {}
+
+        public func didAppend(_ events: [RecordedEvent], in db: Database) throws {
+            for event in events where event.type == ConnectionEvent.TypeName.deleted {
+                guard let connectionId = event.stream.connectionId else { continue }
+                try db.execute(sql: "DELETE FROM data_keys WHERE connection_id = ?", arguments: [connectionId])
+            }
+        }
+    }
+}
+
+extension StreamID {
+    /// The connection id of a connection stream, `nil` for other streams.
+    public var connectionId: String? {
+        rawValue.hasPrefix("connection:") ? String(rawValue.dropFirst("connection:".count)) : nil
+    }
+
+    /// The project id of a project stream, `nil` for other streams.
+    public var projectId: String? {
+        rawValue.hasPrefix("project:") ? String(rawValue.dropFirst("project:".count)) : nil
+    }
+}

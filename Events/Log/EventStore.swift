@@ -1,0 +1,73 @@
+/// A refused command, kept for the audit trail. It is not an event: a refusal changes no state.
+public struct Refusal: Sendable, Equatable {
+    public var recordedAt: Timestamp
+    /// The caller's id (a member id, `system` or `engine`).
+    public var actorId: String
+    /// The caller's role in the project at the time, or `outsider` when not a member.
+    public var actorRole: String
+    public var projectId: String?
+    public var stream: StreamID?
+    /// The command that was tried, such as `connection.rename`.
+    public var command: String
+    /// Why it was refused (never contains a secret).
+    public var reason: String
+    public var correlationId: String
+
+    public init(recordedAt: Timestamp, actorId: String, actorRole: String, projectId: String?, stream: StreamID?,
+                command: String, reason: String, correlationId: String) {
+        self.recordedAt = recordedAt
+        self.actorId = actorId
+        self.actorRole = actorRole
+        self.projectId = projectId
+        self.stream = stream
+        self.command = command
+        self.reason = reason
+        self.correlationId = correlationId
+    }
+}
+
+/// The event log. Every backend (SQLite now, PostgreSQL next) passes the same
+/// conformance suite, written against this protocol.
+public protocol EventStore: Sendable {
+    /// Appends several requests, each atomic and checked against its expected version.
+    /// A backend may commit them in one transaction and one fsync (group commit);
+    /// one request failing does not fail the others.
+    func append(_ requests: [AppendRequest]) async throws -> [Result<AppendResult, StoreError>]
+
+    /// The result an earlier append recorded under this idempotency key, with its request digest.
+    func idempotentResult(forKey key: String) async throws -> (requestDigest: String, result: AppendResult)?
+
+    /// The events of one stream with version `>= version`, in order.
+    func readStream(_ stream: StreamID, from version: Int64) async throws -> [RecordedEvent]
+
+    /// Up to `limit` events of the whole log with position `>= position`, in order.
+    func readAll(from position: Int64, limit: Int) async throws -> [RecordedEvent]
+
+    /// The position of the last event (0 for an empty log).
+    func headPosition() async throws -> Int64
+
+    /// Returns when events may have been appended since the call, or after `timeout`.
+    func waitForAppends(timeout: Duration) async
+
+    /// Keeps a refused command for the audit trail.
+    func recordRefusal(_ refusal: Refusal) async throws
+
+    /// Refused commands, oldest first.
+    func refusals() async throws -> [Refusal]
+}
+
+extension EventStore {
+    /// Appends one request atomically; throws ``StoreError`` on a conflict.
+    public func append(_ request: AppendRequest) async throws -> AppendResult {
+        guard let result = try await append([request]).first else {
+            preconditionFailure("a store returns one result per request")
+        }
+        return try result.get()
+    }
+
+    /// A subscription that reads the log from `position`, then follows new events.
+    public func subscribe(from position: Int64 = 1, batchSize: Int = 512,
+                          pollInterval: Duration = .milliseconds(200)) -> EventSubscription {
+        EventSubscription(store: self, start: position, batchSize: batchSize, pollInterval: pollInterval)
+    }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import GRDB
+
+/// The event log in SQLite (WAL, `synchronous=FULL` by default).
+///
+/// Appends take SQLite's write lock (`BEGIN IMMEDIATE`), read the head of the chain
+/// inside that transaction, and write every event of a batch of requests before one
+/// commit: the chain cannot fork, even across processes, and several callers'
+/// requests can share one transaction and one fsync.
+public final class SQLiteEventStore: EventStore {
+    public let database: DatabasePool
+    private let chain: ChainHasher
+    private let observers: [any AppendObserver]
+    private let signal = AppendSignal()
+
+    /// - Parameters:
+    ///   - observers: run inside each append transaction (inline projections, key shredding).
+    public init(database: DatabasePool, chain: ChainHasher, observers: [any AppendObserver] = []) {
+        self.database = database
+        self.chain = chain
+        self.observers = observers
+    }
+
+    public func append(_ requests: [AppendRequest]) async throws -> [Result<AppendResult, StoreError>] {
+        let results = try await database.write { db in
+            var head = try ChainHead.read(db)
+            var results: [Result<AppendResult, StoreError>] = []
+            for request in requests {
+                let savepoint = head
+                do {
+                    var result: AppendResult?
+                    try db.inSavepoint {
+                        result = try self.appendOne(request, head: &head, db: db)
+                        return .commit
+                    }
+                    results.append(.success(result!))
+                } catch let error as StoreError {
+                    head = savepoint
+                    results.append(.failure(error))
+                }
+            }
+            return results
+        }
+        if results.contains(where: { (try? $0.get())?.positions != nil }) { signal.notify() }
+        return results
+    }
+
+    private func appendOne(_ request: AppendRequest, head: inout ChainHead, db: Database) throws -> AppendResult {
+        if let token = request.idempotency, let earlier = try Self.idempotentResult(forKey: token.key, db: db) {
+            guard earlier.requestDigest == token.requestDigest else { throw StoreError.idempotencyKeyReused(key: token.key) }
+            return earlier.result
+        }
+        guard !request.events.isEmpty else { throw StoreError.emptyAppend(stream: request.stream) }
+        let current = try Int64.fetchOne(db, sql: "SELECT MAX(stream_version) FROM events WHERE stream_id = ?",
+                                         arguments: [request.stream.rawValue]) ?? 0
+        guard request.expectedVersion.accepts(current) else {
+            throw StoreError.wrongExpectedVersion(stream: request.stream, expected: request.expectedVersion, actual: current)
+        }
+        let meta = request.metadata
+        let recordedAt = max(meta.recordedAt, head.recordedAt)
+        let recordedAtText = recordedAt.iso8601
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO events (position, stream_id, stream_version, event_id, event_type, schema_version, recorded_at,
+                                actor_id, actor_role, project_id, correlation_id, causation_id, payload, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        var recorded: [RecordedEvent] = []
+        recorded.reserveCapacity(request.events.count)
+        let first = head.position + 1
+        for (offset, event) in request.events.enumerated() {
+            let row = ChainHasher.Row(
+                position: first + Int64(offset), streamId: request.stream.rawValue,
+                streamVersion: current + 1 + Int64(offset), eventId: event.eventId.uuidString.lowercased(),
+                eventType: event.type, schemaVersion: Int64(event.schemaVersion), recordedAt: recordedAtText,
+                actorId: meta.actor.id, actorRole: meta.actor.roleName, projectId: meta.projectId,
+                correlationId: meta.correlationId, causationId: meta.causationId,
+                payload: String(decoding: event.payload, as: UTF8.self))
+            let hash = chain.hash(previous: head.hash, row: row)
+            try insert.execute(arguments: [
+                row.position, row.streamId, row.streamVersion, row.eventId, row.eventType, row.schemaVersion,
+                row.recordedAt, row.actorId, row.actorRole, row.projectId, row.correlationId, row.causationId,
+                row.payload, Data(hash),
+            ])
+            head = ChainHead(position: row.position, hash: hash, recordedAt: recordedAt)
+            recorded.append(RecordedEvent(
+                position: row.position, stream: request.stream, streamVersion: row.streamVersion, eventId: event.eventId,
+                type: event.type, schemaVersion: event.schemaVersion, recordedAt: recordedAt, actor: meta.actor,
+                projectId: meta.projectId, correlationId: meta.correlationId, causationId: meta.causationId,
+                payload: event.payload, hash: hash))
+        }
+        let result = AppendResult(stream: request.stream, positions: first...head.position,
+                                  streamVersion: current + Int64(request.events.count))
+        if let token = request.idempotency {
+            try db.execute(sql: """
+                INSERT INTO idempotency_keys (key, request_digest, stream_id, first_position, last_position, stream_version)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [token.key, token.requestDigest, request.stream.rawValue, first, head.position, result.streamVersion])
+        }
+        for observer in observers { try observer.didAppend(recorded, in: db) }
+        return result
+    }
+
+    public func idempotentResult(forKey key: String) async throws -> (requestDigest: String, result: AppendResult)? {
+        try await database.read { db in try Self.idempotentResult(forKey: key, db: db) }
+    }
+
+    private static func idempotentResult(forKey key: String, db: Database) throws -> (requestDigest: String, result: AppendResult)? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM idempotency_keys WHERE key = ?", arguments: [key]) else {
+            return nil
+        }
+        let first: Int64 = row["first_position"]
+        let last: Int64 = row["last_position"]
+        return (row["request_digest"], AppendResult(stream: StreamID(row["stream_id"] as String), positions: first...last,
+                                                     streamVersion: row["stream_version"], isReplay: true))
+    }
+
+    public func readStream(_ stream: StreamID, from version: Int64) async throws -> [RecordedEvent] {
+        try await database.read { db in
+            try RecordedEvent.fetchAll(db, sql: "SELECT * FROM events WHERE stream_id = ? AND stream_version >= ? ORDER BY stream_version",
+                                       arguments: [stream.rawValue, version])
+        }
+    }
+
+    public func readAll(from position: Int64, limit: Int) async throws -> [RecordedEvent] {
+        try await database.read { db in
+            try RecordedEvent.fetchAll(db, sql: "SELECT * FROM events WHERE position >= ? ORDER BY position LIMIT ?",
+                                       arguments: [position, limit])
+        }
+    }
+
+    public func headPosition() async throws -> Int64 {
+        try await database.read { db in try ChainHead.read(db).position }
+    }
+
+    public func waitForAppends(timeout: Duration) async {
+        await signal.wait(timeout: timeout)
+    }
+
+    public func recordRefusal(_ refusal: Refusal) async throws {
+        try await database.write { db in
+            try db.execute(sql: """
+                INSERT INTO refusals (recorded_at, actor_id, actor_role, project_id, stream_id, command, reason, correlation_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [refusal.recordedAt.iso8601, refusal.actorId, refusal.actorRole, refusal.projectId,
+                                 refusal.stream?.rawValue, refusal.command, refusal.reason, refusal.correlationId])
+        }
+    }
+
+    public func refusals() async throws -> [Refusal] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM refusals ORDER BY id").map { row in
+                let streamId: String? = row["stream_id"]
+                return Refusal(recordedAt: Timestamp(iso8601: row["recorded_at"]) ?? Timestamp(microseconds: 0),
+                        actorId: row["actor_id"], actorRole: row["actor_role"], projectId: row["project_id"],
+                        stream: streamId.map { StreamID($0) }, command: row["command"],
+                        reason: row["reason"], correlationId: row["correlation_id"])
+            }
+        }
+    }
+}
+
+/// The last event of the log: where the next append goes and what it chains to.
+struct ChainHead: Sendable {
+    var position: Int64
+    var hash: [UInt8]
+    var recordedAt: Timestamp
+
+    static func read(_ db: Database) throws -> ChainHead {
+        guard let row = try Row.fetchOne(db, sql: "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1") else {
+            return ChainHead(position: 0, hash: ChainHasher.genesis, recordedAt: Timestamp(microseconds: 0))
+        }
+        let hash: Data = row["hash"]
+        return ChainHead(position: row["position"], hash: [UInt8](hash),
+                         recordedAt: Timestamp(iso8601: row["recorded_at"]) ?? Timestamp(microseconds: 0))
+    }
+}
+
+extension RecordedEvent: FetchableRecord {
+    /// Decodes a row of the `events` table.
+    public init(row: Row) throws {
+        let eventId: String = row["event_id"]
+        let actorId: String = row["actor_id"]
+        let actorRole: String = row["actor_role"]
+        let recordedAt: String = row["recorded_at"]
+        let payload: String = row["payload"]
+        let hash: Data = row["hash"]
+        let position: Int64 = row["position"]
+        guard let id = UUID(uuidString: eventId), let time = Timestamp(iso8601: recordedAt),
+              let actor = EventActor(id: actorId, roleName: actorRole) else {
+            throw CorruptEventRow(position: position)
+        }
+        self.init(
+            position: position, stream: StreamID(row["stream_id"] as String), streamVersion: row["stream_version"],
+            eventId: id, type: row["event_type"], schemaVersion: row["schema_version"], recordedAt: time,
+            actor: actor, projectId: row["project_id"],
+            correlationId: row["correlation_id"], causationId: row["causation_id"], payload: Data(payload.utf8),
+            hash: [UInt8](hash))
+    }
+}
+
+/// A row of the `events` table whose columns cannot be read back (edited by hand).
+public struct CorruptEventRow: Error, CustomStringConvertible {
+    public let position: Int64
+    public var description: String { "the event at position \(position) is corrupt: run `credlog verify`" }
+}

@@ -1,0 +1,145 @@
+import Foundation
+
+/// Everything that can happen to a connection. One stream per connection.
+public enum ConnectionEvent: Sendable, Equatable {
+    case created(Created)
+    case reconnected(Reconnected)
+    case renamed(Renamed)
+    case expired(Deactivated)
+    case revoked(Deactivated)
+    case deleted
+    case attachedToFlow(FlowLink)
+    case detachedFromFlow(FlowLink)
+
+    /// A connection came into being with its first credential.
+    public struct Created: Sendable, Equatable, Codable {
+        public var connectionId: String
+        public var projectId: String
+        /// The piece (provider) it authorises: `gmail`, `hubspot`, `slack`…
+        public var piece: String
+        public var authType: AuthType
+        public var name: String
+        public var credentials: SealedCredentials
+
+        public init(connectionId: String, projectId: String, piece: String, authType: AuthType, name: String, credentials: SealedCredentials) {
+            self.connectionId = connectionId
+            self.projectId = projectId
+            self.piece = piece
+            self.authType = authType
+            self.name = name
+            self.credentials = credentials
+        }
+    }
+
+    /// New credentials replaced the old ones; the connection is active again.
+    public struct Reconnected: Sendable, Equatable, Codable {
+        public var credentials: SealedCredentials
+        public init(credentials: SealedCredentials) { self.credentials = credentials }
+    }
+
+    /// The connection's display name changed.
+    public struct Renamed: Sendable, Equatable, Codable {
+        public var from: String
+        public var to: String
+        public init(from: String, to: String) {
+            self.from = from
+            self.to = to
+        }
+    }
+
+    /// The connection stopped working (expired or revoked), with the reason given.
+    public struct Deactivated: Sendable, Equatable, Codable {
+        public var reason: String
+        public init(reason: String) { self.reason = reason }
+    }
+
+    /// A flow started (attached) or stopped (detached) using the connection.
+    public struct FlowLink: Sendable, Equatable, Codable {
+        public var flowId: String
+        public init(flowId: String) { self.flowId = flowId }
+    }
+}
+
+extension ConnectionEvent: StoredEvent {
+    /// The stored type names. Never rename one that has shipped.
+    public enum TypeName {
+        public static let created = "connection.created"
+        public static let reconnected = "connection.reconnected"
+        public static let renamed = "connection.renamed"
+        public static let expired = "connection.expired"
+        public static let revoked = "connection.revoked"
+        public static let deleted = "connection.deleted"
+        public static let attachedToFlow = "connection.attached-to-flow"
+        public static let detachedFromFlow = "connection.detached-from-flow"
+    }
+
+    /// The current schema version of `connection.expired` (version 1 called the reason `message`).
+    public static let expiredSchemaVersion = 2
+
+    public var typeName: String {
+        switch self {
+        case .created: TypeName.created
+        case .reconnected: TypeName.reconnected
+        case .renamed: TypeName.renamed
+        case .expired: TypeName.expired
+        case .revoked: TypeName.revoked
+        case .deleted: TypeName.deleted
+        case .attachedToFlow: TypeName.attachedToFlow
+        case .detachedFromFlow: TypeName.detachedFromFlow
+        }
+    }
+
+    /// The credential this event carries, if any.
+    public var credentials: SealedCredentials? {
+        switch self {
+        case .created(let created): created.credentials
+        case .reconnected(let reconnected): reconnected.credentials
+        default: nil
+        }
+    }
+
+    public func encode() throws -> EventData {
+        switch self {
+        case .created(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
+        case .reconnected(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
+        case .renamed(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
+        case .expired(let payload):
+            EventData(type: typeName, schemaVersion: Self.expiredSchemaVersion, payload: try PayloadJSON.encode(payload))
+        case .revoked(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
+        case .deleted: EventData(type: typeName, payload: Data("{}".utf8))
+        case .attachedToFlow(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
+        case .detachedFromFlow(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
+        }
+    }
+
+    public static func decode(type: String, schemaVersion: Int, payload: Data) throws -> ConnectionEvent {
+        func body<T: Decodable>(_ shape: T.Type) throws -> T {
+            try PayloadJSON.decode(shape, from: payload, event: type, version: schemaVersion)
+        }
+        switch (type, schemaVersion) {
+        case (TypeName.created, 1): return .created(try body(Created.self))
+        case (TypeName.reconnected, 1): return .reconnected(try body(Reconnected.self))
+        case (TypeName.renamed, 1): return .renamed(try body(Renamed.self))
+        case (TypeName.expired, 1): return .expired(ExpiredV1Upcaster.upcast(try body(ExpiredV1Upcaster.Shape.self)))
+        case (TypeName.expired, 2): return .expired(try body(Deactivated.self))
+        case (TypeName.revoked, 1): return .revoked(try body(Deactivated.self))
+        case (TypeName.deleted, 1): return .deleted
+        case (TypeName.attachedToFlow, 1): return .attachedToFlow(try body(FlowLink.self))
+        case (TypeName.detachedFromFlow, 1): return .detachedFromFlow(try body(FlowLink.self))
+        default:
+            throw EventDecodingError(type: type, schemaVersion: schemaVersion, reason: "unknown event type or schema version")
+        }
+    }
+}
+
+/// Upcaster for `connection.expired` v1, stored as `{"message": …}` before the
+/// field was renamed `reason` in v2. Old rows stay as written; they are upcast on read.
+enum ExpiredV1Upcaster {
+    struct Shape: Decodable {
+        var message: String
+    }
+
+    static func upcast(_ old: Shape) -> ConnectionEvent.Deactivated {
+        ConnectionEvent.Deactivated(reason: old.message)
+    }
+}

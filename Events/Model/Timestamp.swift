@@ -1,0 +1,109 @@
+import Foundation
+
+/// A UTC instant with microsecond precision, stored as ISO 8601 text
+/// (`2026-11-21T10:05:00.000000Z`) so that text order is time order.
+public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    /// Microseconds since 1970-01-01T00:00:00Z.
+    public var microseconds: Int64
+
+    public init(microseconds: Int64) { self.microseconds = microseconds }
+
+    public init(_ date: Date) {
+        microseconds = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+    }
+
+    /// The current time.
+    public static func now() -> Timestamp { Timestamp(Date()) }
+
+    public var date: Date { Date(timeIntervalSince1970: Double(microseconds) / 1_000_000) }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.microseconds < rhs.microseconds }
+
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+    public var iso8601: String {
+        let seconds = microseconds.floorDiv(1_000_000)
+        let fraction = microseconds - seconds * 1_000_000
+        let days = seconds.floorDiv(86_400)
+        let secondOfDay = seconds - days * 86_400
+        let (year, month, day) = Self.civil(fromDays: days)
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(fraction, 6))Z"
+    }
+
+    public var description: String { iso8601 }
+
+    /// Parses ISO 8601 in UTC or with an offset: `2026-11-21T10:05Z`, `2026-11-21T10:05:00.5+01:00`,
+    /// or a bare date `2026-11-21` (midnight UTC). `nil` when malformed.
+    public init?(iso8601 text: String) {
+        let pattern = #/^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?)?$/#
+        guard let match = text.wholeMatch(of: pattern) else { return nil }
+        guard let year = Int64(match.1), let month = Int64(match.2), let day = Int64(match.3),
+              (1...12).contains(month), (1...31).contains(day) else { return nil }
+        let hour = match.4.flatMap { Int64($0) } ?? 0
+        let minute = match.5.flatMap { Int64($0) } ?? 0
+        let second = match.6.flatMap { Int64($0) } ?? 0
+        guard hour < 24, minute < 60, second < 61 else { return nil }
+        var micros: Int64 = 0
+        if let digits = match.7 {
+            let six = String((digits + "000000").prefix(6))
+            micros = Int64(six) ?? 0
+        }
+        var offsetSeconds: Int64 = 0
+        if let zone = match.8, zone != "Z" {
+            let sign: Int64 = zone.hasPrefix("-") ? -1 : 1
+            let parts = zone.dropFirst().split(separator: ":")
+            offsetSeconds = sign * ((Int64(parts[0]) ?? 0) * 3600 + (Int64(parts[1]) ?? 0) * 60)
+        } else if match.4 != nil && match.8 == nil {
+            return nil // a time without a zone is ambiguous
+        }
+        let days = Self.days(fromCivil: year, month, day)
+        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
+        microseconds = seconds * 1_000_000 + micros
+    }
+
+    // Howard Hinnant's civil-from-days algorithms (proleptic Gregorian calendar).
+    private static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
+        let z = z0 + 719_468
+        let era = z.floorDiv(146_097)
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    private static func days(fromCivil y0: Int64, _ month: Int64, _ day: Int64) -> Int64 {
+        let year = month <= 2 ? y0 - 1 : y0
+        let era = year.floorDiv(400)
+        let yoe = year - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let parsed = Timestamp(iso8601: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an ISO 8601 time"))
+        }
+        self = parsed
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(iso8601)
+    }
+}
+
+extension Int64 {
+    /// Division rounding towards negative infinity.
+    fileprivate func floorDiv(_ divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
+    }
+}

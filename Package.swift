@@ -1,0 +1,68 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "credlog",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "credlog", targets: ["credlog"]),
+        .library(name: "CredlogEvents", targets: ["CredlogEvents"]),
+        .library(name: "CredlogDomain", targets: ["CredlogDomain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // libsodium, from the system (Debian: libsodium-dev).
+        .systemLibrary(
+            name: "CSodium",
+            path: "Sources/CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        // The write side: event types, the log, the stores, sealing, tamper evidence.
+        .target(
+            name: "CredlogEvents",
+            dependencies: [
+                "CSodium",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Events"
+        ),
+        // The domain: pure deciders and the command service around them.
+        .target(
+            name: "CredlogDomain",
+            dependencies: ["CredlogEvents"],
+            path: "Sources/CredlogDomain"
+        ),
+        // The command-line interface.
+        .executableTarget(
+            name: "credlog",
+            dependencies: [
+                "CredlogEvents",
+                "CredlogDomain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Sources/credlog"
+        ),
+        .testTarget(
+            name: "EventsTests",
+            dependencies: ["CredlogEvents", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/EventsTests",
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "DomainTests",
+            dependencies: ["CredlogDomain", "CredlogEvents"],
+            path: "Tests/DomainTests"
+        ),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["credlog", "CredlogEvents"],
+            path: "Tests/CLITests"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

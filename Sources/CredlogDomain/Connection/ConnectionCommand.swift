@@ -1,0 +1,74 @@
+import CredlogEvents
+
+/// What can be asked of a connection. Everything impure (new ids, sealed
+/// credentials) is done before and comes in with the command.
+public enum ConnectionCommand: Sendable, Equatable {
+    case create(Create)
+    case reconnect(SealedCredentials)
+    case rename(String)
+    case expire(reason: String)
+    case revoke(reason: String)
+    case delete
+    case attach(flowId: String)
+    case detach(flowId: String)
+
+    public struct Create: Sendable, Equatable {
+        public var connectionId: String
+        public var projectId: String
+        public var piece: String
+        public var name: String
+        public var credentials: SealedCredentials
+
+        public init(connectionId: String, projectId: String, piece: String, name: String, credentials: SealedCredentials) {
+            self.connectionId = connectionId
+            self.projectId = projectId
+            self.piece = piece
+            self.name = name
+            self.credentials = credentials
+        }
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .create: .create
+        case .reconnect: .reconnect
+        case .rename: .rename
+        case .expire: .expire
+        case .revoke: .revoke
+        case .delete: .delete
+        case .attach: .attach
+        case .detach: .detach
+        }
+    }
+
+    /// The kinds of command, with who may issue each.
+    public enum Kind: String, Sendable, CaseIterable {
+        case create, reconnect, rename, expire, revoke, delete, attach, detach
+
+        /// The name kept in the audit trail, such as `connection.rename`.
+        public var auditName: String { "connection.\(rawValue)" }
+
+        /// Whether `caller` (a member of the connection's project, or a machine actor) may issue it.
+        func allows(_ caller: Caller) -> Bool {
+            switch (self, caller) {
+            case (_, .outsider): false
+            case (.create, .member): true
+            case (.attach, .member), (.detach, .member), (.attach, .engine), (.detach, .engine): true
+            case (.reconnect, .member(_, .admin)), (.rename, .member(_, .admin)),
+                 (.revoke, .member(_, .admin)), (.delete, .member(_, .admin)): true
+            case (.expire, .system), (.expire, .engine): true
+            default: false
+            }
+        }
+
+        /// Who may, in words, for the refusal message.
+        var whoMay: String {
+            switch self {
+            case .create: "members of the project"
+            case .attach, .detach: "members of the project and the engine"
+            case .reconnect, .rename, .revoke, .delete: "admins of the project"
+            case .expire: "the system and the engine"
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import CredlogEvents
+
+/// The decisions of a connection: pure, no I/O, no clock.
+public enum ConnectionDecider {
+    /// Checks that `caller` may see the connection and issue this kind of command.
+    /// Called before any costly preparation (sealing), and again by ``decide(_:by:state:)``.
+    public static func authorize(_ kind: ConnectionCommand.Kind, by caller: Caller, state: ConnectionState,
+                                 connectionId: String) throws(DomainError) {
+        if kind != .create, state == .none { throw DomainError.notFound("connection \(connectionId)") }
+        if case .outsider = caller {
+            throw DomainError.notFound(kind == .create ? "project" : "connection \(connectionId)")
+        }
+        if case .deleted = state { throw DomainError.connectionDeleted(connectionId) }
+        if kind == .create, state != .none { throw DomainError.alreadyExists("connection \(connectionId)") }
+        guard kind.allows(caller) else {
+            throw DomainError.forbidden("only \(kind.whoMay) may \(kind.rawValue) a connection; \(caller.id) is \(caller.roleName)")
+        }
+    }
+
+    /// Decides what happens. A command that changes nothing returns no events.
+    public static func decide(_ command: ConnectionCommand, by caller: Caller, state: ConnectionState) throws(DomainError) -> [ConnectionEvent] {
+        let connectionId: String
+        if case .create(let create) = command { connectionId = create.connectionId } else { connectionId = state.connection?.id ?? "" }
+        try authorize(command.kind, by: caller, state: state, connectionId: connectionId)
+
+        switch command {
+        case .create(let create):
+            return [.created(.init(
+                connectionId: create.connectionId, projectId: try Identifier.project(create.projectId),
+                piece: try Identifier.piece(create.piece), authType: create.credentials.authType,
+                name: try ConnectionName.validate(create.name), credentials: create.credentials))]
+        default:
+            break
+        }
+        guard case .live(let connection) = state else { return [] }
+
+        switch command {
+        case .create:
+            return []
+        case .reconnect(let credentials):
+            guard credentials.authType == connection.authType else {
+                throw DomainError.invalid("this connection takes \(connection.authType.rawValue) credentials, not \(credentials.authType.rawValue)")
+            }
+            return [.reconnected(.init(credentials: credentials))]
+        case .rename(let raw):
+            let name = try ConnectionName.validate(raw)
+            return name == connection.name ? [] : [.renamed(.init(from: connection.name, to: name))]
+        case .expire(let raw):
+            let reason = try Reason.validate(raw)
+            return connection.status.isActive ? [.expired(.init(reason: reason))] : []
+        case .revoke(let raw):
+            let reason = try Reason.validate(raw)
+            if case .inactive(let inactive) = connection.status, inactive.kind == .revoked { return [] }
+            return [.revoked(.init(reason: reason))]
+        case .delete:
+            return [.deleted]
+        case .attach(let flow):
+            let flowId = try Identifier.flow(flow)
+            return connection.flows.contains(flowId) ? [] : [.attachedToFlow(.init(flowId: flowId))]
+        case .detach(let flow):
+            let flowId = try Identifier.flow(flow)
+            return connection.flows.contains(flowId) ? [.detachedFromFlow(.init(flowId: flowId))] : []
+        }
+    }
+}
+
+/// The rules for a free-text reason (expiry, revocation).
+enum Reason {
+    static let maxLength = 500
+
+    static func validate(_ raw: String) throws(DomainError) -> String {
+        let reason = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty else { throw DomainError.invalid("give a reason") }
+        guard reason.count <= maxLength else { throw DomainError.invalid("the reason is longer than \(maxLength) characters") }
+        guard !reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw DomainError.invalid("the reason contains a control character")
+        }
+        return reason
+    }
+}
+
+import Foundation

@@ -1,0 +1,23 @@
+/// Why a command was refused. Messages are shown to users and kept in the audit
+/// trail, so they never contain a secret.
+public enum DomainError: Error, Equatable, CustomStringConvertible {
+    /// No such thing, or the caller may not see it (another project's data looks absent).
+    case notFound(String)
+    /// The caller may see it but not do this.
+    case forbidden(String)
+    /// The input breaks a rule.
+    case invalid(String)
+    case alreadyExists(String)
+    /// Nothing happens to a deleted connection.
+    case connectionDeleted(String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let what): "\(what) not found"
+        case .forbidden(let why): "forbidden: \(why)"
+        case .invalid(let why): "invalid input: \(why)"
+        case .alreadyExists(let what): "\(what) already exists"
+        case .connectionDeleted(let id): "connection \(id) was deleted: nothing more can happen to it"
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import CredlogEvents
+
+/// What can be asked of a project's membership.
+public enum MembershipCommand: Sendable, Equatable {
+    /// Creates the project with its first admin.
+    case createProject(projectId: String, admin: String)
+    case addMember(String, Role)
+    case changeRole(String, Role)
+    case removeMember(String)
+
+    /// The name kept in the audit trail.
+    public var auditName: String {
+        switch self {
+        case .createProject: "project.create"
+        case .addMember: "member.add"
+        case .changeRole: "member.role"
+        case .removeMember: "member.remove"
+        }
+    }
+}
+
+/// The decisions of a project's membership: pure.
+public enum MembershipDecider {
+    public static func decide(_ command: MembershipCommand, by caller: Caller, projectId: String,
+                              state: ProjectState) throws(DomainError) -> [MembershipEvent] {
+        if case .createProject(let project, let admin) = command {
+            guard !state.exists else { throw DomainError.alreadyExists("project \(project)") }
+            guard caller == .system else { throw DomainError.forbidden("projects are created by an operator (as system)") }
+            return [.memberAdded(.init(projectId: try Identifier.project(project), memberId: try Identifier.member(admin), role: .admin))]
+        }
+        guard state.exists else { throw DomainError.notFound("project \(projectId)") }
+        switch caller {
+        case .outsider: throw DomainError.notFound("project \(projectId)")
+        case .member(_, .admin), .system: break
+        default: throw DomainError.forbidden("only admins of the project manage its members; \(caller.id) is \(caller.roleName)")
+        }
+
+        switch command {
+        case .createProject:
+            return []
+        case .addMember(let raw, let role):
+            let member = try Identifier.member(raw)
+            guard state.members[member] == nil else { throw DomainError.alreadyExists("member \(member) of project \(projectId)") }
+            return [.memberAdded(.init(projectId: projectId, memberId: member, role: role))]
+        case .changeRole(let member, let role):
+            guard let current = state.members[member] else { throw DomainError.notFound("member \(member) of project \(projectId)") }
+            if current == role { return [] }
+            if current == .admin, state.adminCount == 1 {
+                throw DomainError.invalid("\(member) is the project's last admin; make another admin first")
+            }
+            return [.roleChanged(.init(memberId: member, from: current, to: role))]
+        case .removeMember(let member):
+            guard let current = state.members[member] else { throw DomainError.notFound("member \(member) of project \(projectId)") }
+            if current == .admin, state.adminCount == 1 {
+                throw DomainError.invalid("\(member) is the project's last admin; make another admin first")
+            }
+            return [.memberRemoved(.init(memberId: member))]
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import CredlogEvents
+import Foundation
+
+/// What comes with every command besides its arguments: who, when, and how to tie it to others.
+public struct CommandContext: Sendable {
+    public var principal: Principal
+    /// The decision time (the store never records times going backwards).
+    public var now: Timestamp
+    /// Ties the command's events to others (a flow run id, an HTTP request id); a new one by default.
+    public var correlationId: String
+    /// Retrying a command with the same key appends nothing new and returns the first result.
+    public var idempotencyKey: String?
+    /// This command's own id: the causation id of the events it appends.
+    public var commandId: String
+
+    public init(principal: Principal, now: Timestamp = .now(), correlationId: String? = nil, idempotencyKey: String? = nil) {
+        self.principal = principal
+        self.now = now
+        self.correlationId = correlationId ?? UUID().uuidString.lowercased()
+        self.idempotencyKey = idempotencyKey
+        commandId = UUID().uuidString.lowercased()
+    }
+}
+
+/// What a command did.
+public struct CommandOutcome: Sendable, Equatable {
+    /// The stream the command addressed.
+    public var stream: StreamID
+    /// Where its events landed, or `nil` when it changed nothing.
+    public var append: AppendResult?
+
+    /// True when nothing was appended (a no-op such as renaming to the same name).
+    public var changedNothing: Bool { append?.positions == nil }
+}

@@ -1,0 +1,101 @@
+import CredlogEvents
+import Foundation
+
+extension CommandService {
+    /// Load, authorize, prepare, decide, append; again on a concurrency conflict.
+    ///
+    /// - Parameters:
+    ///   - newInProject: for `create`, the project of the new connection.
+    ///   - prepare: builds the command from the loaded state and version; runs only
+    ///     once the caller is authorized (it may seal credentials).
+    func executeConnection(_ kind: ConnectionCommand.Kind, id: String, newInProject: String? = nil,
+                           context: CommandContext, digest: String,
+                           prepare: (ConnectionState, Int64) throws -> ConnectionCommand) async throws -> CommandOutcome {
+        let stream = StreamID.connection(id)
+        if let earlier = try await replay(context, digest: digest) { return earlier }
+        var lastConflict: StoreError?
+        for _ in 0..<Self.maxAttempts {
+            let (state, version) = try await loadConnection(id)
+            let projectId = newInProject ?? state.connection?.projectId
+            var caller: Caller?
+            do {
+                guard let projectId else { throw DomainError.notFound("connection \(id)") }
+                caller = try await self.caller(context.principal, in: projectId)
+                guard let caller else { throw DomainError.notFound("connection \(id)") }
+                try ConnectionDecider.authorize(kind, by: caller, state: state, connectionId: id)
+                let command = try prepare(state, version)
+                let events = try ConnectionDecider.decide(command, by: caller, state: state)
+                guard let actor = caller.actor, !events.isEmpty else { return CommandOutcome(stream: stream, append: nil) }
+                let request = AppendRequest(
+                    stream: stream, expectedVersion: version == 0 ? .noStream : .exact(version),
+                    events: try events.map { try $0.encode() },
+                    metadata: metadata(actor: actor, projectId: projectId, context: context),
+                    idempotency: context.idempotencyKey.map { IdempotencyToken(key: $0, requestDigest: digest) })
+                return CommandOutcome(stream: stream, append: try await store.append(request))
+            } catch let error as DomainError {
+                try await recordRefusal(error, command: kind.auditName, caller: caller, context: context,
+                                        projectId: projectId, stream: stream)
+                throw error
+            } catch let conflict as StoreError {
+                guard case .wrongExpectedVersion = conflict else { throw conflict }
+                lastConflict = conflict
+            }
+        }
+        throw lastConflict ?? StoreError.emptyAppend(stream: stream)
+    }
+
+    /// The same loop for a project's membership.
+    func executeMembership(_ command: MembershipCommand, projectId: String, context: CommandContext) async throws -> CommandOutcome {
+        let stream = StreamID.project(projectId)
+        let digest = requestDigest([command.auditName, projectId, String(describing: command)])
+        if let earlier = try await replay(context, digest: digest) { return earlier }
+        var lastConflict: StoreError?
+        for _ in 0..<Self.maxAttempts {
+            let (state, version) = try await loadProject(projectId)
+            let caller = Caller(context.principal, in: state)
+            do {
+                let events = try MembershipDecider.decide(command, by: caller, projectId: projectId, state: state)
+                guard let actor = caller.actor, !events.isEmpty else { return CommandOutcome(stream: stream, append: nil) }
+                let request = AppendRequest(
+                    stream: stream, expectedVersion: version == 0 ? .noStream : .exact(version),
+                    events: try events.map { try $0.encode() },
+                    metadata: metadata(actor: actor, projectId: projectId, context: context),
+                    idempotency: context.idempotencyKey.map { IdempotencyToken(key: $0, requestDigest: digest) })
+                return CommandOutcome(stream: stream, append: try await store.append(request))
+            } catch let error as DomainError {
+                try await recordRefusal(error, command: command.auditName, caller: caller, context: context,
+                                        projectId: projectId, stream: stream)
+                throw error
+            } catch let conflict as StoreError {
+                guard case .wrongExpectedVersion = conflict else { throw conflict }
+                lastConflict = conflict
+            }
+        }
+        throw lastConflict ?? StoreError.emptyAppend(stream: stream)
+    }
+
+    /// The first result of a retried command, if its idempotency key was seen before.
+    func replay(_ context: CommandContext, digest: String) async throws -> CommandOutcome? {
+        guard let key = context.idempotencyKey, let earlier = try await store.idempotentResult(forKey: key) else { return nil }
+        guard earlier.requestDigest == digest else { throw StoreError.idempotencyKeyReused(key: key) }
+        return CommandOutcome(stream: earlier.result.stream, append: earlier.result)
+    }
+
+    /// A digest of a command's arguments, to catch an idempotency key reused for another command.
+    func requestDigest(_ parts: [String]) -> String {
+        vault.fingerprint(of: Array(parts.joined(separator: "\u{1F}").utf8))
+    }
+
+    func metadata(actor: EventActor, projectId: String, context: CommandContext) -> EventMetadata {
+        EventMetadata(actor: actor, projectId: projectId, correlationId: context.correlationId,
+                      causationId: context.commandId, recordedAt: context.now)
+    }
+
+    func recordRefusal(_ error: DomainError, command: String, caller: Caller?, context: CommandContext,
+                       projectId: String?, stream: StreamID?) async throws {
+        try await store.recordRefusal(Refusal(
+            recordedAt: context.now, actorId: context.principal.id, actorRole: caller?.roleName ?? "unknown",
+            projectId: projectId, stream: stream, command: command, reason: error.description,
+            correlationId: context.correlationId))
+    }
+}

@@ -1,0 +1,162 @@
+import CredlogEvents
+import Foundation
+
+/// The imperative shell around the deciders: load a stream, fold it, decide, append
+/// with the version that was read, and retry when another writer got there first.
+///
+/// Refused commands append nothing and are kept in the audit trail.
+public struct CommandService: Sendable {
+    public let store: any EventStore
+    public let vault: CredentialVault
+    /// Makes new connection ids (`conn_` and 20 random base-32 characters by default).
+    let newConnectionId: @Sendable () -> String
+
+    /// How many times a command is decided again after a concurrency conflict.
+    static let maxAttempts = 20
+
+    public init(store: any EventStore, vault: CredentialVault,
+                newConnectionId: @escaping @Sendable () -> String = ConnectionIDs.random) {
+        self.store = store
+        self.vault = vault
+        self.newConnectionId = newConnectionId
+    }
+
+    // MARK: Reading state
+
+    /// A connection's state and stream version (0 when it does not exist).
+    public func loadConnection(_ id: String) async throws -> (state: ConnectionState, version: Int64) {
+        let events = try await store.readStream(.connection(id), from: 1)
+        let state = try ConnectionState.fold(events.map { try $0.decode(as: ConnectionEvent.self) })
+        return (state, events.last?.streamVersion ?? 0)
+    }
+
+    /// A project's membership and stream version.
+    public func loadProject(_ id: String) async throws -> (state: ProjectState, version: Int64) {
+        let events = try await store.readStream(.project(id), from: 1)
+        let state = try ProjectState.fold(events.map { try $0.decode(as: MembershipEvent.self) })
+        return (state, events.last?.streamVersion ?? 0)
+    }
+
+    /// The caller as seen from a project.
+    public func caller(_ principal: Principal, in projectId: String) async throws -> Caller {
+        Caller(principal, in: try await loadProject(projectId).state)
+    }
+
+    // MARK: Connection commands
+
+    /// Creates a connection; `credentials` (JSON) is checked against `authType`, sealed and wiped.
+    public func createConnection(projectId: String, piece: String, authType: AuthType, name: String,
+                                 credentials: inout [UInt8], context: CommandContext) async throws -> CommandOutcome {
+        defer { Sodium.wipe(&credentials) }
+        let plaintext = credentials
+        let digest = requestDigest(["create", projectId, piece, authType.rawValue, name, vault.fingerprint(of: plaintext)])
+        if let earlier = try await replay(context, digest: digest) { return earlier }
+        let id = newConnectionId()
+        return try await executeConnection(.create, id: id, newInProject: projectId, context: context, digest: digest) { _, version in
+            var checked = try CredentialRules.check(plaintext, as: authType)
+            let sealed = try vault.seal(&checked.canonical, authType: authType, expiresAt: checked.expiresAt,
+                                        connectionId: id, streamVersion: version + 1)
+            return .create(.init(connectionId: id, projectId: projectId, piece: piece, name: name, credentials: sealed))
+        }
+    }
+
+    /// Replaces a connection's credentials (checked against its auth type) and makes it active.
+    public func reconnect(_ id: String, credentials: inout [UInt8], context: CommandContext) async throws -> CommandOutcome {
+        defer { Sodium.wipe(&credentials) }
+        let plaintext = credentials
+        let digest = requestDigest(["reconnect", id, vault.fingerprint(of: plaintext)])
+        return try await executeConnection(.reconnect, id: id, context: context, digest: digest) { state, version in
+            guard let authType = state.connection?.authType else { throw DomainError.notFound("connection \(id)") }
+            var checked = try CredentialRules.check(plaintext, as: authType)
+            let sealed = try vault.seal(&checked.canonical, authType: authType, expiresAt: checked.expiresAt,
+                                        connectionId: id, streamVersion: version + 1)
+            return .reconnect(sealed)
+        }
+    }
+
+    public func rename(_ id: String, to name: String, context: CommandContext) async throws -> CommandOutcome {
+        try await executeConnection(.rename, id: id, context: context, digest: requestDigest(["rename", id, name])) { _, _ in .rename(name) }
+    }
+
+    public func expire(_ id: String, reason: String, context: CommandContext) async throws -> CommandOutcome {
+        try await executeConnection(.expire, id: id, context: context, digest: requestDigest(["expire", id, reason])) { _, _ in
+            .expire(reason: reason)
+        }
+    }
+
+    public func revoke(_ id: String, reason: String, context: CommandContext) async throws -> CommandOutcome {
+        try await executeConnection(.revoke, id: id, context: context, digest: requestDigest(["revoke", id, reason])) { _, _ in
+            .revoke(reason: reason)
+        }
+    }
+
+    /// Deletes a connection and destroys its data key: its history stays, its secrets are gone.
+    public func delete(_ id: String, context: CommandContext) async throws -> CommandOutcome {
+        let outcome = try await executeConnection(.delete, id: id, context: context, digest: requestDigest(["delete", id])) { _, _ in .delete }
+        if !outcome.changedNothing { try vault.purgeShreddedKeys() }
+        return outcome
+    }
+
+    public func attach(flow: String, to id: String, context: CommandContext) async throws -> CommandOutcome {
+        try await executeConnection(.attach, id: id, context: context, digest: requestDigest(["attach", id, flow])) { _, _ in
+            .attach(flowId: flow)
+        }
+    }
+
+    public func detach(flow: String, from id: String, context: CommandContext) async throws -> CommandOutcome {
+        try await executeConnection(.detach, id: id, context: context, digest: requestDigest(["detach", id, flow])) { _, _ in
+            .detach(flowId: flow)
+        }
+    }
+
+    /// The plaintext credentials of a connection, for the engine that runs its piece only.
+    /// The caller must wipe them.
+    public func revealCredentials(_ id: String, context: CommandContext) async throws -> [UInt8] {
+        guard case .engine = context.principal else {
+            let refusal = DomainError.forbidden("only the engine may read plaintext credentials")
+            try await recordRefusal(refusal, command: "connection.reveal", caller: nil, context: context,
+                                    projectId: nil, stream: .connection(id))
+            throw refusal
+        }
+        let events = try await store.readStream(.connection(id), from: 1)
+        let decoded = try events.map { ($0, try $0.decode(as: ConnectionEvent.self)) }
+        let state = ConnectionState.fold(decoded.map(\.1))
+        switch state {
+        case .none: throw DomainError.notFound("connection \(id)")
+        case .deleted: throw DomainError.connectionDeleted(id)
+        case .live: break
+        }
+        guard let (event, payload) = decoded.last(where: { $0.1.credentials != nil }), let sealed = payload.credentials else {
+            throw DomainError.notFound("credentials of connection \(id)")
+        }
+        return try vault.open(sealed, connectionId: id, streamVersion: event.streamVersion)
+    }
+
+    // MARK: Membership commands
+
+    /// Creates a project with its first admin (an operator action, recorded as `system`).
+    public func createProject(_ projectId: String, admin: String, context: CommandContext) async throws -> CommandOutcome {
+        try await executeMembership(.createProject(projectId: projectId, admin: admin), projectId: projectId, context: context)
+    }
+
+    public func addMember(_ member: String, role: Role, to projectId: String, context: CommandContext) async throws -> CommandOutcome {
+        try await executeMembership(.addMember(member, role), projectId: projectId, context: context)
+    }
+
+    public func changeRole(of member: String, to role: Role, in projectId: String, context: CommandContext) async throws -> CommandOutcome {
+        try await executeMembership(.changeRole(member, role), projectId: projectId, context: context)
+    }
+
+    public func removeMember(_ member: String, from projectId: String, context: CommandContext) async throws -> CommandOutcome {
+        try await executeMembership(.removeMember(member), projectId: projectId, context: context)
+    }
+}
+
+/// Generates connection ids.
+public enum ConnectionIDs {
+    /// `conn_` and 20 random characters of the base-32 alphabet (100 bits).
+    public static let random: @Sendable () -> String = {
+        let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
+        return "conn_" + String(Sodium.randomBytes(20).map { alphabet[Int($0) & 31] })
+    }
+}

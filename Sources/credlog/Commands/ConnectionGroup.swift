@@ -1,0 +1,158 @@
+import ArgumentParser
+import CredlogDomain
+import CredlogEvents
+import Foundation
+
+struct ConnectionGroup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "connection", abstract: "Create and change connections.",
+        subcommands: [Create.self, Show.self, Rename.self, Reconnect.self, Expire.self, Revoke.self, Delete.self, Credentials.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a connection; prints its id.",
+            discussion: """
+                Credentials by auth type: api-key {"apiKey"}; oauth2 {"accessToken", "refreshToken"?, \
+                "expiresAt"?, "scopes"?}; basic {"username", "password"}; custom: any string fields.
+                """)
+        @Option(help: "The project id.") var project: String
+        @Option(help: "The piece (provider) it authorises, such as gmail.") var piece: String
+        @Option(help: "api-key, oauth2, basic or custom.") var auth: AuthType
+        @Option(help: "Its display name.") var name: String
+        @OptionGroup var credentials: CredentialsInput
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var command: CommandOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let workspace = try Workspace.open(options)
+                var secret = credentials.read()
+                let outcome = try await workspace.service.createConnection(
+                    projectId: project, piece: piece, authType: auth, name: name, credentials: &secret,
+                    context: try workspace.context(options, command))
+                let id = outcome.stream.connectionId ?? outcome.stream.rawValue
+                if options.json {
+                    try Output.json(["connectionId": id])
+                } else {
+                    Output.line(id)
+                }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a connection as it is now.")
+        @Argument(help: "The connection id.") var id: String
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let workspace = try Workspace.open(options)
+                let view = try await ConnectionView.load(id, workspace: workspace, principal: try options.principal())
+                if options.json { return try Output.json(view) }
+                Output.table(["FIELD", "VALUE"], view.rows)
+            }
+        }
+    }
+
+    struct Rename: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Rename a connection (admins only).")
+        @Argument(help: "The connection id.") var id: String
+        @Option(help: "The new name.") var name: String
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var command: CommandOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let workspace = try Workspace.open(options)
+                let outcome = try await workspace.service.rename(id, to: name, context: try workspace.context(options, command))
+                try OutcomeReport.print(outcome, done: "renamed \(id)", unchanged: "\(id) already has that name", json: options.json)
+            }
+        }
+    }
+
+    struct Reconnect: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give a connection new credentials and make it active (admins only).")
+        @Argument(help: "The connection id.") var id: String
+        @OptionGroup var credentials: CredentialsInput
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var command: CommandOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let workspace = try Workspace.open(options)
+                var secret = credentials.read()
+                let outcome = try await workspace.service.reconnect(id, credentials: &secret,
+                                                                    context: try workspace.context(options, command))
+                try OutcomeReport.print(outcome, done: "reconnected \(id)", unchanged: "", json: options.json)
+            }
+        }
+    }
+
+    struct Expire: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mark a connection expired (system and engine only).")
+        @Argument(help: "The connection id.") var id: String
+        @Option(help: "Why, such as 'token expired'.") var reason: String
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var command: CommandOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let workspace = try Workspace.open(options)
+                let outcome = try await workspace.service.expire(id, reason: reason, context: try workspace.context(options, command))
+                try OutcomeReport.print(outcome, done: "expired \(id)", unchanged: "\(id) is already inactive", json: options.json)
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a connection (admins only).")
+        @Argument(help: "The connection id.") var id: String
+        @Option(help: "Why.") var reason: String
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var command: CommandOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let workspace = try Workspace.open(options)
+                let outcome = try await workspace.service.revoke(id, reason: reason, context: try workspace.context(options, command))
+                try OutcomeReport.print(outcome, done: "revoked \(id)", unchanged: "\(id) is already revoked", json: options.json)
+            }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a connection and destroy its secrets for good (admins only); its history stays.")
+        @Argument(help: "The connection id.") var id: String
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var command: CommandOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let workspace = try Workspace.open(options)
+                let outcome = try await workspace.service.delete(id, context: try workspace.context(options, command))
+                try OutcomeReport.print(outcome, done: "deleted \(id); its data key is destroyed", unchanged: "", json: options.json)
+            }
+        }
+    }
+
+    struct Credentials: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a connection's plaintext credentials as JSON (the engine only, as it runs a piece).")
+        @Argument(help: "The connection id.") var id: String
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let workspace = try Workspace.open(options)
+                var plaintext = try await workspace.service.revealCredentials(id, context: try workspace.context(options))
+                defer { Sodium.wipe(&plaintext) }
+                FileHandle.standardOutput.write(Data(plaintext + [UInt8(ascii: "\n")]))
+            }
+        }
+    }
+}
+
+extension AuthType: ExpressibleByArgument {}

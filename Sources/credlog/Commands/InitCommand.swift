@@ -1,0 +1,32 @@
+import ArgumentParser
+import CredlogEvents
+import Foundation
+
+struct InitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create a database and its master key file (mode 0600).",
+        discussion: "With CREDLOG_MASTER_KEY set, that key is used and no key file is written.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        try await reportingErrors {
+            let path = options.database
+            if FileManager.default.fileExists(atPath: path) { throw KeyError.alreadyInitialised(path: path) }
+            let fromEnvironment = options.environment["CREDLOG_MASTER_KEY"].map { !$0.isEmpty } ?? false
+            let masterKey = fromEnvironment ? try MasterKey.load(environment: options.environment, keyFile: options.keyFile)
+                                            : MasterKey.generate()
+            if !fromEnvironment { try KeyFile.write(masterKey, to: options.keyFile) }
+            let database = try CredlogDatabase.open(path: path, create: true)
+            _ = try KeyRing.create(in: database, masterKey: masterKey, path: path)
+            if options.json {
+                try Output.json(["database": path, "masterKeyId": masterKey.id,
+                                 "keyFile": fromEnvironment ? "CREDLOG_MASTER_KEY" : options.keyFile])
+            } else {
+                let keyPlace = fromEnvironment ? "from CREDLOG_MASTER_KEY" : "in \(options.keyFile) (mode 0600)"
+                Output.line("initialised \(path); master key \(masterKey.id) \(keyPlace)")
+            }
+        }
+    }
+}

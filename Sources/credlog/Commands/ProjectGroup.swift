@@ -1,0 +1,93 @@
+import ArgumentParser
+import CredlogDomain
+import CredlogEvents
+
+struct ProjectGroup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "project", abstract: "Create projects.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a project with its first admin (an operator action, recorded as system).")
+
+        @Argument(help: "The project id, such as 'acme'.") var project: String
+        @Option(help: "The member who becomes its first admin.") var admin: String
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var command: CommandOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let workspace = try Workspace.open(options)
+                let context = CommandContext(principal: .system, correlationId: command.correlationId,
+                                             idempotencyKey: command.idempotencyKey)
+                let outcome = try await workspace.service.createProject(project, admin: admin, context: context)
+                try OutcomeReport.print(outcome, done: "created project \(project) with admin \(admin)",
+                                        unchanged: "project \(project) exists", json: options.json)
+            }
+        }
+    }
+}
+
+struct MemberGroup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "member", abstract: "Manage a project's members (admins only).",
+        subcommands: [Add.self, Remove.self, RoleChange.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a member to a project.")
+        @Argument(help: "The member id.") var member: String
+        @Option(help: "The project id.") var project: String
+        @Option(help: "admin or member.") var role: Role = .member
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var command: CommandOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let workspace = try Workspace.open(options)
+                let outcome = try await workspace.service.addMember(member, role: role, to: project,
+                                                                    context: try workspace.context(options, command))
+                try OutcomeReport.print(outcome, done: "added \(member) to \(project) as \(role.rawValue)",
+                                        unchanged: "\(member) is already a member", json: options.json)
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a member from a project.")
+        @Argument(help: "The member id.") var member: String
+        @Option(help: "The project id.") var project: String
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var command: CommandOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let workspace = try Workspace.open(options)
+                let outcome = try await workspace.service.removeMember(member, from: project,
+                                                                       context: try workspace.context(options, command))
+                try OutcomeReport.print(outcome, done: "removed \(member) from \(project)",
+                                        unchanged: "\(member) is not a member", json: options.json)
+            }
+        }
+    }
+
+    struct RoleChange: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "role", abstract: "Change a member's role.")
+        @Argument(help: "The member id.") var member: String
+        @Option(help: "The project id.") var project: String
+        @Option(help: "admin or member.") var role: Role
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var command: CommandOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let workspace = try Workspace.open(options)
+                let outcome = try await workspace.service.changeRole(of: member, to: role, in: project,
+                                                                     context: try workspace.context(options, command))
+                try OutcomeReport.print(outcome, done: "\(member) is now \(role.rawValue) of \(project)",
+                                        unchanged: "\(member) is already \(role.rawValue)", json: options.json)
+            }
+        }
+    }
+}
+
+extension Role: ExpressibleByArgument {}

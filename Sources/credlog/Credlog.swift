@@ -1,0 +1,19 @@
+import ArgumentParser
+
+/// The `credlog` command: an event-sourced log of connection credentials.
+@main
+struct Credlog: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "credlog",
+        abstract: "An event-sourced, sealed, tamper-evident log of workflow connections.",
+        discussion: """
+            Every change to a connection is appended to a hash-chained log; secrets are sealed
+            with libsodium and appear only as fingerprints.
+            Exit codes: 64 usage, 65 invalid input, 66 not found, 69 integrity failure,
+            75 conflict, 77 forbidden, 78 configuration (database or key).
+            """,
+        subcommands: [
+            InitCommand.self, ProjectGroup.self, MemberGroup.self, ConnectionGroup.self, FlowGroup.self,
+            LogCommand.self, VerifyCommand.self, KeysGroup.self,
+        ])
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import CredlogDomain
+import Foundation
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .customLong("db"), help: "The database file (default: $CREDLOG_DB, else ./credlog.sqlite).")
+    var databasePath: String?
+
+    @Option(name: .customLong("as"), help: "Act as this member, or as 'system' or 'engine' (default: $CREDLOG_ACTOR).")
+    var actor: String?
+
+    @Option(name: .customLong("key-file"), help: "The master key file (default: $CREDLOG_KEY_FILE, else the database path with .key). CREDLOG_MASTER_KEY overrides it.")
+    var keyFilePath: String?
+
+    @Flag(help: "Print machine-readable JSON.")
+    var json = false
+
+    var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    var database: String {
+        databasePath ?? environment["CREDLOG_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "./credlog.sqlite"
+    }
+
+    var keyFile: String {
+        if let path = keyFilePath ?? environment["CREDLOG_KEY_FILE"].flatMap({ $0.isEmpty ? nil : $0 }) { return path }
+        let url = URL(fileURLWithPath: database)
+        return url.pathExtension.isEmpty ? database + ".key" : url.deletingPathExtension().path + ".key"
+    }
+
+    /// Who is acting; a usage error when nobody said.
+    func principal() throws -> Principal {
+        guard let name = actor ?? environment["CREDLOG_ACTOR"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+            throw CLIError.usage("say who is acting: --as MEMBER (or system, engine), or set CREDLOG_ACTOR")
+        }
+        return try Principal(name)
+    }
+
+    /// The acting principal when one was given.
+    func optionalPrincipal() throws -> Principal? {
+        actor ?? environment["CREDLOG_ACTOR"].flatMap({ $0.isEmpty ? nil : $0 }) == nil ? nil : try principal()
+    }
+}
+
+/// Options of commands that change something.
+struct CommandOptions: ParsableArguments {
+    @Option(help: "Retrying with the same key appends nothing new and prints the first result.")
+    var idempotencyKey: String?
+
+    @Option(help: "Ties this command's events to others, such as a flow run id.")
+    var correlationId: String?
+}

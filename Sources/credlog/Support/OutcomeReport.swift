@@ -1,0 +1,32 @@
+import CredlogDomain
+import CredlogEvents
+
+/// How a command's outcome is shown.
+struct OutcomeReport: Encodable {
+    var stream: String
+    var changed: Bool
+    var replayed: Bool
+    var firstPosition: Int64?
+    var lastPosition: Int64?
+    var streamVersion: Int64?
+
+    init(_ outcome: CommandOutcome) {
+        stream = outcome.stream.rawValue
+        changed = !outcome.changedNothing
+        replayed = outcome.append?.isReplay ?? false
+        firstPosition = outcome.append?.positions?.lowerBound
+        lastPosition = outcome.append?.positions?.upperBound
+        streamVersion = outcome.append?.streamVersion
+    }
+
+    /// Prints `done` (or that nothing changed) for people, or the report as JSON.
+    static func print(_ outcome: CommandOutcome, done: String, unchanged: String, json: Bool) throws {
+        let report = OutcomeReport(outcome)
+        if json { return try Output.json(report) }
+        guard let first = report.firstPosition, let last = report.lastPosition else {
+            return Output.line("no change: \(unchanged)")
+        }
+        let at = first == last ? "position \(first)" : "positions \(first)-\(last)"
+        Output.line("\(done) (\(at)\(report.replayed ? ", replayed from the first attempt" : ""))")
+    }
+}

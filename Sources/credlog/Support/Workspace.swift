@@ -1,0 +1,45 @@
+import CredlogDomain
+import CredlogEvents
+import Foundation
+import GRDB
+
+/// An opened credlog database with its keys unlocked: what every command works on.
+struct Workspace {
+    let database: DatabasePool
+    let keys: KeyRing
+    let store: SQLiteEventStore
+    let service: CommandService
+
+    /// Opens the database named by the options and unlocks it with the master key.
+    static func open(_ options: GlobalOptions) throws -> Workspace {
+        let database = try CredlogDatabase.open(path: options.database)
+        let keys = try unlock(database, options: options)
+        let store = SQLiteEventStore(database: database, chain: ChainHasher(key: keys.chainKey),
+                                     observers: [DataKeys.Shredder()])
+        let vault = CredentialVault(database: database, keys: keys)
+        return Workspace(database: database, keys: keys, store: store, service: CommandService(store: store, vault: vault))
+    }
+
+    /// Unlocks the keyring. If a key rotation stopped after re-wrapping but before
+    /// replacing the key file, the new key is waiting in `KEYFILE.next`: finish the rotation.
+    private static func unlock(_ database: DatabasePool, options: GlobalOptions) throws -> KeyRing {
+        let masterKey = try MasterKey.load(environment: options.environment, keyFile: options.keyFile)
+        do {
+            return try KeyRing.unlock(database, masterKey: masterKey)
+        } catch KeyError.wrongMasterKey(let expected, let given) {
+            let pending = options.keyFile + ".next"
+            guard options.environment["CREDLOG_MASTER_KEY"] == nil,
+                  let next = try? KeyFile.read(pending), next.id == expected else {
+                throw KeyError.wrongMasterKey(expected: expected, given: given)
+            }
+            let keys = try KeyRing.unlock(database, masterKey: next)
+            _ = rename(pending, options.keyFile)
+            return keys
+        }
+    }
+
+    func context(_ options: GlobalOptions, _ command: CommandOptions? = nil) throws -> CommandContext {
+        CommandContext(principal: try options.principal(), correlationId: command?.correlationId,
+                       idempotencyKey: command?.idempotencyKey)
+    }
+}
