@@ -47,20 +47,26 @@ let package = Package(
             ],
             path: "Sources/credlog"
         ),
+        // Temporary databases and the built CLI, for the test targets.
+        .target(
+            name: "CredlogTestSupport",
+            dependencies: ["CredlogEvents", "CredlogDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/Support"
+        ),
         .testTarget(
             name: "EventsTests",
-            dependencies: ["CredlogEvents", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CredlogEvents", "CredlogTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/EventsTests",
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "DomainTests",
-            dependencies: ["CredlogDomain", "CredlogEvents"],
+            dependencies: ["CredlogDomain", "CredlogEvents", "CredlogTestSupport"],
             path: "Tests/DomainTests"
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["credlog", "CredlogEvents"],
+            dependencies: ["credlog", "CredlogEvents", "CredlogTestSupport"],
             path: "Tests/CLITests"
         ),
     ],

@@ -13,6 +13,11 @@ public struct InactiveReason: Sendable, Equatable {
     public enum Kind: String, Sendable { case expired, revoked }
     public var kind: Kind
     public var reason: String
+
+    public init(kind: Kind, reason: String) {
+        self.kind = kind
+        self.reason = reason
+    }
 }
 
 /// A connection as its events leave it.
