@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "credlog", targets: ["credlog"]),
         .library(name: "CredlogEvents", targets: ["CredlogEvents"]),
         .library(name: "CredlogDomain", targets: ["CredlogDomain"]),
+        .library(name: "CredlogProjections", targets: ["CredlogProjections"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -30,6 +31,12 @@ let package = Package(
             ],
             path: "Events"
         ),
+        // The read side: read models, projector, rebuild, queries, time travel, reports.
+        .target(
+            name: "CredlogProjections",
+            dependencies: ["CredlogEvents", "CredlogDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Projections"
+        ),
         // The domain: pure deciders and the command service around them.
         .target(
             name: "CredlogDomain",
@@ -42,6 +49,7 @@ let package = Package(
             dependencies: [
                 "CredlogEvents",
                 "CredlogDomain",
+                "CredlogProjections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -50,7 +58,7 @@ let package = Package(
         // Temporary databases and the built CLI, for the test targets.
         .target(
             name: "CredlogTestSupport",
-            dependencies: ["CredlogEvents", "CredlogDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CredlogEvents", "CredlogDomain", "CredlogProjections", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/Support"
         ),
         .testTarget(
@@ -63,6 +71,12 @@ let package = Package(
             name: "DomainTests",
             dependencies: ["CredlogDomain", "CredlogEvents", "CredlogTestSupport"],
             path: "Tests/DomainTests"
+        ),
+        .testTarget(
+            name: "ProjectionsTests",
+            dependencies: ["CredlogProjections", "CredlogDomain", "CredlogEvents", "CredlogTestSupport",
+                           .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/ProjectionsTests"
         ),
         .testTarget(
             name: "CLITests",

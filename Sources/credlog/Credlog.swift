@@ -14,6 +14,7 @@ struct Credlog: AsyncParsableCommand {
             """,
         subcommands: [
             InitCommand.self, ProjectGroup.self, MemberGroup.self, ConnectionGroup.self, FlowGroup.self,
-            LogCommand.self, VerifyCommand.self, KeysGroup.self,
+            ConnectionsGroup.self, FlowsGroup.self, AuditCommand.self, ReportCommand.self, DebugGroup.self,
+            ReplayCommand.self, ProjectionsGroup.self, LogCommand.self, VerifyCommand.self, KeysGroup.self,
         ])
 }

@@ -1,12 +1,13 @@
 import ArgumentParser
 import CredlogDomain
 import CredlogEvents
+import CredlogProjections
 import Foundation
 
 struct ConnectionGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "connection", abstract: "Create and change connections.",
-        subcommands: [Create.self, Show.self, Rename.self, Reconnect.self, Expire.self, Revoke.self, Delete.self, Credentials.self])
+        subcommands: [Create.self, Show.self, History.self, Rename.self, Reconnect.self, Expire.self, Revoke.self, Delete.self, Credentials.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -41,16 +42,43 @@ struct ConnectionGroup: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a connection as it is now.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show a connection as it is now, or as it was at a moment (time travel).")
+        @Argument(help: "The connection id.") var id: String
+        @Option(help: "As it was at this time (ISO 8601, such as 2026-11-21T10:05:00Z).") var at: Timestamp?
+        @Option(help: "As it was once the log reached this position.") var atPosition: Int64?
+        @OptionGroup var options: GlobalOptions
+
+        func validate() throws {
+            if at != nil, atPosition != nil { throw ValidationError("give --at or --at-position, not both") }
+            if let atPosition, atPosition < 1 { throw ValidationError("--at-position is 1 or more") }
+        }
+
+        func run() async throws {
+            try await reportingErrors {
+                let workspace = try Workspace.open(options)
+                let point: PointInTime? = at.map { .time($0) } ?? atPosition.map { .position($0) }
+                let view = try await ConnectionView.load(id, at: point, workspace: workspace, principal: try options.principal())
+                if options.json { return try Output.json(view) }
+                Output.table(["FIELD", "VALUE"], view.rows)
+            }
+        }
+    }
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a connection's status history.")
         @Argument(help: "The connection id.") var id: String
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
             try await reportingErrors {
                 let workspace = try Workspace.open(options)
-                let view = try await ConnectionView.load(id, workspace: workspace, principal: try options.principal())
-                if options.json { return try Output.json(view) }
-                Output.table(["FIELD", "VALUE"], view.rows)
+                _ = try await ConnectionView.load(id, at: nil, workspace: workspace, principal: try options.principal())
+                let history = try await workspace.database.read { db in try StatusHistoryQuery.history(of: id, db) }
+                if options.json { return try Output.json(history) }
+                Output.table(["POS", "AT", "FROM", "TO", "REASON", "BY"], history.map {
+                    [String($0.position), $0.at, $0.fromStatus ?? "-", $0.toStatus, $0.reason ?? "", "\($0.actorId) (\($0.actorRole))"]
+                })
             }
         }
     }
@@ -156,3 +184,7 @@ struct ConnectionGroup: AsyncParsableCommand {
 }
 
 extension AuthType: ExpressibleByArgument {}
+
+extension Timestamp: ExpressibleByArgument {
+    public init?(argument: String) { self.init(iso8601: argument) }
+}

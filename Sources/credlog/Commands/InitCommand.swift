@@ -1,5 +1,6 @@
 import ArgumentParser
 import CredlogEvents
+import CredlogProjections
 import Foundation
 
 struct InitCommand: AsyncParsableCommand {
@@ -20,6 +21,7 @@ struct InitCommand: AsyncParsableCommand {
             if !fromEnvironment { try KeyFile.write(masterKey, to: options.keyFile) }
             let database = try CredlogDatabase.open(path: path, create: true)
             _ = try KeyRing.create(in: database, masterKey: masterKey, path: path)
+            try ProjectionRunner(database: database).prepare()
             if options.json {
                 try Output.json(["database": path, "masterKeyId": masterKey.id,
                                  "keyFile": fromEnvironment ? "CREDLOG_MASTER_KEY" : options.keyFile])

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CredlogDomain
+import CredlogEvents
 import Foundation
 
 /// Options every command takes.
@@ -34,6 +35,16 @@ struct GlobalOptions: ParsableArguments {
             throw CLIError.usage("say who is acting: --as MEMBER (or system, engine), or set CREDLOG_ACTOR")
         }
         return try Principal(name)
+    }
+
+    /// The decision time: now, or `$CREDLOG_CLOCK` (ISO 8601) for scripted histories and imports.
+    /// The log never records a time earlier than the event before.
+    func now() throws -> Timestamp {
+        guard let text = environment["CREDLOG_CLOCK"], !text.isEmpty else { return .now() }
+        guard let time = Timestamp(iso8601: text) else {
+            throw CLIError.usage("CREDLOG_CLOCK is not an ISO 8601 time, such as 2026-11-02T10:05:00Z")
+        }
+        return time
     }
 
     /// The acting principal when one was given.

@@ -1,5 +1,6 @@
 import CredlogDomain
 import CredlogEvents
+import CredlogProjections
 import Foundation
 import GRDB
 
@@ -11,13 +12,29 @@ struct Workspace {
     let service: CommandService
 
     /// Opens the database named by the options and unlocks it with the master key.
+    /// Projections whose definition changed are rebuilt, and any that is behind catches up.
     static func open(_ options: GlobalOptions) throws -> Workspace {
         let database = try CredlogDatabase.open(path: options.database)
         let keys = try unlock(database, options: options)
+        let runner = ProjectionRunner(database: database)
+        let reset = try runner.prepare()
+        if !reset.isEmpty { ProgressBar.note("rebuilding changed projections: \(reset.joined(separator: ", "))") }
+        try runner.catchUp(progress: ProgressBar.forTerminal(label: "catching up"))
+        return open(database, keys: keys)
+    }
+
+    /// A workspace over an open database.
+    static func open(_ database: DatabasePool, keys: KeyRing) -> Workspace {
         let store = SQLiteEventStore(database: database, chain: ChainHasher(key: keys.chainKey),
-                                     observers: [DataKeys.Shredder()])
+                                     observers: [DataKeys.Shredder(), InlineProjections()])
         let vault = CredentialVault(database: database, keys: keys)
         return Workspace(database: database, keys: keys, store: store, service: CommandService(store: store, vault: vault))
+    }
+
+    /// The projects the principal may see: all for the operator (no `--as`), `system` and `engine`.
+    func visibleProjects(_ principal: Principal?) throws -> [String]? {
+        guard case .member(let id) = principal else { return nil }
+        return try database.read { db in try ProjectMembersProjection.projects(of: id, db) }
     }
 
     /// Unlocks the keyring. If a key rotation stopped after re-wrapping but before
@@ -39,7 +56,7 @@ struct Workspace {
     }
 
     func context(_ options: GlobalOptions, _ command: CommandOptions? = nil) throws -> CommandContext {
-        CommandContext(principal: try options.principal(), correlationId: command?.correlationId,
+        CommandContext(principal: try options.principal(), now: try options.now(), correlationId: command?.correlationId,
                        idempotencyKey: command?.idempotencyKey)
     }
 }

@@ -1,0 +1,37 @@
+import CredlogEvents
+import GRDB
+
+/// A read model kept beside the log: a fold over the events, stored in SQLite tables.
+///
+/// Each projection derives its writes from the event and its own tables only, so it can be
+/// rebuilt alone. Its table writes and its checkpoint commit in one transaction.
+public protocol Projection: Sendable {
+    /// A stable name, such as `connections`.
+    var name: String { get }
+    /// Bumped whenever the definition changes: credlog then rebuilds it on start.
+    var version: Int { get }
+    /// The tables it reads and writes, in creation order.
+    var tables: [String] { get }
+    /// Creates its tables and indexes.
+    func createTables(_ db: Database) throws
+    /// Applies one event.
+    func apply(_ event: RecordedEvent, _ db: Database) throws
+}
+
+extension Projection {
+    /// Drops its tables.
+    func dropTables(_ db: Database) throws {
+        for table in tables.reversed() { try db.execute(sql: "DROP TABLE IF EXISTS \(table)") }
+    }
+}
+
+/// The projections credlog maintains, in the order they are applied.
+public enum BuiltInProjections {
+    public static let all: [any Projection] = [
+        ConnectionsProjection(), FlowUsageProjection(), StatusHistoryProjection(), AuditTrailProjection(),
+        ProjectMembersProjection(),
+    ]
+
+    /// The projection with this name.
+    public static func named(_ name: String) -> (any Projection)? { all.first { $0.name == name } }
+}

@@ -1,0 +1,145 @@
+import CredlogEvents
+import Foundation
+import GRDB
+
+/// Where each projection stands, and the work of bringing it up to the head of the log.
+public struct ProjectionRunner: Sendable {
+    public let database: DatabasePool
+    public let projections: [any Projection]
+    /// Events read and applied per transaction while catching up.
+    public var batchSize: Int
+
+    public init(database: DatabasePool, projections: [any Projection] = BuiltInProjections.all, batchSize: Int = 2_000) {
+        self.database = database
+        self.projections = projections
+        self.batchSize = batchSize
+    }
+
+    /// A projection's checkpoint: the position of the last event it applied.
+    public struct Status: Sendable, Equatable, Encodable {
+        public var name: String
+        public var version: Int
+        public var checkpoint: Int64
+        public var head: Int64
+        public var lag: Int64 { head - checkpoint }
+
+        enum CodingKeys: String, CodingKey { case name, version, checkpoint, head, lag }
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(version, forKey: .version)
+            try container.encode(checkpoint, forKey: .checkpoint)
+            try container.encode(head, forKey: .head)
+            try container.encode(lag, forKey: .lag)
+        }
+    }
+
+    /// Progress of a catch-up or rebuild, reported after each batch.
+    public struct Progress: Sendable {
+        public var applied: Int64
+        public var total: Int64
+        public var elapsed: Duration
+    }
+
+    /// Creates missing projections and resets those whose version changed (they are then
+    /// behind, and ``catchUp(progress:)`` rebuilds them). Returns the names reset.
+    @discardableResult
+    public func prepare() throws -> [String] {
+        try database.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS projection_checkpoints (
+                    name TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL)
+                """)
+            var resetNames: [String] = []
+            for projection in projections {
+                let stored = try Int.fetchOne(db, sql: "SELECT version FROM projection_checkpoints WHERE name = ?", arguments: [projection.name])
+                guard stored != projection.version else { continue }
+                try reset(projection, db)
+                if stored != nil { resetNames.append(projection.name) }
+            }
+            return resetNames
+        }
+    }
+
+    /// Empties one projection (tables recreated, checkpoint 0).
+    func reset(_ projection: any Projection, _ db: Database) throws {
+        try projection.dropTables(db)
+        try projection.createTables(db)
+        try db.execute(sql: "INSERT OR REPLACE INTO projection_checkpoints (name, version, position) VALUES (?, ?, 0)",
+                       arguments: [projection.name, projection.version])
+    }
+
+    /// Every projection's checkpoint against the head of the log.
+    public func status() throws -> [Status] {
+        try database.read { db in
+            let head = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(position), 0) FROM events") ?? 0
+            return try projections.map { projection in
+                let checkpoint = try Int64.fetchOne(db, sql: "SELECT position FROM projection_checkpoints WHERE name = ?",
+                                                    arguments: [projection.name]) ?? 0
+                return Status(name: projection.name, version: projection.version, checkpoint: checkpoint, head: head)
+            }
+        }
+    }
+
+    /// Empties the named projections (all when `names` is empty), then rebuilds them from the log.
+    public func rebuild(_ names: [String] = [], progress: (@Sendable (Progress) -> Void)? = nil) throws {
+        let chosen = names.isEmpty ? projections : projections.filter { names.contains($0.name) }
+        try database.write { db in for projection in chosen { try reset(projection, db) } }
+        try catchUp(progress: progress)
+    }
+
+    /// Applies the events each projection has not seen yet, in batches. Each batch's table
+    /// writes and checkpoints commit together, so a crash resumes where the last batch ended.
+    /// Memory stays bounded by one batch whatever the size of the log.
+    public func catchUp(progress: (@Sendable (Progress) -> Void)? = nil) throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var checkpoints = try Dictionary(uniqueKeysWithValues: status().map { ($0.name, $0.checkpoint) })
+        let head = try status().first?.head ?? 0
+        guard let lowest = checkpoints.values.min(), lowest < head else { return }
+        var position = lowest
+        while position < head {
+            let batchStart = position
+            position = try database.write { db -> Int64 in
+                let rows = try RecordedEvent.fetchCursor(db, sql: "SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                                                         arguments: [batchStart, batchSize])
+                var last = batchStart
+                while let event = try rows.next() {
+                    for projection in projections where checkpoints[projection.name, default: 0] < event.position {
+                        try projection.apply(event, db)
+                    }
+                    last = event.position
+                }
+                for projection in projections where checkpoints[projection.name, default: 0] < last {
+                    try db.execute(sql: "UPDATE projection_checkpoints SET position = ? WHERE name = ?", arguments: [last, projection.name])
+                }
+                return last
+            }
+            for name in checkpoints.keys where checkpoints[name, default: 0] < position { checkpoints[name] = position }
+            if position == batchStart { break }
+            progress?(Progress(applied: position - lowest, total: head - lowest, elapsed: clock.now - start))
+        }
+    }
+}
+
+/// Keeps the projections current inside each append's transaction, so a command's result
+/// is visible to the next query. A projection that is behind (new, or being rebuilt) is
+/// left to ``ProjectionRunner/catchUp(progress:)``: it never applies an event twice or skips one.
+public struct InlineProjections: AppendObserver {
+    let projections: [any Projection]
+
+    public init(_ projections: [any Projection] = BuiltInProjections.all) {
+        self.projections = projections
+    }
+
+    public func didAppend(_ events: [RecordedEvent], in db: Database) throws {
+        guard let first = events.first, let last = events.last else { return }
+        for projection in projections {
+            let checkpoint = try Int64.fetchOne(db, sql: "SELECT position FROM projection_checkpoints WHERE name = ?",
+                                                arguments: [projection.name])
+            guard checkpoint == first.position - 1 else { continue }
+            for event in events { try projection.apply(event, db) }
+            try db.execute(sql: "UPDATE projection_checkpoints SET position = ? WHERE name = ?", arguments: [last.position, projection.name])
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import GRDB
+
+/// One line of the audit trail: an appended event or a refused command.
+public struct AuditEntry: Sendable, Equatable, Codable, FetchableRecord {
+    public var at: String
+    /// The event's position; `nil` for a refused command (it appended nothing).
+    public var position: Int64?
+    /// `appended` or `refused`.
+    public var outcome: String
+    public var projectId: String?
+    public var connectionId: String?
+    public var actorId: String
+    public var actorRole: String
+    /// The event type, or the refused command.
+    public var action: String
+    /// The event's fields (secrets as fingerprints), or why the command was refused.
+    public var detail: String
+    public var correlationId: String
+
+    enum CodingKeys: String, CodingKey {
+        case at, position, outcome, action, detail
+        case projectId = "project_id", connectionId = "connection_id", actorId = "actor_id", actorRole = "actor_role"
+        case correlationId = "correlation_id"
+    }
+}
+
+/// Filters over the audit trail; every filter is optional.
+public struct AuditQuery: Sendable {
+    public var projectId: String?
+    public var connectionId: String?
+    public var actorId: String?
+    /// An event type (`connection.renamed`) or a command (`connection.rename`).
+    public var action: String?
+    public var since: String?
+    public var until: String?
+    /// Only these projects (what the caller may see); `nil` for all.
+    public var visibleProjects: [String]?
+
+    public init(projectId: String? = nil, connectionId: String? = nil, actorId: String? = nil, action: String? = nil,
+                since: String? = nil, until: String? = nil, visibleProjects: [String]? = nil) {
+        self.projectId = projectId
+        self.connectionId = connectionId
+        self.actorId = actorId
+        self.action = action
+        self.since = since
+        self.until = until
+        self.visibleProjects = visibleProjects
+    }
+
+    /// Appended events and refused commands, oldest first.
+    public func fetch(_ db: Database) throws -> [AuditEntry] {
+        var clauses: [String] = []
+        var arguments: StatementArguments = []
+        func add(_ clause: String, _ value: (any DatabaseValueConvertible)?) {
+            guard let value else { return }
+            clauses.append(clause)
+            arguments += [value]
+        }
+        add("project_id = ?", projectId)
+        add("connection_id = ?", connectionId)
+        add("actor_id = ?", actorId)
+        add("action = ?", action)
+        add("at >= ?", since)
+        add("at <= ?", until)
+        if let visibleProjects {
+            clauses.append("project_id IN (\(visibleProjects.map { _ in "?" }.joined(separator: ", ")))")
+            arguments += StatementArguments(visibleProjects)
+        }
+        let filter = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        return try AuditEntry.fetchAll(db, sql: """
+            SELECT * FROM (
+                SELECT at, position, 'appended' AS outcome, project_id, connection_id, actor_id, actor_role, action, detail,
+                       correlation_id, 0 AS kind, position AS seq
+                FROM audit_events
+                UNION ALL
+                SELECT recorded_at, NULL, 'refused', project_id,
+                       CASE WHEN stream_id LIKE 'connection:%' THEN substr(stream_id, 12) END,
+                       actor_id, actor_role, command, reason, correlation_id, 1, id
+                FROM refusals)
+            \(filter)
+            ORDER BY at, kind, seq
+            """, arguments: arguments)
+    }
+}

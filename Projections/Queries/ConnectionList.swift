@@ -1,0 +1,122 @@
+import CredlogDomain
+import Foundation
+import GRDB
+
+/// A page of the connections table: filtered by status, searched by name, sorted, and
+/// paginated by keyset with an opaque cursor (no row repeated or skipped between pages).
+public struct ConnectionList: Sendable {
+    public enum StatusFilter: String, Sendable, CaseIterable { case active, inactive, all }
+    public enum Sort: String, Sendable, CaseIterable {
+        /// By name (case-insensitive), then id.
+        case name
+        /// Most recently connected first, then id.
+        case connectedOn = "connected-on"
+    }
+
+    public var projectId: String
+    public var status: StatusFilter = .all
+    /// A case-insensitive substring of the name.
+    public var search: String?
+    public var sort: Sort = .name
+    public var limit: Int = 50
+    /// The `nextCursor` of the previous page.
+    public var after: String?
+
+    public static let maxLimit = 500
+
+    public init(projectId: String, status: StatusFilter = .all, search: String? = nil, sort: Sort = .name,
+                limit: Int = 50, after: String? = nil) {
+        self.projectId = projectId
+        self.status = status
+        self.search = search
+        self.sort = sort
+        self.limit = limit
+        self.after = after
+    }
+
+    public struct Page: Sendable, Encodable {
+        public var connections: [ConnectionRow]
+        /// Pass as `after` for the next page; `nil` on the last page.
+        public var nextCursor: String?
+    }
+
+    /// Where a page ends: the sort key and id of its last row.
+    struct Cursor: Codable {
+        var sort: String
+        var key: String
+        var id: String
+
+        var encoded: String {
+            let json = (try? JSONEncoder().encode(self)) ?? Data()
+            return json.base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        }
+
+        init(sort: String, key: String, id: String) {
+            self.sort = sort
+            self.key = key
+            self.id = id
+        }
+
+        init(decoding text: String, for sort: Sort) throws(DomainError) {
+            var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+            guard let data = Data(base64Encoded: base64), let cursor = try? JSONDecoder().decode(Cursor.self, from: data) else {
+                throw DomainError.invalid("the cursor is not one credlog issued; start again without --after")
+            }
+            guard cursor.sort == sort.rawValue else {
+                throw DomainError.invalid("the cursor belongs to a list sorted by \(cursor.sort), not \(sort.rawValue)")
+            }
+            self = cursor
+        }
+    }
+
+    public func fetch(_ db: Database) throws -> Page {
+        guard (1...Self.maxLimit).contains(limit) else { throw DomainError.invalid("the limit is 1 to \(Self.maxLimit)") }
+        var clauses = ["project_id = ?"]
+        var arguments: StatementArguments = [projectId]
+        if status != .all {
+            clauses.append("status = ?")
+            arguments += [status.rawValue]
+        }
+        if let term = search?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased(), !term.isEmpty {
+            if term.unicodeScalars.count >= 3 {
+                // Trigram index: the term as one quoted phrase, so no character is an operator.
+                clauses.append("rowid IN (SELECT rowid FROM connections_search WHERE connections_search MATCH ?)")
+                arguments += ["\"" + term.replacingOccurrences(of: "\"", with: "\"\"") + "\""]
+            } else {
+                clauses.append("instr(name_key, ?) > 0")
+                arguments += [term]
+            }
+        }
+        let order: String
+        switch sort {
+        case .name:
+            order = "name_key, id"
+            if let after {
+                let cursor = try Cursor(decoding: after, for: sort)
+                clauses.append("(name_key > ? OR (name_key = ? AND id > ?))")
+                arguments += [cursor.key, cursor.key, cursor.id]
+            }
+        case .connectedOn:
+            order = "connected_at DESC, id DESC"
+            if let after {
+                let cursor = try Cursor(decoding: after, for: sort)
+                clauses.append("(connected_at < ? OR (connected_at = ? AND id < ?))")
+                arguments += [cursor.key, cursor.key, cursor.id]
+            }
+        }
+        arguments += [limit + 1]
+        var rows = try ConnectionRow.fetchAll(db, sql: """
+            SELECT * FROM connections WHERE \(clauses.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?
+            """, arguments: arguments)
+        var next: String?
+        if rows.count > limit {
+            rows.removeLast()
+            if let last = rows.last {
+                next = Cursor(sort: sort.rawValue, key: sort == .name ? last.nameKey : last.connectedAt, id: last.id).encoded
+            }
+        }
+        return Page(connections: rows, nextCursor: next)
+    }
+}

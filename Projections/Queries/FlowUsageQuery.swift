@@ -1,0 +1,44 @@
+import GRDB
+
+/// One use of a connection by a flow.
+public struct FlowUse: Sendable, Equatable, Codable, FetchableRecord {
+    public var flowId: String
+    public var connectionId: String
+    public var projectId: String
+    public var connectionName: String?
+    public var attachedAt: String
+    public var detachedAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case flowId = "flow_id", connectionId = "connection_id", projectId = "project_id"
+        case connectionName = "connection_name", attachedAt = "attached_at", detachedAt = "detached_at"
+    }
+}
+
+/// Flow usage queries.
+public enum FlowUsageQuery {
+    static let select = """
+        SELECT u.flow_id, u.connection_id, u.project_id, c.name AS connection_name, u.attached_at, u.detached_at
+        FROM flow_usage u LEFT JOIN connections c ON c.id = u.connection_id
+        """
+
+    /// The flows using a connection now.
+    public static func flows(usingConnection id: String, _ db: Database) throws -> [FlowUse] {
+        try FlowUse.fetchAll(db, sql: select + " WHERE u.connection_id = ? AND u.detached_position IS NULL ORDER BY u.flow_id",
+                             arguments: [id])
+    }
+
+    /// The connections a flow uses now.
+    public static func connections(usedByFlow flowId: String, _ db: Database) throws -> [FlowUse] {
+        try FlowUse.fetchAll(db, sql: select + " WHERE u.flow_id = ? AND u.detached_position IS NULL ORDER BY u.connection_id",
+                             arguments: [flowId])
+    }
+
+    /// The connections a flow was using at `time` (attached at or before it, not yet detached).
+    public static func connections(usedByFlow flowId: String, at time: String, _ db: Database) throws -> [FlowUse] {
+        try FlowUse.fetchAll(db, sql: select + """
+             WHERE u.flow_id = ? AND u.attached_at <= ? AND (u.detached_at IS NULL OR u.detached_at > ?)
+             ORDER BY u.connection_id
+            """, arguments: [flowId, time, time])
+    }
+}

@@ -1,0 +1,54 @@
+import CredlogEvents
+import GRDB
+
+/// The connections table, with a trigram index for name search.
+public struct ConnectionsProjection: Projection {
+    public let name = "connections"
+    public let version = 1
+    public let tables = ["connections", "connections_search"]
+
+    public init() {}
+
+    public func createTables(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE connections (
+                id TEXT PRIMARY KEY, project_id TEXT NOT NULL, piece TEXT NOT NULL, auth_type TEXT NOT NULL,
+                name TEXT NOT NULL, name_key TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('active', 'inactive')),
+                status_reason TEXT, flow_count INTEGER NOT NULL CHECK (flow_count >= 0), connected_at TEXT NOT NULL,
+                status_changed_at TEXT NOT NULL, credential_expires_at TEXT, credential_fingerprint TEXT NOT NULL,
+                last_position INTEGER NOT NULL);
+            CREATE INDEX connections_by_name ON connections (project_id, name_key, id);
+            CREATE INDEX connections_by_status_name ON connections (project_id, status, name_key, id);
+            CREATE INDEX connections_by_connected ON connections (project_id, connected_at, id);
+            CREATE INDEX connections_by_status_connected ON connections (project_id, status, connected_at, id);
+            -- Case-insensitive substring search over any script: trigrams of the folded name.
+            CREATE VIRTUAL TABLE connections_search USING fts5 (name_key, tokenize = 'trigram');
+            """)
+    }
+
+    public func apply(_ event: RecordedEvent, _ db: Database) throws {
+        guard let connectionId = event.stream.connectionId else { return }
+        let decoded = try event.decode(as: ConnectionEvent.self)
+        let before = try ConnectionRow.fetchOne(db, key: connectionId)
+        let after = ConnectionRow.evolve(before, decoded, at: event.recordedAt, position: event.position)
+        switch (before, after) {
+        case (nil, nil):
+            break
+        case (_?, nil):
+            let rowid = try Int64.fetchOne(db, sql: "SELECT rowid FROM connections WHERE id = ?", arguments: [connectionId])
+            try db.execute(sql: "DELETE FROM connections WHERE id = ?", arguments: [connectionId])
+            try db.execute(sql: "DELETE FROM connections_search WHERE rowid = ?", arguments: [rowid])
+        case (nil, let row?):
+            try row.insert(db)
+            try db.execute(sql: "INSERT INTO connections_search (rowid, name_key) VALUES (?, ?)",
+                           arguments: [db.lastInsertedRowID, row.nameKey])
+        case (let old?, let row?):
+            try row.update(db)
+            if old.nameKey != row.nameKey {
+                try db.execute(sql: """
+                    UPDATE connections_search SET name_key = ? WHERE rowid = (SELECT rowid FROM connections WHERE id = ?)
+                    """, arguments: [row.nameKey, connectionId])
+            }
+        }
+    }
+}

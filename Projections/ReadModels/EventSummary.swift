@@ -1,0 +1,36 @@
+import CredlogEvents
+
+/// The fields of an event worth showing, with credentials replaced by their fingerprint.
+public enum EventSummary {
+    /// The payload's fields as text; sealed credentials appear only as `credentials=fp:…`.
+    public static func fields(of event: RecordedEvent) throws -> [String: String] {
+        if event.stream.connectionId != nil {
+            switch try event.decode(as: ConnectionEvent.self) {
+            case .created(let created):
+                return credentialFields(created.credentials).merging(
+                    ["name": created.name, "piece": created.piece, "authType": created.authType.rawValue]) { $1 }
+            case .reconnected(let reconnected): return credentialFields(reconnected.credentials)
+            case .renamed(let renamed): return ["from": renamed.from, "to": renamed.to]
+            case .expired(let reason), .revoked(let reason): return ["reason": reason.reason]
+            case .deleted: return [:]
+            case .attachedToFlow(let link), .detachedFromFlow(let link): return ["flow": link.flowId]
+            }
+        }
+        switch try event.decode(as: MembershipEvent.self) {
+        case .memberAdded(let added): return ["member": added.memberId, "role": added.role.rawValue]
+        case .roleChanged(let changed): return ["member": changed.memberId, "from": changed.from.rawValue, "to": changed.to.rawValue]
+        case .memberRemoved(let removed): return ["member": removed.memberId]
+        }
+    }
+
+    /// `key=value` pairs in key order.
+    public static func text(_ fields: [String: String]) -> String {
+        fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    }
+
+    private static func credentialFields(_ sealed: SealedCredentials) -> [String: String] {
+        var fields = ["credentials": sealed.fingerprint, "keyId": sealed.keyId]
+        fields["expiresAt"] = sealed.expiresAt
+        return fields
+    }
+}

@@ -1,0 +1,47 @@
+import CredlogEvents
+import GRDB
+
+/// Which flows use which connection, with the history of each use (attached, detached).
+/// The current usage is the rows with no `detached_at`.
+public struct FlowUsageProjection: Projection {
+    public let name = "flow-usage"
+    public let version = 1
+    public let tables = ["flow_usage"]
+
+    public init() {}
+
+    public func createTables(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE flow_usage (
+                connection_id TEXT NOT NULL, flow_id TEXT NOT NULL, project_id TEXT NOT NULL,
+                attached_at TEXT NOT NULL, attached_position INTEGER NOT NULL,
+                detached_at TEXT, detached_position INTEGER,
+                PRIMARY KEY (connection_id, flow_id, attached_position));
+            CREATE INDEX flow_usage_by_flow ON flow_usage (flow_id, attached_at);
+            CREATE INDEX flow_usage_current ON flow_usage (connection_id) WHERE detached_position IS NULL;
+            """)
+    }
+
+    public func apply(_ event: RecordedEvent, _ db: Database) throws {
+        guard let connectionId = event.stream.connectionId else { return }
+        let time = event.recordedAt.iso8601
+        switch try event.decode(as: ConnectionEvent.self) {
+        case .attachedToFlow(let link):
+            try db.execute(sql: """
+                INSERT INTO flow_usage (connection_id, flow_id, project_id, attached_at, attached_position) VALUES (?, ?, ?, ?, ?)
+                """, arguments: [connectionId, link.flowId, event.projectId, time, event.position])
+        case .detachedFromFlow(let link):
+            try db.execute(sql: """
+                UPDATE flow_usage SET detached_at = ?, detached_position = ?
+                WHERE connection_id = ? AND flow_id = ? AND detached_position IS NULL
+                """, arguments: [time, event.position, connectionId, link.flowId])
+        case .deleted:
+            // A deleted connection is used by no flow from then on.
+            try db.execute(sql: """
+                UPDATE flow_usage SET detached_at = ?, detached_position = ? WHERE connection_id = ? AND detached_position IS NULL
+                """, arguments: [time, event.position, connectionId])
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import GRDB
+
+/// The reports credlog produces. Their column names are a contract with the people who
+/// feed them elsewhere: they are documented in the README and never renamed.
+public enum Report: String, Sendable, CaseIterable {
+    case connections
+    case flowUsage = "flow-usage"
+    case statusHistory = "status-history"
+    case audit
+
+    /// The columns, in order.
+    public var columns: [String] {
+        switch self {
+        case .connections:
+            ["connection_id", "project_id", "piece", "auth_type", "name", "status", "status_reason", "flow_count",
+             "connected_at", "status_changed_at", "credential_expires_at", "credential_fingerprint"]
+        case .flowUsage:
+            ["flow_id", "connection_id", "project_id", "connection_name", "attached_at", "detached_at"]
+        case .statusHistory:
+            ["position", "connection_id", "project_id", "from_status", "to_status", "at", "reason", "actor_id", "actor_role"]
+        case .audit:
+            ["at", "position", "outcome", "project_id", "connection_id", "actor_id", "actor_role", "action", "detail", "correlation_id"]
+        }
+    }
+
+    /// The report's rows (cells as text, `nil` when empty), for the given projects (`nil`: all).
+    public func rows(_ db: Database, projects: [String]?) throws -> [[String?]] {
+        var filter = ""
+        var arguments: StatementArguments = []
+        if let projects {
+            filter = "WHERE project_id IN (\(projects.map { _ in "?" }.joined(separator: ", ")))"
+            arguments = StatementArguments(projects)
+        }
+        let sql: String
+        switch self {
+        case .connections:
+            sql = """
+                SELECT id, project_id, piece, auth_type, name, status, status_reason, flow_count, connected_at,
+                       status_changed_at, credential_expires_at, credential_fingerprint
+                FROM connections \(filter) ORDER BY project_id, name_key, id
+                """
+        case .flowUsage:
+            sql = """
+                SELECT * FROM (SELECT u.flow_id, u.connection_id, u.project_id, c.name AS connection_name, u.attached_at, u.detached_at,
+                                      u.attached_position
+                               FROM flow_usage u LEFT JOIN connections c ON c.id = u.connection_id)
+                \(filter) ORDER BY attached_position
+                """
+        case .statusHistory:
+            sql = """
+                SELECT position, connection_id, project_id, from_status, to_status, at, reason, actor_id, actor_role
+                FROM status_history \(filter) ORDER BY position
+                """
+        case .audit:
+            return try AuditQuery(visibleProjects: projects).fetch(db).map { entry in
+                [entry.at, entry.position.map(String.init), entry.outcome, entry.projectId, entry.connectionId, entry.actorId,
+                 entry.actorRole, entry.action, entry.detail, entry.correlationId]
+            }
+        }
+        let width = columns.count
+        return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            (0..<width).map { index in
+                let value: DatabaseValue = row[index]
+                return value.isNull ? nil : String(describing: value.storage.value ?? "")
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import CredlogDomain
+import CredlogProjections
+
+struct ConnectionsGroup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "connections", abstract: "Query the connections table.", subcommands: [List.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List a project's connections: filter by status, search by name, sort, paginate.",
+            discussion: "A full page prints a cursor: pass it to --after for the next page.")
+        @Option(help: "The project id.") var project: String
+        @Option(help: "active, inactive or all.") var status: ConnectionList.StatusFilter = .all
+        @Option(help: "A case-insensitive part of the name.") var search: String?
+        @Option(help: "name or connected-on (most recent first).") var sort: ConnectionList.Sort = .name
+        @Option(help: "At most this many (1 to \(ConnectionList.maxLimit)).") var limit: Int = 50
+        @Option(help: "The cursor printed by the previous page.") var after: String?
+        @OptionGroup var options: GlobalOptions
+
+        func validate() throws {
+            guard (1...ConnectionList.maxLimit).contains(limit) else {
+                throw ValidationError("--limit is 1 to \(ConnectionList.maxLimit)")
+            }
+        }
+
+        func run() async throws {
+            try await reportingErrors {
+                let workspace = try Workspace.open(options)
+                let principal = try options.principal()
+                guard try await workspace.service.caller(principal, in: project).actor != nil else {
+                    throw DomainError.notFound("project \(project)")
+                }
+                let query = ConnectionList(projectId: project, status: status, search: search, sort: sort, limit: limit, after: after)
+                let page = try await workspace.database.read { db in try query.fetch(db) }
+                if options.json { return try Output.json(page) }
+                Output.table(["ID", "PROVIDER", "NAME", "STATUS", "FLOWS", "CONNECTED ON"], page.connections.map {
+                    [$0.id, $0.piece, $0.name, $0.status == "active" ? "Active" : "Inactive (\($0.statusReason ?? ""))",
+                     String($0.flowCount), $0.connectedAt]
+                })
+                if let next = page.nextCursor { Output.line("next page: --after \(next)") }
+            }
+        }
+    }
+}
+
+extension ConnectionList.StatusFilter: ExpressibleByArgument {}
+extension ConnectionList.Sort: ExpressibleByArgument {}
