@@ -38,6 +38,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// Parses ISO 8601 in UTC or with an offset: `2026-11-21T10:05Z`, `2026-11-21T10:05:00.5+01:00`,
     /// or a bare date `2026-11-21` (midnight UTC). `nil` when malformed.
     public init?(iso8601 text: String) {
+        if let canonical = Self.parseCanonical(text) {
+            self = canonical
+            return
+        }
         let pattern = #/^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?)?$/#
         guard let match = text.wholeMatch(of: pattern) else { return nil }
         guard let year = Int64(match.1), let month = Int64(match.2), let day = Int64(match.3),
@@ -62,6 +66,30 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         let days = Self.days(fromCivil: year, month, day)
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
         microseconds = seconds * 1_000_000 + micros
+    }
+
+    /// Fast path for the stored form `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+    private static func parseCanonical(_ text: String) -> Timestamp? {
+        var text = text
+        return text.withUTF8 { bytes -> Timestamp? in
+            guard bytes.count == 27, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T"),
+                  bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "."),
+                  bytes[26] == UInt8(ascii: "Z") else { return nil }
+            func number(_ range: Range<Int>) -> Int64? {
+                var value: Int64 = 0
+                for index in range {
+                    let digit = bytes[index] &- UInt8(ascii: "0")
+                    guard digit < 10 else { return nil }
+                    value = value * 10 + Int64(digit)
+                }
+                return value
+            }
+            guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
+                  let minute = number(14..<16), let second = number(17..<19), let micros = number(20..<26),
+                  (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+            let seconds = days(fromCivil: year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
+            return Timestamp(microseconds: seconds * 1_000_000 + micros)
+        }
     }
 
     // Howard Hinnant's civil-from-days algorithms (proleptic Gregorian calendar).

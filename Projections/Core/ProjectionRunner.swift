@@ -88,36 +88,40 @@ public struct ProjectionRunner: Sendable {
         try catchUp(progress: progress)
     }
 
-    /// Applies the events each projection has not seen yet, in batches. Each batch's table
-    /// writes and checkpoints commit together, so a crash resumes where the last batch ended.
-    /// Memory stays bounded by one batch whatever the size of the log.
+    /// Applies the events each projection has not seen yet, in batches. Each batch reads the
+    /// checkpoints inside its own write transaction (another process may have moved them), and
+    /// its table writes and checkpoints commit together: a crash resumes where the last batch
+    /// ended, and no event is applied twice or skipped. Memory stays bounded by one batch.
     public func catchUp(progress: (@Sendable (Progress) -> Void)? = nil) throws {
         let clock = ContinuousClock()
         let start = clock.now
-        var checkpoints = try Dictionary(uniqueKeysWithValues: status().map { ($0.name, $0.checkpoint) })
-        let head = try status().first?.head ?? 0
-        guard let lowest = checkpoints.values.min(), lowest < head else { return }
-        var position = lowest
-        while position < head {
-            let batchStart = position
-            position = try database.write { db -> Int64 in
+        let initial = try status()
+        guard let first = initial.map(\.checkpoint).min(), let head = initial.first?.head, first < head else { return }
+        while true {
+            let reached: Int64? = try database.write { db in
+                var checkpoints: [String: Int64] = [:]
+                for projection in projections {
+                    checkpoints[projection.name] = try Int64.fetchOne(
+                        db, sql: "SELECT position FROM projection_checkpoints WHERE name = ?", arguments: [projection.name]) ?? 0
+                }
+                guard let lowest = checkpoints.values.min() else { return nil }
                 let rows = try RecordedEvent.fetchCursor(db, sql: "SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?",
-                                                         arguments: [batchStart, batchSize])
-                var last = batchStart
+                                                         arguments: [lowest, batchSize])
+                var last: Int64?
                 while let event = try rows.next() {
                     for projection in projections where checkpoints[projection.name, default: 0] < event.position {
                         try projection.apply(event, db)
                     }
                     last = event.position
                 }
+                guard let last else { return nil }
                 for projection in projections where checkpoints[projection.name, default: 0] < last {
                     try db.execute(sql: "UPDATE projection_checkpoints SET position = ? WHERE name = ?", arguments: [last, projection.name])
                 }
                 return last
             }
-            for name in checkpoints.keys where checkpoints[name, default: 0] < position { checkpoints[name] = position }
-            if position == batchStart { break }
-            progress?(Progress(applied: position - lowest, total: head - lowest, elapsed: clock.now - start))
+            guard let reached else { return }
+            progress?(Progress(applied: min(reached, head) - first, total: head - first, elapsed: clock.now - start))
         }
     }
 }

@@ -3,6 +3,7 @@ import CredlogEvents
 /// The fields of an event worth showing, with credentials replaced by their fingerprint.
 public enum EventSummary {
     /// The payload's fields as text; sealed credentials appear only as `credentials=fp:…`.
+    /// Events of other streams (none that credlog writes) show no fields.
     public static func fields(of event: RecordedEvent) throws -> [String: String] {
         if event.stream.connectionId != nil {
             switch try event.decode(as: ConnectionEvent.self) {
@@ -16,6 +17,7 @@ public enum EventSummary {
             case .attachedToFlow(let link), .detachedFromFlow(let link): return ["flow": link.flowId]
             }
         }
+        guard event.stream.projectId != nil else { return [:] }
         switch try event.decode(as: MembershipEvent.self) {
         case .memberAdded(let added): return ["member": added.memberId, "role": added.role.rawValue]
         case .roleChanged(let changed): return ["member": changed.memberId, "from": changed.from.rawValue, "to": changed.to.rawValue]

@@ -11,7 +11,7 @@ struct SealingTests {
         (.apiKey, #"{"apiKey":"sk-live-1"}"#),
         (.oauth2, #"{"accessToken":"at","expiresAt":"2026-12-01T10:00:00.000000Z","refreshToken":"rt","scopes":["a","b"]}"#),
         (.basic, #"{"password":"hunter2","username":"ann"}"#),
-        (.custom, #"{"region":"eu","token":"tok"}"#),
+        (.custom, #"{"region":"eu","token":"tok-9f2c-custom"}"#),
     ]
 
     func create(_ log: TemporaryLog, _ authType: AuthType, _ json: String) async throws -> String {
@@ -35,7 +35,7 @@ struct SealingTests {
             #expect(String(decoding: opened, as: UTF8.self) == json)
             #expect(!(try log.fileBytes()).contains(bytes: Array(json.utf8)))
         }
-        for secret in ["sk-live-1", "hunter2", "tok"] {
+        for secret in ["sk-live-1", "hunter2", "tok-9f2c-custom"] {
             #expect(!(try log.fileBytes()).contains(bytes: Array(secret.utf8)), "\(secret) is in the database file")
         }
     }

@@ -59,7 +59,7 @@ public struct CLI: Sendable {
                         environment: environment.merging(extra) { $1 })
     }
 
-    static func launch(_ executable: URL, _ arguments: [String], stdin: String?, directory: URL,
+    public static func launch(_ executable: URL, _ arguments: [String], stdin: String?, directory: URL,
                        environment: [String: String]) throws -> Result {
         let process = Process()
         process.executableURL = executable

@@ -1,5 +1,6 @@
 import CredlogDomain
 import CredlogEvents
+import CredlogProjections
 import Foundation
 import GRDB
 
@@ -21,7 +22,9 @@ public final class TemporaryLog: @unchecked Sendable {
         masterKey = MasterKey.generate()
         database = try CredlogDatabase.open(path: path, durability: durability, create: true)
         keys = try KeyRing.create(in: database, masterKey: masterKey, path: path)
-        store = SQLiteEventStore(database: database, chain: ChainHasher(key: keys.chainKey), observers: [DataKeys.Shredder()])
+        try ProjectionRunner(database: database).prepare()
+        store = SQLiteEventStore(database: database, chain: ChainHasher(key: keys.chainKey),
+                                 observers: [DataKeys.Shredder(), InlineProjections()])
         vault = CredentialVault(database: database, keys: keys)
         service = CommandService(store: store, vault: vault)
     }
@@ -38,6 +41,22 @@ public final class TemporaryLog: @unchecked Sendable {
     /// The number of rows in the `events` table.
     public func eventCount() throws -> Int {
         try database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM events") ?? 0 }
+    }
+
+    /// Every row of every projection table, in primary-key order: for comparing read models.
+    public func projectionTables() throws -> [String: [[String]]] {
+        try database.read { db in
+            var tables: [String: [[String]]] = [:]
+            for projection in BuiltInProjections.all {
+                for table in projection.tables where table != "connections_search" {
+                    let rows = try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1, 2, 3")
+                    tables[table] = rows.map { row in row.databaseValues.map { $0.description } }
+                }
+            }
+            tables["connections_search"] = try Row.fetchAll(db, sql: "SELECT rowid, name_key FROM connections_search ORDER BY rowid")
+                .map { row in row.databaseValues.map { $0.description } }
+            return tables
+        }
     }
 
     /// The bytes of the database file and its write-ahead log.

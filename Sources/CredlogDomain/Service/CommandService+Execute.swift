@@ -14,7 +14,8 @@ extension CommandService {
         let stream = StreamID.connection(id)
         if let earlier = try await replay(context, digest: digest) { return earlier }
         var lastConflict: StoreError?
-        for _ in 0..<Self.maxAttempts {
+        for attempt in 0..<Self.maxAttempts {
+            if lastConflict != nil { try await Self.backOff(attempt) }
             let (state, version) = try await loadConnection(id)
             let projectId = newInProject ?? state.connection?.projectId
             var caller: Caller?
@@ -50,7 +51,8 @@ extension CommandService {
         let digest = requestDigest([command.auditName, projectId, String(describing: command)])
         if let earlier = try await replay(context, digest: digest) { return earlier }
         var lastConflict: StoreError?
-        for _ in 0..<Self.maxAttempts {
+        for attempt in 0..<Self.maxAttempts {
+            if lastConflict != nil { try await Self.backOff(attempt) }
             let (state, version) = try await loadProject(projectId)
             let caller = Caller(context.principal, in: state)
             do {
@@ -72,6 +74,12 @@ extension CommandService {
             }
         }
         throw lastConflict ?? StoreError.emptyAppend(stream: stream)
+    }
+
+    /// Waits a random time, growing with the attempt (up to 50 ms), so contending writers spread out.
+    static func backOff(_ attempt: Int) async throws {
+        let ceiling = min(50_000, 500 << min(attempt, 7))
+        try await Task.sleep(for: .microseconds(Int.random(in: 0...ceiling)))
     }
 
     /// The first result of a retried command, if its idempotency key was seen before.

@@ -11,8 +11,8 @@ public struct CommandService: Sendable {
     /// Makes new connection ids (`conn_` and 20 random base-32 characters by default).
     let newConnectionId: @Sendable () -> String
 
-    /// How many times a command is decided again after a concurrency conflict.
-    static let maxAttempts = 20
+    /// How many times a command is decided again after a concurrency conflict (with a jittered back-off).
+    static let maxAttempts = 50
 
     public init(store: any EventStore, vault: CredentialVault,
                 newConnectionId: @escaping @Sendable () -> String = ConnectionIDs.random) {

@@ -18,7 +18,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let workspace = try Workspace.open(options)
+            let workspace = try Workspace.open(options, catchingUp: false)
             let report = try ChainVerifier(chain: ChainHasher(key: workspace.keys.chainKey))
                 .verify(workspace.database, expectedHead: expectHead.flatMap(ChainHeadReference.init))
             if options.json {

@@ -12,10 +12,12 @@ struct Workspace {
     let service: CommandService
 
     /// Opens the database named by the options and unlocks it with the master key.
-    /// Projections whose definition changed are rebuilt, and any that is behind catches up.
-    static func open(_ options: GlobalOptions) throws -> Workspace {
+    /// Projections whose definition changed are rebuilt, and any that is behind catches up,
+    /// unless `catchingUp` is false (`verify` must work on a log too damaged to project).
+    static func open(_ options: GlobalOptions, catchingUp: Bool = true) throws -> Workspace {
         let database = try CredlogDatabase.open(path: options.database)
         let keys = try unlock(database, options: options)
+        guard catchingUp else { return open(database, keys: keys) }
         let runner = ProjectionRunner(database: database)
         let reset = try runner.prepare()
         if !reset.isEmpty { ProgressBar.note("rebuilding changed projections: \(reset.joined(separator: ", "))") }

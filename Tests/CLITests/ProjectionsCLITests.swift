@@ -1,0 +1,135 @@
+import CredlogEvents
+import CredlogProjections
+import CredlogTestSupport
+import Foundation
+import GRDB
+import Testing
+
+@Suite("Projections from the command line")
+struct ProjectionsCLITests {
+    /// A log of `connections × perConnection` events, appended in batches straight to the store.
+    func bigLog(connections: Int, perConnection: Int) async throws -> TemporaryLog {
+        let log = try TemporaryLog(durability: .normal)
+        try await log.seedProject()
+        let meta = EventMetadata(actor: .member("bob", .member), projectId: "acme", correlationId: "bulk", causationId: "bulk",
+                                 recordedAt: .now())
+        let sealed = SealedCredentials(authType: .apiKey, keyId: "dk-x", box: "Ym94", fingerprint: "fp:0", expiresAt: nil)
+        let requests = try (0..<connections).map { n in
+            let id = "conn_bulk\(n)"
+            let created = ConnectionEvent.created(.init(connectionId: id, projectId: "acme", piece: "gmail", authType: .apiKey,
+                                                        name: "Bulk \(n)", credentials: sealed))
+            let flows = (1..<perConnection).map { ConnectionEvent.attachedToFlow(.init(flowId: "flow-\($0)")) }
+            return AppendRequest(stream: .connection(id), expectedVersion: .noStream, events: try ([created] + flows).map { try $0.encode() },
+                                 metadata: meta)
+        }
+        for result in try await log.store.append(requests) { _ = try result.get() }
+        return log
+    }
+
+    func checkpoints(_ log: TemporaryLog) throws -> [Int64] {
+        try log.database.read { db in try Int64.fetchAll(db, sql: "SELECT position FROM projection_checkpoints ORDER BY name") }
+    }
+
+    @Test func aRebuildKilledMidBatchResumesFromItsCheckpointAndEndsIdentical() async throws {
+        let log = try await bigLog(connections: 100, perConnection: 100)
+        let head = try await log.store.headPosition()
+        let expected = try log.projectionTables()
+        var environment = ProcessInfo.processInfo.environment
+        environment["CREDLOG_DB"] = log.path
+        environment["CREDLOG_MASTER_KEY"] = log.masterKey.base64
+
+        let child = Process()
+        child.executableURL = CLI.executable
+        child.arguments = ["projections", "rebuild", "--batch-size", "50"]
+        child.environment = environment
+        child.standardOutput = FileHandle.nullDevice
+        try child.run()
+        var killedAt: [Int64] = []
+        let deadline = ContinuousClock.now + .seconds(60)
+        while child.isRunning, ContinuousClock.now < deadline {
+            let now = try checkpoints(log)
+            if let low = now.min(), low > 0, low < head - 500 {
+                kill(child.processIdentifier, SIGKILL)
+                killedAt = now
+                break
+            }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        child.waitUntilExit()
+        #expect(child.terminationReason == .uncaughtSignal, "the rebuild was killed before it finished")
+        #expect(!killedAt.isEmpty)
+        let resumedFrom = try checkpoints(log)
+        #expect(resumedFrom.allSatisfy { $0 > 0 && $0 < head && $0 % 50 == 0 || $0 == head },
+                "checkpoints stand at batch boundaries: \(resumedFrom)")
+
+        // The next start catches up from the checkpoints.
+        let status = try CLI.launch(CLI.executable, ["projections", "status", "--json"], stdin: nil,
+                                    directory: log.directory, environment: environment)
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(try checkpoints(log).allSatisfy { $0 == head })
+        #expect(try log.projectionTables() == expected, "identical to the tables maintained incrementally")
+        try ProjectionRunner(database: log.database).rebuild()
+        #expect(try log.projectionTables() == expected, "identical to a full rebuild")
+    }
+
+    @Test func queriesReportsReplayAndTimeTravel() throws {
+        let cli = try seededCLI()
+        let early = ["CREDLOG_CLOCK": "2027-03-01T09:00:00Z"]
+        let make = { (name: String) throws -> String in
+            let result = try cli.run(["connection", "create", "--project", "acme", "--piece", "gmail", "--auth", "api-key", "--name", name,
+                                      "--credentials-stdin", "--as", "bob"], stdin: #"{"apiKey":"k"}"#, environment: early)
+            return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let gmail = try make("Gmail - Support")
+        let other = try make("Straße, \"quoted\"")
+        #expect(try cli.run(["flow", "attach", "triage", gmail, "--as", "bob"], environment: early).status == 0)
+        #expect(try cli.run(["connection", "expire", gmail, "--reason", "token expired", "--as", "engine"],
+                            environment: ["CREDLOG_CLOCK": "2027-03-01T10:02:00Z"]).status == 0)
+        #expect(try cli.run(["connection", "reconnect", gmail, "--credentials-stdin", "--as", "alice"], stdin: #"{"apiKey":"k2"}"#,
+                            environment: ["CREDLOG_CLOCK": "2027-03-01T11:30:00Z"]).status == 0)
+
+        let inactive = try cli.run(["connections", "list", "--project", "acme", "--status", "active", "--search", "STRASSE", "--as", "bob"])
+        #expect(inactive.status == 0)
+        #expect(!inactive.stdout.contains(other), "straße is not strasse: no false match")
+        let search = try cli.run(["connections", "list", "--project", "acme", "--search", "straße", "--json", "--as", "bob"])
+        #expect(search.stdout.contains(other) && !search.stdout.contains(gmail))
+        #expect(try cli.run(["connections", "list", "--project", "acme", "--as", "gina"]).status == 66, "not a member: not found")
+
+        let flows = try cli.run(["flows", "list", "--connection", gmail, "--as", "bob"])
+        #expect(flows.stdout.contains("triage"))
+
+        let then = try cli.run(["connection", "show", gmail, "--at", "2027-03-01T10:05:00Z", "--as", "bob", "--json"])
+        #expect(then.stdout.contains(#""status" : "Inactive""#))
+        let now = try cli.run(["connection", "show", gmail, "--as", "bob", "--json"])
+        #expect(now.stdout.contains(#""status" : "Active""#))
+        #expect(try cli.run(["connection", "show", gmail, "--at-position", "2", "--as", "bob"]).status == 66, "it did not exist yet")
+        let history = try cli.run(["connection", "history", gmail, "--as", "bob"])
+        #expect(history.stdout.contains("inactive") && history.stdout.contains("reconnected"))
+
+        let debug = try cli.run(["debug", "flow", "triage", "--at", "2027-03-01T10:05:00Z", "--as", "bob"])
+        #expect(debug.stdout.contains("verdict: Gmail - Support (gmail) was Inactive since 10:02 (expired: token expired); reconnected at 11:30 by alice"))
+
+        let csv = try cli.run(["report", "connections", "--format", "csv", "--as-of", "2027-03-01T10:30:00Z", "--as", "alice"])
+        #expect(csv.status == 0, "\(csv.stderr)")
+        let lines = csv.stdout.components(separatedBy: "\r\n")
+        #expect(lines.first == "connection_id,project_id,piece,auth_type,name,status,status_reason,flow_count,connected_at,status_changed_at,credential_expires_at,credential_fingerprint")
+        #expect(lines.contains { $0.hasPrefix(gmail) && $0.contains(",inactive,expired: token expired,1,") })
+        #expect(csv.stdout.contains(#""Straße, ""quoted""""#))
+
+        let audit = try cli.run(["audit", "--connection", gmail, "--type", "connection.expired", "--json", "--as", "alice"])
+        #expect(audit.stdout.components(separatedBy: #""action" : "connection.expired""#).count == 2)
+
+        let replayPath = cli.directory.appendingPathComponent("march.sqlite").path
+        let replay = try cli.run(["replay", "--until", "2027-03-01T10:30:00Z", "--into", replayPath])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        let replayed = try cli.run(["connection", "show", gmail, "--db", replayPath, "--as", "bob", "--json"])
+        #expect(replayed.stdout.contains(#""status" : "Inactive""#), "the replay stops before the reconnect")
+        #expect(try cli.run(["verify", "--db", replayPath]).status == 0, "a replay is a verifiable prefix of the log")
+        #expect(try cli.run(["replay", "--until", "2027-03-01T10:30:00Z", "--into", replayPath]).status != 0, "never overwrites")
+
+        let status = try cli.run(["projections", "status"])
+        #expect(status.stdout.contains("connections") && status.stdout.contains("LAG"))
+        #expect(try cli.run(["projections", "rebuild", "nope"]).status == 64)
+        #expect(try cli.run(["projections", "rebuild"]).status == 0)
+    }
+}
