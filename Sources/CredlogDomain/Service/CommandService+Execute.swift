@@ -13,36 +13,24 @@ extension CommandService {
                            prepare: (ConnectionState, Int64) throws -> ConnectionCommand) async throws -> CommandOutcome {
         let stream = StreamID.connection(id)
         if let earlier = try await replay(context, digest: digest) { return earlier }
-        var lastConflict: StoreError?
-        for attempt in 0..<Self.maxAttempts {
-            if lastConflict != nil { try await Self.backOff(attempt) }
+        return try await retryingConflicts {
             let (state, version) = try await loadConnection(id)
             let projectId = newInProject ?? state.connection?.projectId
             var caller: Caller?
             do {
                 guard let projectId else { throw DomainError.notFound("connection \(id)") }
-                caller = try await self.caller(context.principal, in: projectId)
-                guard let caller else { throw DomainError.notFound("connection \(id)") }
-                try ConnectionDecider.authorize(kind, by: caller, state: state, connectionId: id)
-                let command = try prepare(state, version)
-                let events = try ConnectionDecider.decide(command, by: caller, state: state)
-                guard let actor = caller.actor, !events.isEmpty else { return CommandOutcome(stream: stream, append: nil) }
-                let request = AppendRequest(
-                    stream: stream, expectedVersion: version == 0 ? .noStream : .exact(version),
-                    events: try events.map { try $0.encode() },
-                    metadata: metadata(actor: actor, projectId: projectId, context: context),
-                    idempotency: context.idempotencyKey.map { IdempotencyToken(key: $0, requestDigest: digest) })
-                return CommandOutcome(stream: stream, append: try await store.append(request))
+                let resolved = try await self.caller(context.principal, in: projectId)
+                caller = resolved
+                try ConnectionDecider.authorize(kind, by: resolved, state: state, connectionId: id)
+                let events = try ConnectionDecider.decide(try prepare(state, version), by: resolved, state: state)
+                return try await append(events, to: stream, after: version, by: resolved, projectId: projectId,
+                                        context: context, digest: digest)
             } catch let error as DomainError {
                 try await recordRefusal(error, command: kind.auditName, caller: caller, context: context,
                                         projectId: projectId, stream: stream)
                 throw error
-            } catch let conflict as StoreError {
-                guard case .wrongExpectedVersion = conflict else { throw conflict }
-                lastConflict = conflict
             }
         }
-        throw lastConflict ?? StoreError.emptyAppend(stream: stream)
     }
 
     /// The same loop for a project's membership.
@@ -50,30 +38,48 @@ extension CommandService {
         let stream = StreamID.project(projectId)
         let digest = requestDigest([command.auditName, projectId, String(describing: command)])
         if let earlier = try await replay(context, digest: digest) { return earlier }
-        var lastConflict: StoreError?
-        for attempt in 0..<Self.maxAttempts {
-            if lastConflict != nil { try await Self.backOff(attempt) }
+        return try await retryingConflicts {
             let (state, version) = try await loadProject(projectId)
             let caller = Caller(context.principal, in: state)
             do {
                 let events = try MembershipDecider.decide(command, by: caller, projectId: projectId, state: state)
-                guard let actor = caller.actor, !events.isEmpty else { return CommandOutcome(stream: stream, append: nil) }
-                let request = AppendRequest(
-                    stream: stream, expectedVersion: version == 0 ? .noStream : .exact(version),
-                    events: try events.map { try $0.encode() },
-                    metadata: metadata(actor: actor, projectId: projectId, context: context),
-                    idempotency: context.idempotencyKey.map { IdempotencyToken(key: $0, requestDigest: digest) })
-                return CommandOutcome(stream: stream, append: try await store.append(request))
+                return try await append(events, to: stream, after: version, by: caller, projectId: projectId,
+                                        context: context, digest: digest)
             } catch let error as DomainError {
                 try await recordRefusal(error, command: command.auditName, caller: caller, context: context,
                                         projectId: projectId, stream: stream)
                 throw error
+            }
+        }
+    }
+
+    /// Appends decided events, expecting the stream still at `version`; nothing when there are none.
+    func append(_ events: [some StoredEvent], to stream: StreamID, after version: Int64, by caller: Caller, projectId: String,
+                context: CommandContext, digest: String) async throws -> CommandOutcome {
+        guard let actor = caller.actor, !events.isEmpty else { return CommandOutcome(stream: stream, append: nil) }
+        let request = AppendRequest(
+            stream: stream, expectedVersion: version == 0 ? .noStream : .exact(version),
+            events: try events.map { try $0.encode() },
+            metadata: EventMetadata(actor: actor, projectId: projectId, correlationId: context.correlationId,
+                                    causationId: context.commandId, recordedAt: context.now),
+            idempotency: context.idempotencyKey.map { IdempotencyToken(key: $0, requestDigest: digest) })
+        return CommandOutcome(stream: stream, append: try await store.append(request))
+    }
+
+    /// Runs `attempt` again (after a jittered back-off) while it fails with a concurrency conflict.
+    func retryingConflicts(_ attempt: () async throws -> CommandOutcome) async throws -> CommandOutcome {
+        var lastConflict: StoreError?
+        for number in 0..<Self.maxAttempts {
+            if lastConflict != nil { try await Self.backOff(number) }
+            do {
+                return try await attempt()
             } catch let conflict as StoreError {
                 guard case .wrongExpectedVersion = conflict else { throw conflict }
                 lastConflict = conflict
             }
         }
-        throw lastConflict ?? StoreError.emptyAppend(stream: stream)
+        guard let lastConflict else { preconditionFailure("maxAttempts is at least 1") }
+        throw lastConflict
     }
 
     /// Waits a random time, growing with the attempt (up to 50 ms), so contending writers spread out.
@@ -92,11 +98,6 @@ extension CommandService {
     /// A digest of a command's arguments, to catch an idempotency key reused for another command.
     func requestDigest(_ parts: [String]) -> String {
         vault.fingerprint(of: Array(parts.joined(separator: "\u{1F}").utf8))
-    }
-
-    func metadata(actor: EventActor, projectId: String, context: CommandContext) -> EventMetadata {
-        EventMetadata(actor: actor, projectId: projectId, correlationId: context.correlationId,
-                      causationId: context.commandId, recordedAt: context.now)
     }
 
     func recordRefusal(_ error: DomainError, command: String, caller: Caller?, context: CommandContext,

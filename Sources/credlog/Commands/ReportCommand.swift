@@ -11,7 +11,7 @@ struct ReportCommand: AsyncParsableCommand {
         discussion: "--as-of replays the log up to that time first, so the report is as at that moment.")
     @Argument(help: "connections, flow-usage, status-history or audit.") var report: Report
     @Option(help: "As at this time (ISO 8601).") var asOf: Timestamp?
-    @Option(help: "table, csv, json or jsonl.") var format: ReportFormat = .table
+    @Option(help: "table, csv, json or jsonl (--json is --format json).") var format: ReportFormat = .table
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
@@ -30,7 +30,8 @@ struct ReportCommand: AsyncParsableCommand {
             }
             defer { if let scratch { try? FileManager.default.removeItem(at: scratch) } }
             let rows = try await source.read { db in try report.rows(db, projects: projects) }
-            FileHandle.standardOutput.write(Data(try format.render(columns: report.columns, rows: rows).utf8))
+            let chosen = options.json ? ReportFormat.json : format
+            FileHandle.standardOutput.write(Data(try chosen.render(columns: report.columns, rows: rows).utf8))
         }
     }
 }
