@@ -15,7 +15,7 @@ public protocol Projection: Sendable {
     /// Creates its tables and indexes.
     func createTables(_ db: Database) throws
     /// Applies one event.
-    func apply(_ event: RecordedEvent, _ db: Database) throws
+    func apply(_ event: ProjectedEvent, _ db: Database) throws
 }
 
 extension Projection {

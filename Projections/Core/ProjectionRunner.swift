@@ -108,11 +108,12 @@ public struct ProjectionRunner: Sendable {
                 let rows = try RecordedEvent.fetchCursor(db, sql: "SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?",
                                                          arguments: [lowest, batchSize])
                 var last: Int64?
-                while let event = try rows.next() {
-                    for projection in projections where checkpoints[projection.name, default: 0] < event.position {
+                while let recorded = try rows.next() {
+                    let event = try ProjectedEvent(recorded)
+                    for projection in projections where checkpoints[projection.name, default: 0] < recorded.position {
                         try projection.apply(event, db)
                     }
-                    last = event.position
+                    last = recorded.position
                 }
                 guard let last else { return nil }
                 for projection in projections where checkpoints[projection.name, default: 0] < last {
@@ -138,12 +139,13 @@ public struct InlineProjections: AppendObserver {
 
     public func didAppend(_ events: [RecordedEvent], in db: Database) throws {
         guard let first = events.first, let last = events.last else { return }
+        let projected = try events.map(ProjectedEvent.init)
+        let checkpoint = try db.cachedStatement(sql: "SELECT position FROM projection_checkpoints WHERE name = ?")
+        let advance = try db.cachedStatement(sql: "UPDATE projection_checkpoints SET position = ? WHERE name = ?")
         for projection in projections {
-            let checkpoint = try Int64.fetchOne(db, sql: "SELECT position FROM projection_checkpoints WHERE name = ?",
-                                                arguments: [projection.name])
-            guard checkpoint == first.position - 1 else { continue }
-            for event in events { try projection.apply(event, db) }
-            try db.execute(sql: "UPDATE projection_checkpoints SET position = ? WHERE name = ?", arguments: [last.position, projection.name])
+            guard try Int64.fetchOne(checkpoint, arguments: [projection.name]) == first.position - 1 else { continue }
+            for event in projected { try projection.apply(event, db) }
+            try advance.execute(arguments: [last.position, projection.name])
         }
     }
 }

@@ -23,13 +23,14 @@ public struct AuditTrailProjection: Projection {
             """)
     }
 
-    public func apply(_ event: RecordedEvent, _ db: Database) throws {
-        try db.execute(sql: """
+    public func apply(_ event: ProjectedEvent, _ db: Database) throws {
+        let recorded = event.recorded
+        try db.cachedStatement(sql: """
             INSERT INTO audit_events (position, at, project_id, stream_id, connection_id, action, actor_id, actor_role,
                                       correlation_id, causation_id, detail)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [event.position, event.recordedAt.iso8601, event.projectId, event.stream.rawValue,
-                             event.stream.connectionId, event.type, event.actor.id, event.actor.roleName,
-                             event.correlationId, event.causationId, EventSummary.text(try EventSummary.fields(of: event))])
+            """).execute(arguments: [recorded.position, recorded.recordedAt.iso8601, recorded.projectId, recorded.stream.rawValue,
+                                     recorded.stream.connectionId, recorded.type, recorded.actor.id, recorded.actor.roleName,
+                                     recorded.correlationId, recorded.causationId, EventSummary.text(EventSummary.fields(of: event))])
     }
 }

@@ -2,8 +2,7 @@ import CredlogEvents
 import GRDB
 
 /// One row of the `connections` read model: what the Connections page shows.
-public struct ConnectionRow: Sendable, Equatable, Codable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "connections"
+public struct ConnectionRow: Sendable, Equatable, Codable, FetchableRecord {
 
     public var id: String
     public var projectId: String
@@ -31,6 +30,55 @@ public struct ConnectionRow: Sendable, Equatable, Codable, FetchableRecord, Pers
         case flowCount = "flow_count", connectedAt = "connected_at", statusChangedAt = "status_changed_at"
         case credentialExpiresAt = "credential_expires_at", credentialFingerprint = "credential_fingerprint"
         case lastPosition = "last_position"
+    }
+
+    /// Decodes a row of `connections` by column position (see ``columns``).
+    public init(row: Row) {
+        id = row[0]
+        projectId = row[1]
+        piece = row[2]
+        authType = row[3]
+        name = row[4]
+        nameKey = row[5]
+        status = row[6]
+        statusReason = row[7]
+        flowCount = row[8]
+        connectedAt = row[9]
+        statusChangedAt = row[10]
+        credentialExpiresAt = row[11]
+        credentialFingerprint = row[12]
+        lastPosition = row[13]
+    }
+
+    /// The table's columns, in the order ``init(row:)`` reads them.
+    public static let columns = """
+        id, project_id, piece, auth_type, name, name_key, status, status_reason, flow_count, connected_at, \
+        status_changed_at, credential_expires_at, credential_fingerprint, last_position
+        """
+
+    /// The values of ``columns``, in order.
+    var values: StatementArguments {
+        [id, projectId, piece, authType, name, nameKey, status, statusReason, flowCount, connectedAt, statusChangedAt,
+         credentialExpiresAt, credentialFingerprint, lastPosition]
+    }
+
+    public init(id: String, projectId: String, piece: String, authType: String, name: String, nameKey: String, status: String,
+                statusReason: String?, flowCount: Int, connectedAt: String, statusChangedAt: String,
+                credentialExpiresAt: String?, credentialFingerprint: String, lastPosition: Int64) {
+        self.id = id
+        self.projectId = projectId
+        self.piece = piece
+        self.authType = authType
+        self.name = name
+        self.nameKey = nameKey
+        self.status = status
+        self.statusReason = statusReason
+        self.flowCount = flowCount
+        self.connectedAt = connectedAt
+        self.statusChangedAt = statusChangedAt
+        self.credentialExpiresAt = credentialExpiresAt
+        self.credentialFingerprint = credentialFingerprint
+        self.lastPosition = lastPosition
     }
 
     /// The fold: the row after `event` (recorded at `at`, position `position`); `nil` once deleted.

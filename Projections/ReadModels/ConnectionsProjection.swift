@@ -26,28 +26,33 @@ public struct ConnectionsProjection: Projection {
             """)
     }
 
-    public func apply(_ event: RecordedEvent, _ db: Database) throws {
-        guard let connectionId = event.stream.connectionId else { return }
-        let decoded = try event.decode(as: ConnectionEvent.self)
-        let before = try ConnectionRow.fetchOne(db, key: connectionId)
-        let after = ConnectionRow.evolve(before, decoded, at: event.recordedAt, position: event.position)
+    public func apply(_ event: ProjectedEvent, _ db: Database) throws {
+        guard let (connectionId, decoded) = event.connection else { return }
+        let before = try ConnectionRow.fetchOne(
+            db.cachedStatement(sql: "SELECT \(ConnectionRow.columns) FROM connections WHERE id = ?"), arguments: [connectionId])
+        let after = ConnectionRow.evolve(before, decoded, at: event.recorded.recordedAt, position: event.recorded.position)
         switch (before, after) {
         case (nil, nil):
             break
         case (_?, nil):
-            let rowid = try Int64.fetchOne(db, sql: "SELECT rowid FROM connections WHERE id = ?", arguments: [connectionId])
-            try db.execute(sql: "DELETE FROM connections WHERE id = ?", arguments: [connectionId])
-            try db.execute(sql: "DELETE FROM connections_search WHERE rowid = ?", arguments: [rowid])
+            try db.cachedStatement(sql: "DELETE FROM connections_search WHERE rowid = (SELECT rowid FROM connections WHERE id = ?)")
+                .execute(arguments: [connectionId])
+            try db.cachedStatement(sql: "DELETE FROM connections WHERE id = ?").execute(arguments: [connectionId])
         case (nil, let row?):
-            try row.insert(db)
-            try db.execute(sql: "INSERT INTO connections_search (rowid, name_key) VALUES (?, ?)",
-                           arguments: [db.lastInsertedRowID, row.nameKey])
+            try db.cachedStatement(sql: "INSERT INTO connections (\(ConnectionRow.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                .execute(arguments: row.values)
+            try db.cachedStatement(sql: "INSERT INTO connections_search (rowid, name_key) VALUES (?, ?)")
+                .execute(arguments: [db.lastInsertedRowID, row.nameKey])
         case (let old?, let row?):
-            try row.update(db)
+            try db.cachedStatement(sql: """
+                UPDATE connections SET name = ?, name_key = ?, status = ?, status_reason = ?, flow_count = ?, connected_at = ?,
+                    status_changed_at = ?, credential_expires_at = ?, credential_fingerprint = ?, last_position = ?
+                WHERE id = ?
+                """).execute(arguments: [row.name, row.nameKey, row.status, row.statusReason, row.flowCount, row.connectedAt,
+                                         row.statusChangedAt, row.credentialExpiresAt, row.credentialFingerprint, row.lastPosition, row.id])
             if old.nameKey != row.nameKey {
-                try db.execute(sql: """
-                    UPDATE connections_search SET name_key = ? WHERE rowid = (SELECT rowid FROM connections WHERE id = ?)
-                    """, arguments: [row.nameKey, connectionId])
+                try db.cachedStatement(sql: "UPDATE connections_search SET name_key = ? WHERE rowid = (SELECT rowid FROM connections WHERE id = ?)")
+                    .execute(arguments: [row.nameKey, connectionId])
             }
         }
     }

@@ -4,9 +4,10 @@ import CredlogEvents
 public enum EventSummary {
     /// The payload's fields as text; sealed credentials appear only as `credentials=fp:…`.
     /// Events of other streams (none that credlog writes) show no fields.
-    public static func fields(of event: RecordedEvent) throws -> [String: String] {
-        if event.stream.connectionId != nil {
-            switch try event.decode(as: ConnectionEvent.self) {
+    public static func fields(of event: ProjectedEvent) -> [String: String] {
+        switch event.payload {
+        case .connection(let decoded):
+            switch decoded {
             case .created(let created):
                 return credentialFields(created.credentials).merging(
                     ["name": created.name, "piece": created.piece, "authType": created.authType.rawValue]) { $1 }
@@ -16,12 +17,14 @@ public enum EventSummary {
             case .deleted: return [:]
             case .attachedToFlow(let link), .detachedFromFlow(let link): return ["flow": link.flowId]
             }
-        }
-        guard event.stream.projectId != nil else { return [:] }
-        switch try event.decode(as: MembershipEvent.self) {
-        case .memberAdded(let added): return ["member": added.memberId, "role": added.role.rawValue]
-        case .roleChanged(let changed): return ["member": changed.memberId, "from": changed.from.rawValue, "to": changed.to.rawValue]
-        case .memberRemoved(let removed): return ["member": removed.memberId]
+        case .membership(let decoded):
+            switch decoded {
+            case .memberAdded(let added): return ["member": added.memberId, "role": added.role.rawValue]
+            case .roleChanged(let changed): return ["member": changed.memberId, "from": changed.from.rawValue, "to": changed.to.rawValue]
+            case .memberRemoved(let removed): return ["member": removed.memberId]
+            }
+        case .other:
+            return [:]
         }
     }
 

@@ -22,24 +22,25 @@ public struct FlowUsageProjection: Projection {
             """)
     }
 
-    public func apply(_ event: RecordedEvent, _ db: Database) throws {
-        guard let connectionId = event.stream.connectionId else { return }
-        let time = event.recordedAt.iso8601
-        switch try event.decode(as: ConnectionEvent.self) {
+    public func apply(_ event: ProjectedEvent, _ db: Database) throws {
+        guard let (connectionId, decoded) = event.connection else { return }
+        let time = event.recorded.recordedAt.iso8601
+        let position = event.recorded.position
+        switch decoded {
         case .attachedToFlow(let link):
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO flow_usage (connection_id, flow_id, project_id, attached_at, attached_position) VALUES (?, ?, ?, ?, ?)
-                """, arguments: [connectionId, link.flowId, event.projectId, time, event.position])
+                """).execute(arguments: [connectionId, link.flowId, event.recorded.projectId, time, position])
         case .detachedFromFlow(let link):
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 UPDATE flow_usage SET detached_at = ?, detached_position = ?
                 WHERE connection_id = ? AND flow_id = ? AND detached_position IS NULL
-                """, arguments: [time, event.position, connectionId, link.flowId])
+                """).execute(arguments: [time, position, connectionId, link.flowId])
         case .deleted:
             // A deleted connection is used by no flow from then on.
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 UPDATE flow_usage SET detached_at = ?, detached_position = ? WHERE connection_id = ? AND detached_position IS NULL
-                """, arguments: [time, event.position, connectionId])
+                """).execute(arguments: [time, position, connectionId])
         default:
             break
         }

@@ -18,12 +18,12 @@ public struct ProjectMembersProjection: Projection {
             """)
     }
 
-    public func apply(_ event: RecordedEvent, _ db: Database) throws {
-        guard let projectId = event.stream.projectId else { return }
-        switch try event.decode(as: MembershipEvent.self) {
+    public func apply(_ event: ProjectedEvent, _ db: Database) throws {
+        guard case .membership(let decoded) = event.payload, let projectId = event.recorded.stream.projectId else { return }
+        switch decoded {
         case .memberAdded(let added):
             try db.execute(sql: "INSERT OR REPLACE INTO project_members (project_id, member_id, role, since) VALUES (?, ?, ?, ?)",
-                           arguments: [projectId, added.memberId, added.role.rawValue, event.recordedAt.iso8601])
+                           arguments: [projectId, added.memberId, added.role.rawValue, event.recorded.recordedAt.iso8601])
         case .roleChanged(let changed):
             try db.execute(sql: "UPDATE project_members SET role = ? WHERE project_id = ? AND member_id = ?",
                            arguments: [changed.to.rawValue, projectId, changed.memberId])

@@ -60,15 +60,20 @@ public struct StatusHistoryProjection: Projection {
             """)
     }
 
-    public func apply(_ event: RecordedEvent, _ db: Database) throws {
-        guard let connectionId = event.stream.connectionId else { return }
-        let previous = try String.fetchOne(db, sql: "SELECT to_status FROM status_history WHERE connection_id = ? ORDER BY position DESC LIMIT 1",
-                                           arguments: [connectionId])
-        guard let change = StatusChange.derive(previous: previous, try event.decode(as: ConnectionEvent.self), recorded: event) else { return }
-        try db.execute(sql: """
+    public func apply(_ event: ProjectedEvent, _ db: Database) throws {
+        guard let (connectionId, decoded) = event.connection else { return }
+        switch decoded {
+        case .renamed, .attachedToFlow, .detachedFromFlow: return  // never a transition: skip the lookup
+        default: break
+        }
+        let previous = try String.fetchOne(
+            db.cachedStatement(sql: "SELECT to_status FROM status_history WHERE connection_id = ? ORDER BY position DESC LIMIT 1"),
+            arguments: [connectionId])
+        guard let change = StatusChange.derive(previous: previous, decoded, recorded: event.recorded) else { return }
+        try db.cachedStatement(sql: """
             INSERT INTO status_history (position, connection_id, project_id, from_status, to_status, at, reason, actor_id, actor_role)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [change.position, change.connectionId, change.projectId, change.fromStatus, change.toStatus,
-                             change.at, change.reason, change.actorId, change.actorRole])
+            """).execute(arguments: [change.position, change.connectionId, change.projectId, change.fromStatus, change.toStatus,
+                                     change.at, change.reason, change.actorId, change.actorRole])
     }
 }

@@ -67,7 +67,7 @@ public struct FlowDebugger: Sendable {
             let reconnect = later.first { $0.type == ConnectionEvent.TypeName.reconnected }
             let nearby = try events.filter { abs($0.recordedAt.microseconds - time.microseconds) <= windowMicros }.map {
                 ConnectionDiagnosis.EventLine(position: $0.position, at: $0.recordedAt.iso8601, type: $0.type, actor: $0.actor.id,
-                                              detail: EventSummary.text(try EventSummary.fields(of: $0)))
+                                              detail: EventSummary.text(EventSummary.fields(of: try ProjectedEvent($0))))
             }
             var reason: String?
             if case .inactive(let inactive) = connection.status { reason = "\(inactive.kind.rawValue): \(inactive.reason)" }

@@ -44,7 +44,9 @@ struct ProjectionsGroup: AsyncParsableCommand {
                 try ProjectionRunner(database: workspace.database, batchSize: batchSize)
                     .rebuild(name.map { [$0] } ?? [], progress: ProgressBar.forTerminal(label: "rebuilding"))
                 let status = try ProjectionRunner(database: workspace.database).status()
-                Output.line("rebuilt \(name ?? "all projections") to position \(status.first?.head ?? 0) in \(clock.now - start)")
+                let elapsed = clock.now - start
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                Output.line(String(format: "rebuilt %@ to position %lld in %.2f s", name ?? "all projections", status.first?.head ?? 0, seconds))
             }
         }
     }

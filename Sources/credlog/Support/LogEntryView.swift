@@ -33,7 +33,7 @@ struct LogEntryView: Encodable {
         correlationId = event.correlationId
         causationId = event.causationId
         hash = event.hash.hex
-        data = try EventSummary.fields(of: event)
+        data = EventSummary.fields(of: try ProjectedEvent(event))
     }
 
     /// `key=value` pairs in key order, for the human table.

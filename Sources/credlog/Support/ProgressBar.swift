@@ -1,12 +1,22 @@
 import CredlogProjections
 import Foundation
+import Synchronization
 
-/// A one-line progress bar on stderr (events/s and ETA), shown only on a terminal.
+/// A one-line progress bar on stderr (events/s and ETA), shown only on a terminal and
+/// redrawn at most ten times a second.
 enum ProgressBar {
     /// A progress callback drawing the bar, or `nil` when stderr is not a terminal.
     static func forTerminal(label: String) -> (@Sendable (ProjectionRunner.Progress) -> Void)? {
         guard isatty(STDERR_FILENO) == 1 else { return nil }
+        let lastDrawn = Mutex<Duration?>(nil)
         return { progress in
+            let done = progress.applied >= progress.total
+            let due = lastDrawn.withLock { last -> Bool in
+                guard done || last.map({ progress.elapsed - $0 >= .milliseconds(100) }) ?? true else { return false }
+                last = progress.elapsed
+                return true
+            }
+            guard due else { return }
             let seconds = max(Double(progress.elapsed.components.seconds) + Double(progress.elapsed.components.attoseconds) / 1e18, 1e-6)
             let rate = Double(progress.applied) / seconds
             let fraction = progress.total > 0 ? Double(progress.applied) / Double(progress.total) : 1
@@ -16,7 +26,7 @@ enum ProgressBar {
             let line = String(format: "\r%@ [%@] %3.0f%% %lld/%lld events  %.0f events/s  ETA %.0fs",
                               label, bar, fraction * 100, progress.applied, progress.total, rate, eta)
             FileHandle.standardError.write(Data(line.utf8))
-            if progress.applied >= progress.total { FileHandle.standardError.write(Data("\n".utf8)) }
+            if done { FileHandle.standardError.write(Data("\n".utf8)) }
         }
     }
 

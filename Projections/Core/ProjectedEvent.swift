@@ -1,0 +1,33 @@
+import CredlogEvents
+
+/// An event as projections see it: the recorded envelope and its payload, decoded once
+/// for every projection.
+public struct ProjectedEvent: Sendable {
+    public enum Payload: Sendable {
+        case connection(ConnectionEvent)
+        case membership(MembershipEvent)
+        /// A stream credlog does not know (none that it writes).
+        case other
+    }
+
+    public let recorded: RecordedEvent
+    public let payload: Payload
+
+    /// Decodes the payload by the kind of stream, upcasting old schema versions.
+    public init(_ recorded: RecordedEvent) throws {
+        self.recorded = recorded
+        if recorded.stream.connectionId != nil {
+            payload = .connection(try recorded.decode(as: ConnectionEvent.self))
+        } else if recorded.stream.projectId != nil {
+            payload = .membership(try recorded.decode(as: MembershipEvent.self))
+        } else {
+            payload = .other
+        }
+    }
+
+    /// The connection event and its connection id, for events of a connection stream.
+    public var connection: (id: String, event: ConnectionEvent)? {
+        guard case .connection(let event) = payload, let id = recorded.stream.connectionId else { return nil }
+        return (id, event)
+    }
+}
