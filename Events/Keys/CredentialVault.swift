@@ -17,21 +17,42 @@ public struct CredentialVault: Sendable {
         self.keys = keys
     }
 
+    /// Credentials sealed for one event, and the connection's new data key when it had none yet:
+    /// the key must be stored in the same transaction as the event (``AppendRequest/newDataKeys``).
+    public struct Sealing: Sendable {
+        public var credentials: SealedCredentials
+        public var newDataKey: NewDataKey?
+    }
+
     /// Seals `plaintext` for the event at `streamVersion` of `connectionId`, then wipes it.
     public func seal(_ plaintext: inout [UInt8], authType: AuthType, expiresAt: String?,
-                     connectionId: String, streamVersion: Int64) throws -> SealedCredentials {
+                     connectionId: String, streamVersion: Int64) throws -> Sealing {
         defer { Sodium.wipe(&plaintext) }
-        var (dataKeyId, dataKey) = try dataKey(for: connectionId, createIfMissing: true)
+        var newDataKey: NewDataKey?
+        var dataKeyId: String
+        var dataKey: [UInt8]
+        if let existing = try storedDataKey(for: connectionId) {
+            (dataKeyId, dataKey) = existing
+        } else {
+            dataKeyId = "dk-" + Sodium.randomBytes(8).hex
+            dataKey = Sodium.randomBytes(Sodium.keyBytes)
+            let name = DataKeys.wrapName(connectionId: connectionId, dataKeyId: dataKeyId)
+            newDataKey = NewDataKey(connectionId: connectionId, dataKeyId: dataKeyId, masterKeyId: keys.masterKey.id,
+                                    wrapped: KeyWrap.wrap(dataKey, name: name, under: keys.masterKey))
+        }
         defer { Sodium.wipe(&dataKey) }
         let box = Sodium.seal(plaintext, additionalData: binding(connectionId, streamVersion, dataKeyId), key: dataKey)
-        return SealedCredentials(authType: authType, keyId: dataKeyId, box: Data(box).base64EncodedString(),
-                                 fingerprint: fingerprint(of: plaintext), expiresAt: expiresAt)
+        return Sealing(credentials: SealedCredentials(authType: authType, keyId: dataKeyId, box: Data(box).base64EncodedString(),
+                                                      fingerprint: fingerprint(of: plaintext), expiresAt: expiresAt),
+                       newDataKey: newDataKey)
     }
 
     /// Opens credentials sealed for the event at `streamVersion` of `connectionId`.
     /// The caller must wipe the returned bytes when done.
     public func open(_ sealed: SealedCredentials, connectionId: String, streamVersion: Int64) throws -> [UInt8] {
-        var (dataKeyId, dataKey) = try dataKey(for: connectionId, createIfMissing: false)
+        guard var (dataKeyId, dataKey) = try storedDataKey(for: connectionId) else {
+            throw KeyError.dataKeyShredded(connectionId: connectionId)
+        }
         defer { Sodium.wipe(&dataKey) }
         guard dataKeyId == sealed.keyId, let box = Data(base64Encoded: sealed.box),
               let plaintext = Sodium.open([UInt8](box), additionalData: binding(connectionId, streamVersion, dataKeyId), key: dataKey)
@@ -55,30 +76,31 @@ public struct CredentialVault: Sendable {
         Array("credlog/credentials/v1/\(connectionId)/\(streamVersion)/\(dataKeyId)".utf8)
     }
 
-    private func dataKey(for connectionId: String, createIfMissing: Bool) throws -> (String, [UInt8]) {
+    /// The connection's stored data key, unwrapped; `nil` when it has none (new, or shredded).
+    private func storedDataKey(for connectionId: String) throws -> (String, [UInt8])? {
         let master = keys.masterKey
-        return try database.write { db in
-            if let row = try Row.fetchOne(db, sql: "SELECT data_key_id, master_key_id, wrapped FROM data_keys WHERE connection_id = ?",
-                                          arguments: [connectionId]) {
-                let dataKeyId: String = row["data_key_id"]
-                let masterKeyId: String = row["master_key_id"]
-                guard masterKeyId == master.id else { throw KeyError.wrongMasterKey(expected: masterKeyId, given: master.id) }
-                let wrapped: Data = row["wrapped"]
-                let name = DataKeys.wrapName(connectionId: connectionId, dataKeyId: dataKeyId)
-                guard let key = KeyWrap.unwrap([UInt8](wrapped), name: name, under: master) else {
-                    throw KeyError.keyringDamaged(name: name)
-                }
-                return (dataKeyId, key)
-            }
-            guard createIfMissing else { throw KeyError.dataKeyShredded(connectionId: connectionId) }
-            let dataKeyId = "dk-" + Sodium.randomBytes(8).hex
-            let key = Sodium.randomBytes(Sodium.keyBytes)
+        return try database.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT data_key_id, master_key_id, wrapped FROM data_keys WHERE connection_id = ?",
+                                             arguments: [connectionId]) else { return nil }
+            let dataKeyId: String = row["data_key_id"]
+            let masterKeyId: String = row["master_key_id"]
+            guard masterKeyId == master.id else { throw KeyError.wrongMasterKey(expected: masterKeyId, given: master.id) }
+            let wrapped: Data = row["wrapped"]
             let name = DataKeys.wrapName(connectionId: connectionId, dataKeyId: dataKeyId)
-            try db.execute(sql: "INSERT INTO data_keys (connection_id, data_key_id, master_key_id, wrapped) VALUES (?, ?, ?, ?)",
-                           arguments: [connectionId, dataKeyId, master.id, Data(KeyWrap.wrap(key, name: name, under: master))])
+            guard let key = KeyWrap.unwrap([UInt8](wrapped), name: name, under: master) else {
+                throw KeyError.keyringDamaged(name: name)
+            }
             return (dataKeyId, key)
         }
     }
+}
+
+/// A connection's new data key, wrapped by the master key, to be stored with the event that first uses it.
+public struct NewDataKey: Sendable, Equatable {
+    public var connectionId: String
+    public var dataKeyId: String
+    public var masterKeyId: String
+    public var wrapped: [UInt8]
 }
 
 /// Naming of data keys and their removal when a connection is deleted.

@@ -56,13 +56,17 @@ public struct AppendRequest: Sendable, Equatable {
     public var events: [EventData]
     public var metadata: EventMetadata
     public var idempotency: IdempotencyToken?
+    /// Data keys sealed into these events for the first time: stored atomically with them.
+    public var newDataKeys: [NewDataKey]
 
-    public init(stream: StreamID, expectedVersion: ExpectedVersion, events: [EventData], metadata: EventMetadata, idempotency: IdempotencyToken? = nil) {
+    public init(stream: StreamID, expectedVersion: ExpectedVersion, events: [EventData], metadata: EventMetadata,
+                idempotency: IdempotencyToken? = nil, newDataKeys: [NewDataKey] = []) {
         self.stream = stream
         self.expectedVersion = expectedVersion
         self.events = events
         self.metadata = metadata
         self.idempotency = idempotency
+        self.newDataKeys = newDataKeys
     }
 }
 

@@ -29,10 +29,11 @@ public struct Refusal: Sendable, Equatable {
 /// The event log. Every backend (SQLite now, PostgreSQL next) passes the same
 /// conformance suite, written against this protocol.
 public protocol EventStore: Sendable {
-    /// Appends several requests, each atomic and checked against its expected version.
-    /// A backend may commit them in one transaction and one fsync (group commit);
-    /// one request failing does not fail the others.
-    func append(_ requests: [AppendRequest]) async throws -> [Result<AppendResult, StoreError>]
+    /// Appends several requests, each atomic and checked against its expected version, and
+    /// returns when they are durable. A backend may commit them, with other callers' requests,
+    /// in one transaction and one fsync (group commit); one request failing (a ``StoreError``
+    /// or a constraint of the database) does not fail the others.
+    func append(_ requests: [AppendRequest]) async throws -> [Result<AppendResult, any Error>]
 
     /// The result an earlier append recorded under this idempotency key, with its request digest.
     func idempotentResult(forKey key: String) async throws -> (requestDigest: String, result: AppendResult)?

@@ -3,15 +3,16 @@ import GRDB
 
 /// The event log in SQLite (WAL, `synchronous=FULL` by default).
 ///
-/// Appends take SQLite's write lock (`BEGIN IMMEDIATE`), read the head of the chain
-/// inside that transaction, and write every event of a batch of requests before one
-/// commit: the chain cannot fork, even across processes, and several callers'
-/// requests can share one transaction and one fsync.
+/// Appends take SQLite's write lock (`BEGIN IMMEDIATE`) and read the head of the chain
+/// inside that transaction: the chain cannot fork, even across processes. Concurrent
+/// callers' requests are grouped (``GroupCommit``): one transaction, one fsync, each
+/// request in its own savepoint so that one failing does not fail the others.
 public final class SQLiteEventStore: EventStore {
     public let database: DatabasePool
     private let chain: ChainHasher
     private let observers: [any AppendObserver]
     private let signal = AppendSignal()
+    private let group: GroupCommit
 
     /// - Parameters:
     ///   - observers: run inside each append transaction (inline projections, key shredding).
@@ -19,39 +20,52 @@ public final class SQLiteEventStore: EventStore {
         self.database = database
         self.chain = chain
         self.observers = observers
-    }
-
-    public func append(_ requests: [AppendRequest]) async throws -> [Result<AppendResult, StoreError>] {
-        let results = try await database.write { db in
-            var head = try ChainHead.read(db)
-            var results: [Result<AppendResult, StoreError>] = []
-            for request in requests {
-                let savepoint = head
-                do {
-                    var result: AppendResult?
-                    try db.inSavepoint {
-                        result = try self.appendOne(request, head: &head, db: db)
-                        return .commit
-                    }
-                    results.append(.success(result!))
-                } catch let error as StoreError {
-                    head = savepoint
-                    results.append(.failure(error))
-                }
+        let signal = signal
+        group = GroupCommit { [database, chain, observers] requests in
+            let results = try await database.write { db in
+                try Self.appendGroup(requests, chain: chain, observers: observers, db: db)
             }
+            if results.contains(where: { (try? $0.get())?.positions != nil }) { signal.notify() }
             return results
         }
-        if results.contains(where: { (try? $0.get())?.positions != nil }) { signal.notify() }
+    }
+
+    public func append(_ requests: [AppendRequest]) async throws -> [Result<AppendResult, any Error>] {
+        try await group.submit(requests)
+    }
+
+    /// Writes a group of requests in the current transaction, each in a savepoint.
+    private static func appendGroup(_ requests: [AppendRequest], chain: ChainHasher, observers: [any AppendObserver],
+                                    db: Database) throws -> [Result<AppendResult, any Error>] {
+        var head = try ChainHead.read(db)
+        var results: [Result<AppendResult, any Error>] = []
+        results.reserveCapacity(requests.count)
+        for request in requests {
+            let before = head
+            do {
+                var result: AppendResult?
+                try db.inSavepoint {
+                    result = try appendOne(request, head: &head, chain: chain, observers: observers, db: db)
+                    return .commit
+                }
+                guard let result else { preconditionFailure("a committed savepoint has a result") }
+                results.append(.success(result))
+            } catch {
+                head = before
+                results.append(.failure(error))
+            }
+        }
         return results
     }
 
-    private func appendOne(_ request: AppendRequest, head: inout ChainHead, db: Database) throws -> AppendResult {
+    private static func appendOne(_ request: AppendRequest, head: inout ChainHead, chain: ChainHasher,
+                                  observers: [any AppendObserver], db: Database) throws -> AppendResult {
         if let token = request.idempotency, let earlier = try Self.idempotentResult(forKey: token.key, db: db) {
             guard earlier.requestDigest == token.requestDigest else { throw StoreError.idempotencyKeyReused(key: token.key) }
             return earlier.result
         }
         guard !request.events.isEmpty else { throw StoreError.emptyAppend(stream: request.stream) }
-        let current = try Int64.fetchOne(db, sql: "SELECT MAX(stream_version) FROM events WHERE stream_id = ?",
+        let current = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(stream_version) FROM events WHERE stream_id = ?"),
                                          arguments: [request.stream.rawValue]) ?? 0
         guard request.expectedVersion.accepts(current) else {
             throw StoreError.wrongExpectedVersion(stream: request.stream, expected: request.expectedVersion, actual: current)
@@ -91,10 +105,14 @@ public final class SQLiteEventStore: EventStore {
         let result = AppendResult(stream: request.stream, positions: first...head.position,
                                   streamVersion: current + Int64(request.events.count))
         if let token = request.idempotency {
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO idempotency_keys (key, request_digest, stream_id, first_position, last_position, stream_version)
                 VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [token.key, token.requestDigest, request.stream.rawValue, first, head.position, result.streamVersion])
+                """).execute(arguments: [token.key, token.requestDigest, request.stream.rawValue, first, head.position, result.streamVersion])
+        }
+        for key in request.newDataKeys {
+            try db.cachedStatement(sql: "INSERT INTO data_keys (connection_id, data_key_id, master_key_id, wrapped) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [key.connectionId, key.dataKeyId, key.masterKeyId, Data(key.wrapped)])
         }
         for observer in observers { try observer.didAppend(recorded, in: db) }
         return result

@@ -67,6 +67,8 @@ struct CommandServiceTests {
         _ = try await expectRefused(log, command: "member.add", by: "bob") {
             _ = try await log.service.addMember("carol", role: .admin, to: "acme", context: ctx(.member("bob")))
         }
+        let dataKeys = try await log.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM data_keys") }
+        #expect(dataKeys == 1, "a refused create leaves no data key behind: keys are stored with their first event")
         let refusal = try #require(try await log.store.refusals().first)
         #expect(refusal.actorRole == "member")
         #expect(refusal.reason.contains("forbidden"))

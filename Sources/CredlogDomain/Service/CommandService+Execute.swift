@@ -7,10 +7,11 @@ extension CommandService {
     /// - Parameters:
     ///   - newInProject: for `create`, the project of the new connection.
     ///   - prepare: builds the command from the loaded state and version; runs only
-    ///     once the caller is authorized (it may seal credentials).
+    ///     once the caller is authorized (it may seal credentials, with a new data key
+    ///     to store along with the events).
     func executeConnection(_ kind: ConnectionCommand.Kind, id: String, newInProject: String? = nil,
                            context: CommandContext, digest: String,
-                           prepare: (ConnectionState, Int64) throws -> ConnectionCommand) async throws -> CommandOutcome {
+                           prepare: (ConnectionState, Int64) throws -> (ConnectionCommand, NewDataKey?)) async throws -> CommandOutcome {
         let stream = StreamID.connection(id)
         if let earlier = try await replay(context, digest: digest) { return earlier }
         return try await retryingConflicts {
@@ -22,9 +23,10 @@ extension CommandService {
                 let resolved = try await self.caller(context.principal, in: projectId)
                 caller = resolved
                 try ConnectionDecider.authorize(kind, by: resolved, state: state, connectionId: id)
-                let events = try ConnectionDecider.decide(try prepare(state, version), by: resolved, state: state)
+                let (command, newDataKey) = try prepare(state, version)
+                let events = try ConnectionDecider.decide(command, by: resolved, state: state)
                 return try await append(events, to: stream, after: version, by: resolved, projectId: projectId,
-                                        context: context, digest: digest)
+                                        context: context, digest: digest, newDataKeys: newDataKey.map { [$0] } ?? [])
             } catch let error as DomainError {
                 try await recordRefusal(error, command: kind.auditName, caller: caller, context: context,
                                         projectId: projectId, stream: stream)
@@ -55,14 +57,15 @@ extension CommandService {
 
     /// Appends decided events, expecting the stream still at `version`; nothing when there are none.
     func append(_ events: [some StoredEvent], to stream: StreamID, after version: Int64, by caller: Caller, projectId: String,
-                context: CommandContext, digest: String) async throws -> CommandOutcome {
+                context: CommandContext, digest: String, newDataKeys: [NewDataKey] = []) async throws -> CommandOutcome {
         guard let actor = caller.actor, !events.isEmpty else { return CommandOutcome(stream: stream, append: nil) }
         let request = AppendRequest(
             stream: stream, expectedVersion: version == 0 ? .noStream : .exact(version),
             events: try events.map { try $0.encode() },
             metadata: EventMetadata(actor: actor, projectId: projectId, correlationId: context.correlationId,
                                     causationId: context.commandId, recordedAt: context.now),
-            idempotency: context.idempotencyKey.map { IdempotencyToken(key: $0, requestDigest: digest) })
+            idempotency: context.idempotencyKey.map { IdempotencyToken(key: $0, requestDigest: digest) },
+            newDataKeys: newDataKeys)
         return CommandOutcome(stream: stream, append: try await store.append(request))
     }
 

@@ -54,9 +54,10 @@ public struct CommandService: Sendable {
         let id = newConnectionId()
         return try await executeConnection(.create, id: id, newInProject: projectId, context: context, digest: digest) { _, version in
             var checked = try CredentialRules.check(plaintext, as: authType)
-            let sealed = try vault.seal(&checked.canonical, authType: authType, expiresAt: checked.expiresAt,
-                                        connectionId: id, streamVersion: version + 1)
-            return .create(.init(connectionId: id, projectId: projectId, piece: piece, name: name, credentials: sealed))
+            let sealing = try vault.seal(&checked.canonical, authType: authType, expiresAt: checked.expiresAt,
+                                         connectionId: id, streamVersion: version + 1)
+            return (.create(.init(connectionId: id, projectId: projectId, piece: piece, name: name, credentials: sealing.credentials)),
+                    sealing.newDataKey)
         }
     }
 
@@ -68,44 +69,44 @@ public struct CommandService: Sendable {
         return try await executeConnection(.reconnect, id: id, context: context, digest: digest) { state, version in
             guard let authType = state.connection?.authType else { throw DomainError.notFound("connection \(id)") }
             var checked = try CredentialRules.check(plaintext, as: authType)
-            let sealed = try vault.seal(&checked.canonical, authType: authType, expiresAt: checked.expiresAt,
-                                        connectionId: id, streamVersion: version + 1)
-            return .reconnect(sealed)
+            let sealing = try vault.seal(&checked.canonical, authType: authType, expiresAt: checked.expiresAt,
+                                         connectionId: id, streamVersion: version + 1)
+            return (.reconnect(sealing.credentials), sealing.newDataKey)
         }
     }
 
     public func rename(_ id: String, to name: String, context: CommandContext) async throws -> CommandOutcome {
-        try await executeConnection(.rename, id: id, context: context, digest: requestDigest(["rename", id, name])) { _, _ in .rename(name) }
+        try await executeConnection(.rename, id: id, context: context, digest: requestDigest(["rename", id, name])) { _, _ in (.rename(name), nil) }
     }
 
     public func expire(_ id: String, reason: String, context: CommandContext) async throws -> CommandOutcome {
         try await executeConnection(.expire, id: id, context: context, digest: requestDigest(["expire", id, reason])) { _, _ in
-            .expire(reason: reason)
+            (.expire(reason: reason), nil)
         }
     }
 
     public func revoke(_ id: String, reason: String, context: CommandContext) async throws -> CommandOutcome {
         try await executeConnection(.revoke, id: id, context: context, digest: requestDigest(["revoke", id, reason])) { _, _ in
-            .revoke(reason: reason)
+            (.revoke(reason: reason), nil)
         }
     }
 
     /// Deletes a connection and destroys its data key: its history stays, its secrets are gone.
     public func delete(_ id: String, context: CommandContext) async throws -> CommandOutcome {
-        let outcome = try await executeConnection(.delete, id: id, context: context, digest: requestDigest(["delete", id])) { _, _ in .delete }
+        let outcome = try await executeConnection(.delete, id: id, context: context, digest: requestDigest(["delete", id])) { _, _ in (.delete, nil) }
         if !outcome.changedNothing { try vault.purgeShreddedKeys() }
         return outcome
     }
 
     public func attach(flow: String, to id: String, context: CommandContext) async throws -> CommandOutcome {
         try await executeConnection(.attach, id: id, context: context, digest: requestDigest(["attach", id, flow])) { _, _ in
-            .attach(flowId: flow)
+            (.attach(flowId: flow), nil)
         }
     }
 
     public func detach(flow: String, from id: String, context: CommandContext) async throws -> CommandOutcome {
         try await executeConnection(.detach, id: id, context: context, digest: requestDigest(["detach", id, flow])) { _, _ in
-            .detach(flowId: flow)
+            (.detach(flowId: flow), nil)
         }
     }
 
