@@ -61,6 +61,16 @@ let package = Package(
             dependencies: ["CredlogEvents", "CredlogDomain", "CredlogProjections", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/Support"
         ),
+        // The benchmark: credlog beside the raw SQLite limit and the Python eventsourcing library.
+        .executableTarget(
+            name: "credlog-bench",
+            dependencies: [
+                "CredlogEvents", "CredlogDomain", "CredlogProjections",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Sources/credlog-bench"
+        ),
         .testTarget(
             name: "EventsTests",
             dependencies: ["CredlogEvents", "CredlogTestSupport", .product(name: "GRDB", package: "GRDB.swift")],

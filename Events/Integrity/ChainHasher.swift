@@ -1,3 +1,5 @@
+import GRDB
+
 /// Computes the hash chain that makes the log tamper-evident.
 ///
 /// `hash(n) = BLAKE2b-256(key: chain key, hash(n-1) || canonical(row n))`, where the
@@ -27,6 +29,24 @@ public struct ChainHasher: Sendable {
         public var correlationId: String
         public var causationId: String
         public var payload: String
+    }
+
+    /// The hash of a row read straight from SQLite (the columns in `Row`'s order, the hash last),
+    /// hashing the stored bytes without building strings.
+    /// A column that does not hold what credlog wrote (text in an integer column, NULL) hashes
+    /// differently from any valid row, so it shows as a mismatch rather than a crash.
+    func hash(previous: [UInt8], row: GRDB.Row) throws -> [UInt8] {
+        var hash = KeyedHash(key: key)
+        hash.update(previous)
+        for column in 0..<13 {
+            if column == 0 || column == 2 || column == 5, let value = Int64.fromDatabaseValue(row[column] as DatabaseValue) {
+                hash.updateField(value)
+                continue
+            }
+            let bytes = try row.withUnsafeData(atIndex: column) { data in data.map { [UInt8]($0) } ?? [] }
+            bytes.withUnsafeBytes { hash.updateField($0) }
+        }
+        return hash.finalize()
     }
 
     /// The hash of `row`, chained to `previous`.

@@ -57,35 +57,29 @@ public struct ChainVerifier: Sendable {
             var hashAtExpected: String?
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT position, stream_id, stream_version, event_id, event_type, schema_version, recorded_at, actor_id,
-                       actor_role, project_id, correlation_id, causation_id, CAST(payload AS TEXT) AS payload, hash
+                       actor_role, project_id, correlation_id, causation_id, CAST(payload AS TEXT), hash
                 FROM events ORDER BY position
                 """)
             while let row = try rows.next() {
-                let position: Int64 = row["position"]
+                let position: Int64 = row[0]
                 guard position == expectedPosition else {
                     report.firstProblem = .init(position: expectedPosition,
                         reason: position > expectedPosition ? "missing (the next row is \(position))" : "out of order")
                     return report
                 }
-                let fields = ChainHasher.Row(
-                    position: position, streamId: row["stream_id"] ?? "", streamVersion: row["stream_version"] ?? 0,
-                    eventId: row["event_id"] ?? "", eventType: row["event_type"] ?? "", schemaVersion: row["schema_version"] ?? 0,
-                    recordedAt: row["recorded_at"] ?? "", actorId: row["actor_id"] ?? "", actorRole: row["actor_role"] ?? "",
-                    projectId: row["project_id"] ?? "", correlationId: row["correlation_id"] ?? "",
-                    causationId: row["causation_id"] ?? "", payload: row["payload"] ?? "")
-                let stored = [UInt8]((row["hash"] as Data?) ?? Data())
-                let computed = chain.hash(previous: previous, row: fields)
+                let stored = row.dataNoCopy(atIndex: 13).map { [UInt8]($0) } ?? []
+                let computed = try chain.hash(previous: previous, row: row)
                 guard Sodium.constantTimeEqual(stored, computed) else {
                     report.firstProblem = .init(position: position,
                         reason: "hash mismatch: the row was edited, replaced or moved, or an earlier row was removed")
                     return report
                 }
-                if position == expectedHead?.position { hashAtExpected = stored.hex }
                 previous = stored
                 report.eventCount += 1
-                report.head = ChainHeadReference(position: position, hash: stored.hex)
                 expectedPosition += 1
+                if position == expectedHead?.position { hashAtExpected = stored.hex }
             }
+            if report.eventCount > 0 { report.head = ChainHeadReference(position: report.eventCount, hash: previous.hex) }
             if let expected = expectedHead {
                 if let found = hashAtExpected {
                     if found != expected.hash {

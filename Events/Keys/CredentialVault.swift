@@ -24,14 +24,13 @@ public struct CredentialVault: Sendable {
         public var newDataKey: NewDataKey?
     }
 
-    /// Seals `plaintext` for the event at `streamVersion` of `connectionId`, then wipes it.
-    public func seal(_ plaintext: inout [UInt8], authType: AuthType, expiresAt: String?,
-                     connectionId: String, streamVersion: Int64) throws -> Sealing {
-        defer { Sodium.wipe(&plaintext) }
+    /// Seals `plaintext` for the event at `streamVersion` of `connectionId`. The caller wipes `plaintext`.
+    public func seal(_ plaintext: [UInt8], authType: AuthType, expiresAt: String?,
+                     connectionId: String, streamVersion: Int64) async throws -> Sealing {
         var newDataKey: NewDataKey?
         var dataKeyId: String
         var dataKey: [UInt8]
-        if let existing = try storedDataKey(for: connectionId) {
+        if let existing = try await storedDataKey(for: connectionId) {
             (dataKeyId, dataKey) = existing
         } else {
             dataKeyId = "dk-" + Sodium.randomBytes(8).hex
@@ -49,8 +48,8 @@ public struct CredentialVault: Sendable {
 
     /// Opens credentials sealed for the event at `streamVersion` of `connectionId`.
     /// The caller must wipe the returned bytes when done.
-    public func open(_ sealed: SealedCredentials, connectionId: String, streamVersion: Int64) throws -> [UInt8] {
-        guard var (dataKeyId, dataKey) = try storedDataKey(for: connectionId) else {
+    public func open(_ sealed: SealedCredentials, connectionId: String, streamVersion: Int64) async throws -> [UInt8] {
+        guard case (let dataKeyId, var dataKey)? = try await storedDataKey(for: connectionId) else {
             throw KeyError.dataKeyShredded(connectionId: connectionId)
         }
         defer { Sodium.wipe(&dataKey) }
@@ -66,8 +65,8 @@ public struct CredentialVault: Sendable {
     }
 
     /// Moves the freed pages of shredded keys out of the write-ahead log and the database file.
-    public func purgeShreddedKeys() throws {
-        try database.writeWithoutTransaction { db in
+    public func purgeShreddedKeys() async throws {
+        try await database.writeWithoutTransaction { db in
             _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
         }
     }
@@ -77,9 +76,9 @@ public struct CredentialVault: Sendable {
     }
 
     /// The connection's stored data key, unwrapped; `nil` when it has none (new, or shredded).
-    private func storedDataKey(for connectionId: String) throws -> (String, [UInt8])? {
+    private func storedDataKey(for connectionId: String) async throws -> (String, [UInt8])? {
         let master = keys.masterKey
-        return try database.read { db in
+        return try await database.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT data_key_id, master_key_id, wrapped FROM data_keys WHERE connection_id = ?",
                                              arguments: [connectionId]) else { return nil }
             let dataKeyId: String = row["data_key_id"]

@@ -47,8 +47,12 @@ public protocol EventStore: Sendable {
     /// The position of the last event (0 for an empty log).
     func headPosition() async throws -> Int64
 
-    /// Returns when events may have been appended since the call, or after `timeout`.
-    func waitForAppends(timeout: Duration) async
+    /// A counter of this process's appends, to pass to ``waitForAppends(since:timeout:)``.
+    func appendMark() -> UInt64
+
+    /// Returns once events may have been appended since `mark` was read (at once if they
+    /// were), or after `timeout` (appends by other processes are only seen by polling).
+    func waitForAppends(since mark: UInt64, timeout: Duration) async
 
     /// Keeps a refused command for the audit trail.
     func recordRefusal(_ refusal: Refusal) async throws

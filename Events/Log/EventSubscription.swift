@@ -22,12 +22,13 @@ public struct EventSubscription: AsyncSequence, Sendable {
         public mutating func next() async throws -> RecordedEvent? {
             while index == buffer.count {
                 try Task.checkCancellation()
+                let mark = store.appendMark()
                 buffer = try await store.readAll(from: next, limit: batchSize)
                 index = 0
                 if let last = buffer.last {
                     next = last.position + 1
                 } else {
-                    await store.waitForAppends(timeout: pollInterval)
+                    await store.waitForAppends(since: mark, timeout: pollInterval)
                 }
             }
             defer { index += 1 }

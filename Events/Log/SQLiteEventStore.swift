@@ -150,8 +150,10 @@ public final class SQLiteEventStore: EventStore {
         try await database.read { db in try ChainHead.read(db).position }
     }
 
-    public func waitForAppends(timeout: Duration) async {
-        await signal.wait(timeout: timeout)
+    public func appendMark() -> UInt64 { signal.appends }
+
+    public func waitForAppends(since mark: UInt64, timeout: Duration) async {
+        await signal.wait(since: mark, timeout: timeout)
     }
 
     public func recordRefusal(_ refusal: Refusal) async throws {
@@ -194,25 +196,57 @@ struct ChainHead: Sendable {
 }
 
 extension RecordedEvent: FetchableRecord {
-    /// Decodes a row of the `events` table.
+    /// Decodes a row of `SELECT * FROM events`, reading columns by position (the table's order):
+    /// position, stream_id, stream_version, event_id, event_type, schema_version, recorded_at,
+    /// actor_id, actor_role, project_id, correlation_id, causation_id, payload, hash.
     public init(row: Row) throws {
-        let eventId: String = row["event_id"]
-        let actorId: String = row["actor_id"]
-        let actorRole: String = row["actor_role"]
-        let recordedAt: String = row["recorded_at"]
-        let payload: String = row["payload"]
-        let hash: Data = row["hash"]
-        let position: Int64 = row["position"]
-        guard let id = UUID(uuidString: eventId), let time = Timestamp(iso8601: recordedAt),
-              let actor = EventActor(id: actorId, roleName: actorRole) else {
+        let position: Int64 = row[0]
+        let eventId: String = row[3]
+        let recordedAt: String = row[6]
+        guard let id = UUID(hexString: eventId), let time = Timestamp(iso8601: recordedAt),
+              let actor = EventActor(id: row[7], roleName: row[8]) else {
             throw CorruptEventRow(position: position)
         }
         self.init(
-            position: position, stream: StreamID(row["stream_id"] as String), streamVersion: row["stream_version"],
-            eventId: id, type: row["event_type"], schemaVersion: row["schema_version"], recordedAt: time,
-            actor: actor, projectId: row["project_id"],
-            correlationId: row["correlation_id"], causationId: row["causation_id"], payload: Data(payload.utf8),
-            hash: [UInt8](hash))
+            position: position, stream: StreamID(row[1] as String), streamVersion: row[2], eventId: id, type: row[4],
+            schemaVersion: row[5], recordedAt: time, actor: actor, projectId: row[9], correlationId: row[10],
+            causationId: row[11], payload: row.dataNoCopy(atIndex: 12).map { Data($0) } ?? Data(),
+            hash: row.dataNoCopy(atIndex: 13).map { [UInt8]($0) } ?? [])
+    }
+}
+
+extension UUID {
+    /// Parses the canonical 8-4-4-4-12 hexadecimal form without going through `sscanf`.
+    init?(hexString text: String) {
+        var text = text
+        let parsed: uuid_t? = text.withUTF8 { bytes -> uuid_t? in
+            guard bytes.count == 36, bytes[8] == 45, bytes[13] == 45, bytes[18] == 45, bytes[23] == 45 else { return nil }
+            var out = [UInt8](repeating: 0, count: 16)
+            var index = 0
+            var high: UInt8?
+            for byte in bytes where byte != 45 {
+                let value: UInt8
+                switch byte {
+                case 48...57: value = byte - 48
+                case 97...102: value = byte - 87
+                case 65...70: value = byte - 55
+                default: return nil
+                }
+                if let first = high {
+                    guard index < 16 else { return nil }
+                    out[index] = first << 4 | value
+                    index += 1
+                    high = nil
+                } else {
+                    high = value
+                }
+            }
+            guard index == 16 else { return nil }
+            return (out[0], out[1], out[2], out[3], out[4], out[5], out[6], out[7],
+                    out[8], out[9], out[10], out[11], out[12], out[13], out[14], out[15])
+        }
+        guard let parsed else { return nil }
+        self.init(uuid: parsed)
     }
 }
 

@@ -26,11 +26,23 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         let days = seconds.floorDiv(86_400)
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = Self.civil(fromDays: days)
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        return String(unsafeUninitializedCapacity: 27) { buffer in
+            func put(_ value: Int64, _ width: Int, at offset: Int) {
+                var value = value
+                for index in stride(from: offset + width - 1, through: offset, by: -1) {
+                    buffer[index] = UInt8(48 + value % 10)
+                    value /= 10
+                }
+            }
+            put(year, 4, at: 0); buffer[4] = 45
+            put(month, 2, at: 5); buffer[7] = 45
+            put(day, 2, at: 8); buffer[10] = 84
+            put(secondOfDay / 3600, 2, at: 11); buffer[13] = 58
+            put(secondOfDay / 60 % 60, 2, at: 14); buffer[16] = 58
+            put(secondOfDay % 60, 2, at: 17); buffer[19] = 46
+            put(fraction, 6, at: 20); buffer[26] = 90
+            return 27
         }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(fraction, 6))Z"
     }
 
     public var description: String { iso8601 }

@@ -31,7 +31,7 @@ struct SealingTests {
         try await log.seedProject()
         for (authType, json) in Self.samples {
             let id = try await create(log, authType, json)
-            let opened = try log.vault.open(try await sealed(log, id), connectionId: id, streamVersion: 1)
+            let opened = try await log.vault.open(try await sealed(log, id), connectionId: id, streamVersion: 1)
             #expect(String(decoding: opened, as: UTF8.self) == json)
             #expect(!(try log.fileBytes()).contains(bytes: Array(json.utf8)))
         }
@@ -48,8 +48,8 @@ struct SealingTests {
         var box = [UInt8](Data(base64Encoded: tampered.box)!)
         box[box.count / 2] ^= 0x01
         tampered.box = Data(box).base64EncodedString()
-        #expect(throws: KeyError.cannotOpen(connectionId: id, streamVersion: 1)) {
-            _ = try log.vault.open(tampered, connectionId: id, streamVersion: 1)
+        await #expect(throws: KeyError.cannotOpen(connectionId: id, streamVersion: 1)) {
+            _ = try await log.vault.open(tampered, connectionId: id, streamVersion: 1)
         }
     }
 
@@ -62,12 +62,12 @@ struct SealingTests {
         _ = try await log.service.reconnect(a, credentials: &rotated, context: CommandContext(principal: .member("alice")))
         let first = try await sealed(log, a, version: 1)
         // Another connection's row.
-        #expect(throws: KeyError.self) { _ = try log.vault.open(first, connectionId: b, streamVersion: 1) }
+        await #expect(throws: KeyError.self) { _ = try await log.vault.open(first, connectionId: b, streamVersion: 1) }
         // Another event of the same connection.
-        #expect(throws: KeyError.cannotOpen(connectionId: a, streamVersion: 2)) {
-            _ = try log.vault.open(first, connectionId: a, streamVersion: 2)
+        await #expect(throws: KeyError.cannotOpen(connectionId: a, streamVersion: 2)) {
+            _ = try await log.vault.open(first, connectionId: a, streamVersion: 2)
         }
-        #expect(String(decoding: try log.vault.open(try await sealed(log, a, version: 2), connectionId: a, streamVersion: 2), as: UTF8.self) == #"{"apiKey":"a2"}"#)
+        #expect(String(decoding: try await log.vault.open(try await sealed(log, a, version: 2), connectionId: a, streamVersion: 2), as: UTF8.self) == #"{"apiKey":"a2"}"#)
     }
 
     @Test func aWrongMasterKeyIsAClearError() async throws {
@@ -92,7 +92,7 @@ struct SealingTests {
         #expect(try log.fileBytes().contains(bytes: wrappedBytes))
 
         _ = try await log.service.delete(id, context: CommandContext(principal: .member("alice")))
-        #expect(throws: KeyError.dataKeyShredded(connectionId: id)) { _ = try log.vault.open(box, connectionId: id, streamVersion: 1) }
+        await #expect(throws: KeyError.dataKeyShredded(connectionId: id)) { _ = try await log.vault.open(box, connectionId: id, streamVersion: 1) }
         await #expect(throws: DomainError.connectionDeleted(id)) {
             _ = try await log.service.revealCredentials(id, context: CommandContext(principal: .engine))
         }
@@ -114,7 +114,7 @@ struct SealingTests {
         #expect(keys.fingerprintKey == log.keys.fingerprintKey, "fingerprints still compare")
         let vault = CredentialVault(database: log.database, keys: keys)
         for (id, json) in ids {
-            #expect(String(decoding: try vault.open(try await sealed(log, id), connectionId: id, streamVersion: 1), as: UTF8.self) == json)
+            #expect(String(decoding: try await vault.open(try await sealed(log, id), connectionId: id, streamVersion: 1), as: UTF8.self) == json)
         }
     }
 

@@ -11,7 +11,7 @@ extension CommandService {
     ///     to store along with the events).
     func executeConnection(_ kind: ConnectionCommand.Kind, id: String, newInProject: String? = nil,
                            context: CommandContext, digest: String,
-                           prepare: (ConnectionState, Int64) throws -> (ConnectionCommand, NewDataKey?)) async throws -> CommandOutcome {
+                           prepare: (ConnectionState, Int64) async throws -> (ConnectionCommand, NewDataKey?)) async throws -> CommandOutcome {
         let stream = StreamID.connection(id)
         if let earlier = try await replay(context, digest: digest) { return earlier }
         return try await retryingConflicts {
@@ -23,7 +23,7 @@ extension CommandService {
                 let resolved = try await self.caller(context.principal, in: projectId)
                 caller = resolved
                 try ConnectionDecider.authorize(kind, by: resolved, state: state, connectionId: id)
-                let (command, newDataKey) = try prepare(state, version)
+                let (command, newDataKey) = try await prepare(state, version)
                 let events = try ConnectionDecider.decide(command, by: resolved, state: state)
                 return try await append(events, to: stream, after: version, by: resolved, projectId: projectId,
                                         context: context, digest: digest, newDataKeys: newDataKey.map { [$0] } ?? [])

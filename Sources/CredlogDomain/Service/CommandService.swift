@@ -48,14 +48,16 @@ public struct CommandService: Sendable {
     public func createConnection(projectId: String, piece: String, authType: AuthType, name: String,
                                  credentials: inout [UInt8], context: CommandContext) async throws -> CommandOutcome {
         defer { Sodium.wipe(&credentials) }
-        let plaintext = credentials
+        var plaintext = credentials  // wiped too: copies made for the closure are not left behind
+        defer { Sodium.wipe(&plaintext) }
         let digest = requestDigest(["create", projectId, piece, authType.rawValue, name, vault.fingerprint(of: plaintext)])
         if let earlier = try await replay(context, digest: digest) { return earlier }
         let id = newConnectionId()
         return try await executeConnection(.create, id: id, newInProject: projectId, context: context, digest: digest) { _, version in
             var checked = try CredentialRules.check(plaintext, as: authType)
-            let sealing = try vault.seal(&checked.canonical, authType: authType, expiresAt: checked.expiresAt,
-                                         connectionId: id, streamVersion: version + 1)
+            defer { Sodium.wipe(&checked.canonical) }
+            let sealing = try await vault.seal(checked.canonical, authType: authType, expiresAt: checked.expiresAt,
+                                               connectionId: id, streamVersion: version + 1)
             return (.create(.init(connectionId: id, projectId: projectId, piece: piece, name: name, credentials: sealing.credentials)),
                     sealing.newDataKey)
         }
@@ -64,13 +66,15 @@ public struct CommandService: Sendable {
     /// Replaces a connection's credentials (checked against its auth type) and makes it active.
     public func reconnect(_ id: String, credentials: inout [UInt8], context: CommandContext) async throws -> CommandOutcome {
         defer { Sodium.wipe(&credentials) }
-        let plaintext = credentials
+        var plaintext = credentials  // wiped too: copies made for the closure are not left behind
+        defer { Sodium.wipe(&plaintext) }
         let digest = requestDigest(["reconnect", id, vault.fingerprint(of: plaintext)])
         return try await executeConnection(.reconnect, id: id, context: context, digest: digest) { state, version in
             guard let authType = state.connection?.authType else { throw DomainError.notFound("connection \(id)") }
             var checked = try CredentialRules.check(plaintext, as: authType)
-            let sealing = try vault.seal(&checked.canonical, authType: authType, expiresAt: checked.expiresAt,
-                                         connectionId: id, streamVersion: version + 1)
+            defer { Sodium.wipe(&checked.canonical) }
+            let sealing = try await vault.seal(checked.canonical, authType: authType, expiresAt: checked.expiresAt,
+                                               connectionId: id, streamVersion: version + 1)
             return (.reconnect(sealing.credentials), sealing.newDataKey)
         }
     }
@@ -94,7 +98,7 @@ public struct CommandService: Sendable {
     /// Deletes a connection and destroys its data key: its history stays, its secrets are gone.
     public func delete(_ id: String, context: CommandContext) async throws -> CommandOutcome {
         let outcome = try await executeConnection(.delete, id: id, context: context, digest: requestDigest(["delete", id])) { _, _ in (.delete, nil) }
-        if !outcome.changedNothing { try vault.purgeShreddedKeys() }
+        if !outcome.changedNothing { try await vault.purgeShreddedKeys() }
         return outcome
     }
 
@@ -130,7 +134,7 @@ public struct CommandService: Sendable {
         guard let (event, payload) = decoded.last(where: { $0.1.credentials != nil }), let sealed = payload.credentials else {
             throw DomainError.notFound("credentials of connection \(id)")
         }
-        return try vault.open(sealed, connectionId: id, streamVersion: event.streamVersion)
+        return try await vault.open(sealed, connectionId: id, streamVersion: event.streamVersion)
     }
 
     // MARK: Membership commands

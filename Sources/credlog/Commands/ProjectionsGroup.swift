@@ -46,8 +46,17 @@ struct ProjectionsGroup: AsyncParsableCommand {
                 let status = try ProjectionRunner(database: workspace.database).status()
                 let elapsed = clock.now - start
                 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                Output.line(String(format: "rebuilt %@ to position %lld in %.2f s", name ?? "all projections", status.first?.head ?? 0, seconds))
+                let position = status.first?.head ?? 0
+                if options.json { return try Output.json(RebuildView(projections: name.map { [$0] } ?? BuiltInProjections.all.map(\.name),
+                                                                     position: position, seconds: seconds)) }
+                Output.line(String(format: "rebuilt %@ to position %lld in %.2f s", name ?? "all projections", position, seconds))
             }
         }
     }
+}
+
+private struct RebuildView: Encodable {
+    var projections: [String]
+    var position: Int64
+    var seconds: Double
 }

@@ -1,0 +1,61 @@
+import ArgumentParser
+import CredlogEvents
+import CredlogProjections
+import Foundation
+
+/// `credlog-bench`: each workload on credlog and on the two references, in one run; prints
+/// medians and ratios. With `--quick`, small sizes, and it only checks that every workload
+/// runs and agrees with the references.
+@main
+struct Benchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "credlog-bench",
+        abstract: "credlog side by side with the raw SQLite limit and the Python eventsourcing library.",
+        discussion: "Run it through scripts/bench, which builds the references and passes their paths.")
+
+    @Flag(help: "Small sizes (under a minute): check that every workload runs and agrees with the references.")
+    var quick = false
+    @Option(help: "The compiled raw SQLite reference (scripts/bench-references/raw_sqlite.c).") var raw: String
+    @Option(help: "The Python interpreter with eventsourcing installed.") var python = "python3"
+    @Option(help: "scripts/bench-references/eventsourcing_bench.py.") var pythonScript: String
+    @Option(help: "The credlog executable (release build), for the rebuild's peak memory.") var credlog: String
+    @Option(help: "A scratch directory (default: a new temporary one).") var work: String?
+    @Option(help: "Run only these workload groups (appends, concurrent, read), for profiling.") var only: [String] = []
+
+    struct Sizes {
+        var appendConnections: Int
+        var concurrentConnections: Int
+        var bulkConnections: Int
+        var smallBulkConnections: Int
+        var samples: Int
+        var runs: Int
+
+        static let quick = Sizes(appendConnections: 10, concurrentConnections: 64, bulkConnections: 1_500,
+                                 smallBulkConnections: 300, samples: 200, runs: 1)
+        /// 142,858 lives of 7 events: 1,000,006 events, ~143k connections.
+        static let full = Sizes(appendConnections: 300, concurrentConnections: 640, bulkConnections: 142_858,
+                                smallBulkConnections: 14_286, samples: 2_000, runs: 3)
+    }
+
+    func run() async throws {
+        let sizes = quick ? Sizes.quick : Sizes.full
+        let directory = URL(fileURLWithPath: work ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("credlog-bench-\(UUID().uuidString)").path)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { if work == nil { try? FileManager.default.removeItem(at: directory) } }
+        let references = References(rawSQLite: raw, python: python, pythonScript: pythonScript, credlog: credlog)
+        var workloads = Workloads(sizes: sizes, directory: directory, references: references)
+        let chosen = { (group: String) in only.isEmpty || only.contains(group) }
+        if chosen("appends") { try await workloads.durableAppends() }
+        if chosen("concurrent") { try await workloads.concurrentAppends() }
+        if chosen("read") { try await workloads.readSide() }
+        workloads.report.print(header: """
+            credlog-bench \(quick ? "--quick " : "")on \(ProcessInfo.processInfo.processorCount) cores, \
+            \(String(format: "%.0f", Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824)) GiB, \
+            \(Timestamp.now().iso8601.prefix(10)); medians of \(sizes.runs) run(s); WAL, synchronous=FULL
+            """)
+        if !workloads.mismatches.isEmpty {
+            throw BenchError.mismatch(workloads.mismatches.joined(separator: "; "))
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Runs the reference implementations (the C program against SQLite, the Python library)
+/// and the credlog CLI as child processes, and reads the JSON line each prints.
+struct References {
+    let rawSQLite: String
+    let python: String
+    let pythonScript: String
+    let credlog: String
+
+    struct Run {
+        var json: [String: Any]
+        /// Peak resident memory of the child, in MiB.
+        var peakMiB: Double
+        var seconds: Double
+    }
+
+    func raw(_ arguments: [String]) throws -> Run { try Self.launch(rawSQLite, arguments) }
+    func eventsourcing(_ arguments: [String]) throws -> Run { try Self.launch(python, [pythonScript] + arguments) }
+
+    /// Runs the credlog CLI on `database` with `masterKey`.
+    func cli(_ arguments: [String], database: String, masterKey: String) throws -> Run {
+        try Self.launch(credlog, arguments, environment: ["CREDLOG_DB": database, "CREDLOG_MASTER_KEY": masterKey])
+    }
+
+    /// Spawns a child and waits for it with `wait4`, which reports that child's own peak memory.
+    static func launch(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Run {
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).out").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + env).forEach { free($0) } }
+        var pid: pid_t = 0
+        let start = Date()
+        guard posix_spawnp(&pid, executable, &actions, nil, argv, env) == 0 else {
+            throw BenchError.childFailed("cannot start \(executable)")
+        }
+        var status: Int32 = 0
+        var usage = rusage()
+        _ = wait4(pid, &status, 0, &usage)
+        let seconds = Date().timeIntervalSince(start)
+        guard status == 0 else {
+            throw BenchError.childFailed("\(executable) \(arguments.joined(separator: " ")) failed (status \(status))")
+        }
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        let line = text.split(separator: "\n").last.map(String.init) ?? "{}"
+        // One JSON document (credlog's pretty output) or JSON on the last line (the references).
+        let json = ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) ?? (try? JSONSerialization.jsonObject(with: Data(line.utf8))))
+            as? [String: Any] ?? ["output": line]
+        return Run(json: json, peakMiB: Double(usage.ru_maxrss) / 1024, seconds: seconds)
+    }
+}
+
+enum BenchError: Error, CustomStringConvertible {
+    case childFailed(String)
+    case mismatch(String)
+
+    var description: String {
+        switch self {
+        case .childFailed(let what): "a reference failed: \(what)"
+        case .mismatch(let what): "results differ from the references: \(what)"
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import CredlogDomain
+import CredlogEvents
+import CredlogProjections
+import Foundation
+
+/// The workloads, each measured on credlog and on the references.
+struct Workloads {
+    let sizes: Benchmark.Sizes
+    let directory: URL
+    let references: References
+    var report = Report()
+    /// Where credlog and a reference disagree on counts or final states.
+    var mismatches: [String] = []
+
+    init(sizes: Benchmark.Sizes, directory: URL, references: References) {
+        self.sizes = sizes
+        self.directory = directory
+        self.references = references
+    }
+
+    func path(_ name: String) -> String {
+        let path = directory.appendingPathComponent(name).path
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        return path
+    }
+
+    func scratch(_ name: String) throws -> String {
+        let url = directory.appendingPathComponent(name)
+        try? FileManager.default.removeItem(at: url)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url.path
+    }
+
+    mutating func expectEqual<T: Equatable>(_ what: String, _ credlog: T, _ reference: T, _ name: String) {
+        if credlog != reference { mismatches.append("\(what): credlog \(credlog), \(name) \(reference)") }
+    }
+
+    // MARK: 1. Durable appends, one command per transaction, one writer
+
+    mutating func durableAppends() async throws {
+        let commands = sizes.appendConnections * 7
+        var credlogRates: [Double] = [], storeRates: [Double] = [], rawRates: [Double] = [], pythonRates: [Double] = []
+        for run in 0..<sizes.runs {
+            let log = try BenchLog.create(path("append-\(run).sqlite"))
+            try await log.seed()
+            let (_, seconds) = try await Statistics.time {
+                for n in 0..<sizes.appendConnections { try await log.life(n) }
+            }
+            credlogRates.append(Double(commands) / seconds)
+            expectEqual("events after the lives", try log.eventCount() - 2, commands, "expected")
+            let active = try log.activeConnections()
+
+            // The log alone: the same number of events, pre-encoded, one append (transaction) each.
+            let bare = try BenchLog.create(path("append-store-\(run).sqlite"), projecting: false)
+            let meta = EventMetadata(actor: .member("bob", .member), projectId: "acme", correlationId: "c", causationId: "c", recordedAt: .now())
+            let payload = try ConnectionEvent.attachedToFlow(.init(flowId: "flow-1")).encode()
+            let (_, storeSeconds) = try await Statistics.time {
+                for n in 0..<commands {
+                    var event = payload
+                    event.eventId = UUID()
+                    _ = try await bare.store.append(AppendRequest(stream: .connection("conn_\(n / 7)"), expectedVersion: .any,
+                                                                  events: [event], metadata: meta))
+                }
+            }
+            storeRates.append(Double(commands) / storeSeconds)
+
+            let rawRun = try references.raw(["append", path("raw-append-\(run).sqlite"), String(commands)])
+            rawRates.append(Double(commands) / (rawRun.json["seconds"] as? Double ?? .nan))
+            expectEqual("rows appended", commands, rawRun.json["rows"] as? Int ?? -1, "raw SQLite")
+
+            let pythonRun = try references.eventsourcing(["append", try scratch("python-append-\(run)"), String(sizes.appendConnections)])
+            pythonRates.append(Double(commands) / (pythonRun.json["seconds"] as? Double ?? .nan))
+            expectEqual("events appended", commands, pythonRun.json["events"] as? Int ?? -1, "eventsourcing")
+            expectEqual("active connections at the end", active, pythonRun.json["active"] as? Int ?? -1, "eventsourcing")
+        }
+        let credlog = Statistics.median(credlogRates), raw = Statistics.median(rawRates), python = Statistics.median(pythonRates)
+        report.add(.init(workload: "1. durable appends, 1 command/txn, 1 writer", unit: "commands/s", credlog: credlog, raw: raw,
+                         python: python, higherIsBetter: true, target: ">= 0.9x raw, >= 2x Python",
+                         met: credlog >= 0.9 * raw && credlog >= 2 * python))
+        let store = Statistics.median(storeRates)
+        report.add(.init(workload: "1b. the log alone: 1 append/txn (no decide, seal, projections)", unit: "appends/s", credlog: store,
+                         raw: raw, python: python, higherIsBetter: true, target: "(context)", met: nil))
+        rawLimit = raw
+    }
+
+    /// The raw one-transaction-per-command SQLite limit measured in workload 1.
+    var rawLimit = Double.nan
+
+    // MARK: 2. Durable appends under concurrency: 64 tasks
+
+    mutating func concurrentAppends() async throws {
+        var rates: [Double] = []
+        let perTask = max(1, sizes.concurrentConnections / 64)
+        for run in 0..<sizes.runs {
+            let log = try BenchLog.create(path("concurrent-\(run).sqlite"))
+            try await log.seed()
+            let (_, seconds) = try await Statistics.time {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for task in 0..<64 {
+                        group.addTask {
+                            for n in 0..<perTask { try await log.life(task * perTask + n) }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            rates.append(Double(64 * perTask * 7) / seconds)
+            expectEqual("events after concurrent lives", try log.eventCount() - 2, 64 * perTask * 7, "expected")
+            expectEqual("active connections", try log.activeConnections(), 64 * perTask, "expected")
+        }
+        let credlog = Statistics.median(rates)
+        report.add(.init(workload: "2. durable appends, 64 concurrent tasks (group commit)", unit: "commands/s", credlog: credlog,
+                         raw: rawLimit, python: nil, higherIsBetter: true, target: ">= 3x raw 1-txn/command",
+                         met: credlog >= 3 * rawLimit))
+    }
+}

@@ -1,0 +1,246 @@
+/*
+ * The raw SQLite limit for credlog's benchmark: the same inserts and scans straight
+ * through the SQLite C API, with the same durability settings (WAL, synchronous=FULL).
+ * Built and run by scripts/bench; prints one JSON object per run.
+ *
+ *   raw_sqlite append DB COUNT              one row per transaction into credlog's events schema
+ *   raw_sqlite rebuild DB                   scan every event, insert one read-model row each (2000 per transaction)
+ *   raw_sqlite verify DB CHAINKEYHEX        scan every event, recompute credlog's keyed BLAKE2b chain
+ *   raw_sqlite timetravel DB SAMPLES SEED   one stream's events up to a random time (p50/p99)
+ *   raw_sqlite list DB PROJECT SAMPLES SEED status filter + trigram name search, page of 50 (p50/p99)
+ */
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void check(int rc, sqlite3 *db, const char *what) {
+    if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        fprintf(stderr, "raw_sqlite: %s: %s\n", what, sqlite3_errmsg(db));
+        exit(1);
+    }
+}
+
+static sqlite3 *open_db(const char *path) {
+    sqlite3 *db;
+    check(sqlite3_open(path, &db), db, "open");
+    check(sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;", 0, 0, 0), db, "pragmas");
+    return db;
+}
+
+static int compare_doubles(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void print_latencies(const char *workload, double *samples, int count, long found) {
+    qsort(samples, count, sizeof(double), compare_doubles);
+    printf("{\"workload\":\"%s\",\"samples\":%d,\"p50_ms\":%.4f,\"p99_ms\":%.4f,\"found\":%ld}\n", workload, count,
+           samples[count / 2] * 1000, samples[(int)(count * 0.99)] * 1000, found);
+}
+
+/* Same table, indexes and triggers as credlog's log. */
+static const char *schema =
+    "CREATE TABLE events (position INTEGER PRIMARY KEY CHECK (position > 0), stream_id TEXT NOT NULL,"
+    " stream_version INTEGER NOT NULL CHECK (stream_version > 0), event_id TEXT NOT NULL UNIQUE, event_type TEXT NOT NULL,"
+    " schema_version INTEGER NOT NULL, recorded_at TEXT NOT NULL, actor_id TEXT NOT NULL, actor_role TEXT NOT NULL,"
+    " project_id TEXT NOT NULL, correlation_id TEXT NOT NULL, causation_id TEXT NOT NULL, payload TEXT NOT NULL,"
+    " hash BLOB NOT NULL, UNIQUE (stream_id, stream_version));"
+    "CREATE INDEX events_by_correlation ON events (correlation_id);"
+    "CREATE INDEX events_by_project ON events (project_id, position);"
+    "CREATE TRIGGER events_refuse_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+    "CREATE TRIGGER events_refuse_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'append-only'); END;";
+
+static int append(const char *path, long count) {
+    sqlite3 *db = open_db(path);
+    check(sqlite3_exec(db, schema, 0, 0, 0), db, "schema");
+    sqlite3_stmt *insert, *begin, *commit;
+    check(sqlite3_prepare_v2(db, "INSERT INTO events VALUES (?, ?, ?, ?, 'connection.attached-to-flow', 1,"
+                                 " '2026-11-02T09:10:00.000000Z', 'bob', 'member', 'acme', 'corr', 'cause', ?, ?)", -1, &insert, 0), db, "prepare");
+    check(sqlite3_prepare_v2(db, "BEGIN IMMEDIATE", -1, &begin, 0), db, "prepare begin");
+    check(sqlite3_prepare_v2(db, "COMMIT", -1, &commit, 0), db, "prepare commit");
+    unsigned char hash[32] = {0};
+    char stream[64], event_id[64], payload[64];
+    double start = now();
+    for (long i = 1; i <= count; i++) {
+        snprintf(stream, sizeof stream, "connection:conn_%ld", (i - 1) / 7);
+        snprintf(event_id, sizeof event_id, "%08lx-0000-4000-8000-%012lx", i, i);
+        snprintf(payload, sizeof payload, "{\"flowId\":\"flow-%ld\"}", i);
+        check(sqlite3_step(begin), db, "begin");
+        sqlite3_reset(begin);
+        sqlite3_bind_int64(insert, 1, i);
+        sqlite3_bind_text(insert, 2, stream, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(insert, 3, (i - 1) % 7 + 1);
+        sqlite3_bind_text(insert, 4, event_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(insert, 5, payload, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(insert, 6, hash, 32, SQLITE_STATIC);
+        check(sqlite3_step(insert), db, "insert");
+        sqlite3_reset(insert);
+        check(sqlite3_step(commit), db, "commit");
+        sqlite3_reset(commit);
+    }
+    double seconds = now() - start;
+    printf("{\"workload\":\"append\",\"rows\":%ld,\"seconds\":%.6f}\n", count, seconds);
+    sqlite3_close(db);
+    return 0;
+}
+
+static int rebuild(const char *path) {
+    sqlite3 *db = open_db(path);
+    check(sqlite3_exec(db, "DROP TABLE IF EXISTS raw_read_model;"
+                           "CREATE TABLE raw_read_model (position INTEGER PRIMARY KEY, stream_id TEXT, event_type TEXT, payload TEXT);",
+                       0, 0, 0), db, "schema");
+    sqlite3_stmt *scan, *insert;
+    check(sqlite3_prepare_v2(db, "SELECT position, stream_id, event_type, payload FROM events ORDER BY position", -1, &scan, 0), db, "scan");
+    check(sqlite3_prepare_v2(db, "INSERT INTO raw_read_model VALUES (?, ?, ?, ?)", -1, &insert, 0), db, "insert");
+    double start = now();
+    long rows = 0;
+    check(sqlite3_exec(db, "BEGIN", 0, 0, 0), db, "begin");
+    while (sqlite3_step(scan) == SQLITE_ROW) {
+        sqlite3_bind_int64(insert, 1, sqlite3_column_int64(scan, 0));
+        sqlite3_bind_text(insert, 2, (const char *)sqlite3_column_text(scan, 1), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(insert, 3, (const char *)sqlite3_column_text(scan, 2), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(insert, 4, (const char *)sqlite3_column_text(scan, 3), -1, SQLITE_TRANSIENT);
+        check(sqlite3_step(insert), db, "insert");
+        sqlite3_reset(insert);
+        if (++rows % 2000 == 0) {
+            check(sqlite3_exec(db, "COMMIT; BEGIN", 0, 0, 0), db, "commit");
+        }
+    }
+    check(sqlite3_exec(db, "COMMIT", 0, 0, 0), db, "commit");
+    double seconds = now() - start;
+    check(sqlite3_exec(db, "DROP TABLE raw_read_model", 0, 0, 0), db, "drop");
+    printf("{\"workload\":\"rebuild\",\"rows\":%ld,\"seconds\":%.6f}\n", rows, seconds);
+    sqlite3_close(db);
+    return 0;
+}
+
+static void field(crypto_generichash_state *state, const void *bytes, uint64_t length) {
+    unsigned char big[8];
+    for (int i = 0; i < 8; i++) big[i] = (unsigned char)(length >> (56 - 8 * i));
+    crypto_generichash_update(state, big, 8);
+    crypto_generichash_update(state, bytes, length);
+}
+
+static void integer_field(crypto_generichash_state *state, int64_t value) {
+    unsigned char big[8];
+    for (int i = 0; i < 8; i++) big[i] = (unsigned char)((uint64_t)value >> (56 - 8 * i));
+    field(state, big, 8);
+}
+
+static int verify(const char *path, const char *key_hex) {
+    unsigned char key[32];
+    size_t key_length;
+    if (sodium_init() < 0 || sodium_hex2bin(key, 32, key_hex, strlen(key_hex), 0, &key_length, 0) != 0 || key_length != 32) {
+        fprintf(stderr, "raw_sqlite: bad key\n");
+        return 1;
+    }
+    sqlite3 *db = open_db(path);
+    sqlite3_stmt *scan;
+    check(sqlite3_prepare_v2(db, "SELECT position, stream_id, stream_version, event_id, event_type, schema_version, recorded_at,"
+                                 " actor_id, actor_role, project_id, correlation_id, causation_id, payload, hash FROM events ORDER BY position",
+                             -1, &scan, 0), db, "scan");
+    unsigned char previous[32] = {0};
+    long rows = 0, bad = 0;
+    double start = now();
+    while (sqlite3_step(scan) == SQLITE_ROW) {
+        crypto_generichash_state state;
+        crypto_generichash_init(&state, key, 32, 32);
+        crypto_generichash_update(&state, previous, 32);
+        integer_field(&state, sqlite3_column_int64(scan, 0));
+        field(&state, sqlite3_column_text(scan, 1), sqlite3_column_bytes(scan, 1));
+        integer_field(&state, sqlite3_column_int64(scan, 2));
+        for (int column = 3; column <= 4; column++) field(&state, sqlite3_column_text(scan, column), sqlite3_column_bytes(scan, column));
+        integer_field(&state, sqlite3_column_int64(scan, 5));
+        for (int column = 6; column <= 12; column++) field(&state, sqlite3_column_text(scan, column), sqlite3_column_bytes(scan, column));
+        unsigned char computed[32];
+        crypto_generichash_final(&state, computed, 32);
+        if (sqlite3_column_bytes(scan, 13) != 32 || sodium_memcmp(computed, sqlite3_column_blob(scan, 13), 32) != 0) bad++;
+        memcpy(previous, computed, 32);
+        rows++;
+    }
+    double seconds = now() - start;
+    char head[65];
+    sodium_bin2hex(head, sizeof head, previous, 32);
+    printf("{\"workload\":\"verify\",\"rows\":%ld,\"seconds\":%.6f,\"bad\":%ld,\"head\":\"%s\"}\n", rows, seconds, bad, head);
+    sqlite3_close(db);
+    return 0;
+}
+
+static int timetravel(const char *path, int samples, unsigned seed) {
+    sqlite3 *db = open_db(path);
+    srand(seed);
+    sqlite3_stmt *bounds, *query;
+    check(sqlite3_prepare_v2(db, "SELECT MAX(position), MIN(recorded_at), MAX(recorded_at) FROM events", -1, &bounds, 0), db, "bounds");
+    sqlite3_step(bounds);
+    long head = sqlite3_column_int64(bounds, 0);
+    check(sqlite3_prepare_v2(db, "SELECT stream_version, event_type, payload FROM events WHERE stream_id = ? AND recorded_at <= ?"
+                                 " ORDER BY stream_version", -1, &query, 0), db, "query");
+    sqlite3_stmt *pick;
+    check(sqlite3_prepare_v2(db, "SELECT stream_id, recorded_at FROM events WHERE position = ?", -1, &pick, 0), db, "pick");
+    double *latencies = malloc(sizeof(double) * samples);
+    long found = 0;
+    for (int i = 0; i < samples; i++) {
+        sqlite3_bind_int64(pick, 1, 1 + rand() % head);
+        sqlite3_step(pick);
+        char stream[128], time[64];
+        snprintf(stream, sizeof stream, "%s", sqlite3_column_text(pick, 0));
+        snprintf(time, sizeof time, "%s", sqlite3_column_text(pick, 1));
+        sqlite3_reset(pick);
+        double start = now();
+        sqlite3_bind_text(query, 1, stream, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(query, 2, time, -1, SQLITE_TRANSIENT);
+        while (sqlite3_step(query) == SQLITE_ROW) found++;
+        sqlite3_reset(query);
+        latencies[i] = now() - start;
+    }
+    print_latencies("timetravel", latencies, samples, found);
+    sqlite3_close(db);
+    return 0;
+}
+
+static int list(const char *path, const char *project, int samples, unsigned seed) {
+    static const char *terms[] = {"gma", "hub", "sla", "sup", "sal", "ops", "eu ", "api", "prod", "team"};
+    sqlite3 *db = open_db(path);
+    srand(seed);
+    sqlite3_stmt *query;
+    check(sqlite3_prepare_v2(db, "SELECT id, project_id, piece, auth_type, name, name_key, status, status_reason, flow_count,"
+                                 " connected_at, status_changed_at, credential_expires_at, credential_fingerprint, last_position"
+                                 " FROM connections WHERE project_id = ? AND status = 'active'"
+                                 " AND rowid IN (SELECT rowid FROM connections_search WHERE connections_search MATCH ?)"
+                                 " ORDER BY name_key, id LIMIT 51", -1, &query, 0), db, "query");
+    double *latencies = malloc(sizeof(double) * samples);
+    long found = 0;
+    for (int i = 0; i < samples; i++) {
+        char phrase[64];
+        snprintf(phrase, sizeof phrase, "\"%s\"", terms[rand() % 10]);
+        double start = now();
+        sqlite3_bind_text(query, 1, project, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(query, 2, phrase, -1, SQLITE_TRANSIENT);
+        while (sqlite3_step(query) == SQLITE_ROW) found++;
+        sqlite3_reset(query);
+        latencies[i] = now() - start;
+    }
+    print_latencies("list", latencies, samples, found);
+    sqlite3_close(db);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 4 && strcmp(argv[1], "append") == 0) return append(argv[2], atol(argv[3]));
+    if (argc >= 3 && strcmp(argv[1], "rebuild") == 0) return rebuild(argv[2]);
+    if (argc >= 4 && strcmp(argv[1], "verify") == 0) return verify(argv[2], argv[3]);
+    if (argc >= 5 && strcmp(argv[1], "timetravel") == 0) return timetravel(argv[2], atoi(argv[3]), (unsigned)atoi(argv[4]));
+    if (argc >= 6 && strcmp(argv[1], "list") == 0) return list(argv[2], argv[3], atoi(argv[4]), (unsigned)atoi(argv[5]));
+    fprintf(stderr, "usage: raw_sqlite append|rebuild|verify|timetravel|list ...\n");
+    return 64;
+}
