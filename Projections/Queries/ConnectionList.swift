@@ -24,6 +24,10 @@ public struct ConnectionList: Sendable {
 
     public static let maxLimit = 500
 
+    /// Above this many trigram matches a term is "frequent": walking the sort index and testing
+    /// each name finds a page sooner than sorting every match. Both plans give the same rows.
+    public var frequentTermMatches = 2_000
+
     public init(projectId: String, status: StatusFilter = .all, search: String? = nil, sort: Sort = .name,
                 limit: Int = 50, after: String? = nil) {
         self.projectId = projectId
@@ -71,6 +75,7 @@ public struct ConnectionList: Sendable {
         }
     }
 
+
     public func fetch(_ db: Database) throws -> Page {
         guard (1...Self.maxLimit).contains(limit) else { throw DomainError.invalid("the limit is 1 to \(Self.maxLimit)") }
         var clauses = ["project_id = ?"]
@@ -80,13 +85,19 @@ public struct ConnectionList: Sendable {
             arguments += [status.rawValue]
         }
         if let term = search?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased(), !term.isEmpty {
-            if term.unicodeScalars.count >= 3 {
-                // Trigram index: the term as one quoted phrase, so no character is an operator.
-                clauses.append("rowid IN (SELECT rowid FROM connections_search WHERE connections_search MATCH ?)")
-                arguments += ["\"" + term.replacingOccurrences(of: "\"", with: "\"\"") + "\""]
-            } else {
+            // The term as one quoted phrase, so that no character is an FTS operator.
+            let phrase = "\"" + term.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            let frequent = try term.unicodeScalars.count < 3 || (Int.fetchOne(db.cachedStatement(sql: """
+                SELECT COUNT(*) FROM (SELECT 1 FROM connections_search WHERE connections_search MATCH ? LIMIT ?)
+                """), arguments: [phrase, frequentTermMatches + 1]) ?? 0) > frequentTermMatches
+            if frequent {
+                // Walk the index in sort order and stop at a full page (also for terms too short for trigrams).
                 clauses.append("instr(name_key, ?) > 0")
                 arguments += [term]
+            } else {
+                // Few matches: take them from the trigram index and sort them.
+                clauses.append("rowid IN (SELECT rowid FROM connections_search WHERE connections_search MATCH ?)")
+                arguments += [phrase]
             }
         }
         let order: String
@@ -108,7 +119,7 @@ public struct ConnectionList: Sendable {
         }
         arguments += [limit + 1]
         var rows = try ConnectionRow.fetchAll(db, sql: """
-            SELECT * FROM connections WHERE \(clauses.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?
+            SELECT \(ConnectionRow.columns) FROM connections WHERE \(clauses.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?
             """, arguments: arguments)
         var next: String?
         if rows.count > limit {

@@ -36,6 +36,10 @@ struct QueryTests {
         let found = try await names(log, ConnectionList(projectId: "acme", search: term, limit: 100))
         let reference = Self.tricky.filter { $0.lowercased().contains(term.lowercased()) }
         #expect(Set(found) == Set(expected ?? reference), "search \(term)")
+        // The plan for frequent terms (walk the name index, test each name) finds the same rows.
+        var walking = ConnectionList(projectId: "acme", search: term, limit: 100)
+        walking.frequentTermMatches = 0
+        #expect(try await names(log, walking) == found, "both plans agree on \(term)")
         #expect(found == found.sorted { $0.lowercased() < $1.lowercased() }, "sorted by name")
         #expect(try await log.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM connections") } == Self.tricky.count,
                 "a search never changes the table")
