@@ -24,9 +24,10 @@ public struct ConnectionList: Sendable {
 
     public static let maxLimit = 500
 
-    /// Above this many trigram matches a term is "frequent": walking the sort index and testing
-    /// each name finds a page sooner than sorting every match. Both plans give the same rows.
-    public var frequentTermMatches = 2_000
+    /// A term found in at least this share of a sample of names is "frequent": walking the sort
+    /// index and testing each name fills a page sooner than sorting every trigram match.
+    /// Both plans give the same rows (0 always walks, above 1 never does).
+    public var frequentTermShare = 0.01
 
     public init(projectId: String, status: StatusFilter = .all, search: String? = nil, sort: Sort = .name,
                 limit: Int = 50, after: String? = nil) {
@@ -42,6 +43,17 @@ public struct ConnectionList: Sendable {
         public var connections: [ConnectionRow]
         /// Pass as `after` for the next page; `nil` on the last page.
         public var nextCursor: String?
+    }
+
+    /// The share of names containing `term` among the first 2,000 rows of the table (insertion order:
+    /// a cheap sample, unbiased by the name sort).
+    static func share(of term: String, _ db: Database) throws -> Double {
+        let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT COUNT(*), SUM(instr(name_key, ?) > 0) FROM (SELECT name_key FROM connections LIMIT 2000)
+            """), arguments: [term])
+        let sampled: Int = row?[0] ?? 0
+        let matching: Int = row?[1] ?? 0
+        return sampled == 0 ? 0 : Double(matching) / Double(sampled)
     }
 
     /// Where a page ends: the sort key and id of its last row.
@@ -87,9 +99,7 @@ public struct ConnectionList: Sendable {
         if let term = search?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased(), !term.isEmpty {
             // The term as one quoted phrase, so that no character is an FTS operator.
             let phrase = "\"" + term.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            let frequent = try term.unicodeScalars.count < 3 || (Int.fetchOne(db.cachedStatement(sql: """
-                SELECT COUNT(*) FROM (SELECT 1 FROM connections_search WHERE connections_search MATCH ? LIMIT ?)
-                """), arguments: [phrase, frequentTermMatches + 1]) ?? 0) > frequentTermMatches
+            let frequent = try term.unicodeScalars.count < 3 || Self.share(of: term, db) >= frequentTermShare
             if frequent {
                 // Walk the index in sort order and stop at a full page (also for terms too short for trigrams).
                 clauses.append("instr(name_key, ?) > 0")

@@ -93,7 +93,8 @@ extension Workloads {
     // MARK: 5. Connections list: status filter and name search, page of 50
 
     mutating func connectionList(_ log: BenchLog) async throws {
-        let terms = ["gma", "hub", "sla", "sup", "sal", "ops", "eu ", "api", "prod", "team"]
+        // Frequent and rare terms (a rare one made of common trigrams is the search index's worst case).
+        let terms = ["gma", "hub", "sla", "sup", "sal", "ops", "eu ", "api", "prod", "team", "finance 777", "xyz"]
         var latencies: [Double] = []
         var rows = 0
         for sample in 0..<sizes.samples {

@@ -37,9 +37,11 @@ struct QueryTests {
         let reference = Self.tricky.filter { $0.lowercased().contains(term.lowercased()) }
         #expect(Set(found) == Set(expected ?? reference), "search \(term)")
         // The plan for frequent terms (walk the name index, test each name) finds the same rows.
-        var walking = ConnectionList(projectId: "acme", search: term, limit: 100)
-        walking.frequentTermMatches = 0
-        #expect(try await names(log, walking) == found, "both plans agree on \(term)")
+        for share in [0.0, 2.0] {
+            var plan = ConnectionList(projectId: "acme", search: term, limit: 100)
+            plan.frequentTermShare = share
+            #expect(try await names(log, plan) == found, "both plans agree on \(term)")
+        }
         #expect(found == found.sorted { $0.lowercased() < $1.lowercased() }, "sorted by name")
         #expect(try await log.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM connections") } == Self.tricky.count,
                 "a search never changes the table")

@@ -209,7 +209,7 @@ static int timetravel(const char *path, int samples, unsigned seed) {
 }
 
 static int list(const char *path, const char *project, int samples, unsigned seed) {
-    static const char *terms[] = {"gma", "hub", "sla", "sup", "sal", "ops", "eu ", "api", "prod", "team"};
+    static const char *terms[] = {"gma", "hub", "sla", "sup", "sal", "ops", "eu ", "api", "prod", "team", "finance 777", "xyz"};
     sqlite3 *db = open_db(path);
     srand(seed);
     sqlite3_stmt *query;
@@ -222,7 +222,7 @@ static int list(const char *path, const char *project, int samples, unsigned see
     long found = 0;
     for (int i = 0; i < samples; i++) {
         char phrase[64];
-        snprintf(phrase, sizeof phrase, "\"%s\"", terms[rand() % 10]);
+        snprintf(phrase, sizeof phrase, "\"%s\"", terms[i % 12]);
         double start = now();
         sqlite3_bind_text(query, 1, project, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(query, 2, phrase, -1, SQLITE_TRANSIENT);
