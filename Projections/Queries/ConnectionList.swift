@@ -49,7 +49,7 @@ public struct ConnectionList: Sendable {
     /// a cheap sample, unbiased by the name sort).
     static func share(of term: String, _ db: Database) throws -> Double {
         let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT COUNT(*), SUM(instr(name_key, ?) > 0) FROM (SELECT name_key FROM connections LIMIT 2000)
+            SELECT COUNT(*), SUM(instr(name_key, ?) > 0) FROM (SELECT name_key FROM connections ORDER BY rowid LIMIT 2000)
             """), arguments: [term])
         let sampled: Int = row?[0] ?? 0
         let matching: Int = row?[1] ?? 0
