@@ -91,10 +91,9 @@ struct ConnectionGroup: AsyncParsableCommand {
         @OptionGroup var command: CommandOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try Workspace.open(options)
-                let outcome = try await workspace.service.rename(id, to: name, context: try workspace.context(options, command))
-                try OutcomeReport.print(outcome, done: "renamed \(id)", unchanged: "\(id) already has that name", json: options.json)
+            try await options.execute(command, done: "renamed \(id)",
+                                      unchanged: "\(id) already has that name") { service, context in
+                try await service.rename(id, to: name, context: context)
             }
         }
     }
@@ -108,12 +107,9 @@ struct ConnectionGroup: AsyncParsableCommand {
         @OptionGroup var command: CommandOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try Workspace.open(options)
+            try await options.execute(command, done: "reconnected \(id)", unchanged: "") { service, context in
                 var secret = credentials.read()
-                let outcome = try await workspace.service.reconnect(id, credentials: &secret,
-                                                                    context: try workspace.context(options, command))
-                try OutcomeReport.print(outcome, done: "reconnected \(id)", unchanged: "", json: options.json)
+                return try await service.reconnect(id, credentials: &secret, context: context)
             }
         }
     }
@@ -126,10 +122,9 @@ struct ConnectionGroup: AsyncParsableCommand {
         @OptionGroup var command: CommandOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try Workspace.open(options)
-                let outcome = try await workspace.service.expire(id, reason: reason, context: try workspace.context(options, command))
-                try OutcomeReport.print(outcome, done: "expired \(id)", unchanged: "\(id) is already inactive", json: options.json)
+            try await options.execute(command, done: "expired \(id)",
+                                      unchanged: "\(id) is already inactive") { service, context in
+                try await service.expire(id, reason: reason, context: context)
             }
         }
     }
@@ -142,10 +137,9 @@ struct ConnectionGroup: AsyncParsableCommand {
         @OptionGroup var command: CommandOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try Workspace.open(options)
-                let outcome = try await workspace.service.revoke(id, reason: reason, context: try workspace.context(options, command))
-                try OutcomeReport.print(outcome, done: "revoked \(id)", unchanged: "\(id) is already revoked", json: options.json)
+            try await options.execute(command, done: "revoked \(id)",
+                                      unchanged: "\(id) is already revoked") { service, context in
+                try await service.revoke(id, reason: reason, context: context)
             }
         }
     }
@@ -158,10 +152,9 @@ struct ConnectionGroup: AsyncParsableCommand {
         @OptionGroup var command: CommandOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try Workspace.open(options)
-                let outcome = try await workspace.service.delete(id, context: try workspace.context(options, command))
-                try OutcomeReport.print(outcome, done: "deleted \(id); its data key is destroyed", unchanged: "", json: options.json)
+            try await options.execute(command, done: "deleted \(id); its data key is destroyed",
+                                      unchanged: "") { service, context in
+                try await service.delete(id, context: context)
             }
         }
     }

@@ -14,12 +14,9 @@ struct FlowGroup: AsyncParsableCommand {
         @OptionGroup var command: CommandOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try Workspace.open(options)
-                let outcome = try await workspace.service.attach(flow: flow, to: connection,
-                                                                 context: try workspace.context(options, command))
-                try OutcomeReport.print(outcome, done: "flow \(flow) uses \(connection)",
-                                        unchanged: "flow \(flow) already uses \(connection)", json: options.json)
+            try await options.execute(command, done: "flow \(flow) uses \(connection)",
+                                      unchanged: "flow \(flow) already uses \(connection)") { service, context in
+                try await service.attach(flow: flow, to: connection, context: context)
             }
         }
     }
@@ -32,12 +29,9 @@ struct FlowGroup: AsyncParsableCommand {
         @OptionGroup var command: CommandOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try Workspace.open(options)
-                let outcome = try await workspace.service.detach(flow: flow, from: connection,
-                                                                 context: try workspace.context(options, command))
-                try OutcomeReport.print(outcome, done: "flow \(flow) no longer uses \(connection)",
-                                        unchanged: "flow \(flow) does not use \(connection)", json: options.json)
+            try await options.execute(command, done: "flow \(flow) no longer uses \(connection)",
+                                      unchanged: "flow \(flow) does not use \(connection)") { service, context in
+                try await service.detach(flow: flow, from: connection, context: context)
             }
         }
     }

@@ -42,12 +42,9 @@ struct MemberGroup: AsyncParsableCommand {
         @OptionGroup var command: CommandOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try Workspace.open(options)
-                let outcome = try await workspace.service.addMember(member, role: role, to: project,
-                                                                    context: try workspace.context(options, command))
-                try OutcomeReport.print(outcome, done: "added \(member) to \(project) as \(role.rawValue)",
-                                        unchanged: "\(member) is already a member", json: options.json)
+            try await options.execute(command, done: "added \(member) to \(project) as \(role.rawValue)",
+                                      unchanged: "\(member) is already a member") { service, context in
+                try await service.addMember(member, role: role, to: project, context: context)
             }
         }
     }
@@ -60,12 +57,9 @@ struct MemberGroup: AsyncParsableCommand {
         @OptionGroup var command: CommandOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try Workspace.open(options)
-                let outcome = try await workspace.service.removeMember(member, from: project,
-                                                                       context: try workspace.context(options, command))
-                try OutcomeReport.print(outcome, done: "removed \(member) from \(project)",
-                                        unchanged: "\(member) is not a member", json: options.json)
+            try await options.execute(command, done: "removed \(member) from \(project)",
+                                      unchanged: "\(member) is not a member") { service, context in
+                try await service.removeMember(member, from: project, context: context)
             }
         }
     }
@@ -79,12 +73,9 @@ struct MemberGroup: AsyncParsableCommand {
         @OptionGroup var command: CommandOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try Workspace.open(options)
-                let outcome = try await workspace.service.changeRole(of: member, to: role, in: project,
-                                                                     context: try workspace.context(options, command))
-                try OutcomeReport.print(outcome, done: "\(member) is now \(role.rawValue) of \(project)",
-                                        unchanged: "\(member) is already \(role.rawValue)", json: options.json)
+            try await options.execute(command, done: "\(member) is now \(role.rawValue) of \(project)",
+                                      unchanged: "\(member) is already \(role.rawValue)") { service, context in
+                try await service.changeRole(of: member, to: role, in: project, context: context)
             }
         }
     }

@@ -30,3 +30,16 @@ struct OutcomeReport: Encodable {
         Output.line("\(done) (\(at)\(report.replayed ? ", replayed from the first attempt" : ""))")
     }
 }
+
+extension GlobalOptions {
+    /// Opens the workspace, runs one command as the acting principal, and prints its outcome
+    /// (`done`, or `unchanged` when it appended nothing); errors go through ``reportingErrors(_:)``.
+    func execute(_ command: CommandOptions, done: String, unchanged: String,
+                 _ body: (CommandService, CommandContext) async throws -> CommandOutcome) async throws {
+        try await reportingErrors {
+            let workspace = try Workspace.open(self)
+            let outcome = try await body(workspace.service, try workspace.context(self, command))
+            try OutcomeReport.print(outcome, done: done, unchanged: unchanged, json: json)
+        }
+    }
+}
