@@ -7,10 +7,11 @@ struct Credlog: AsyncParsableCommand {
         commandName: "credlog",
         abstract: "An event-sourced, sealed, tamper-evident log of workflow connections.",
         discussion: """
-            Every change to a connection is appended to a hash-chained log; secrets are sealed
+            Every change to a connection is appended to a hash-chained log; secrets are sealed \
             with libsodium and appear only as fingerprints.
-            Exit codes: 64 usage, 65 invalid input, 66 not found, 69 integrity failure,
-            75 conflict, 77 forbidden, 78 configuration (database or key).
+
+            Exit codes: 64 usage, 65 invalid input, 66 not found, 69 integrity failure, 75 conflict, \
+            77 forbidden, 78 configuration (database or key).
             """,
         subcommands: [
             InitCommand.self, ProjectGroup.self, MemberGroup.self, ConnectionGroup.self, FlowGroup.self,

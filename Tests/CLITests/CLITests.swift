@@ -290,3 +290,23 @@ struct QuickStartTests {
         }
     }
 }
+
+/// Help and error output, pinned: a change to them shows up in review.
+/// To accept new output: `.build/debug/credlog ARGS > Tests/CLITests/Golden/NAME.txt` (2> for errors).
+@Suite("Golden help and errors")
+struct GoldenOutputTests {
+    static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+
+    @Test(arguments: [
+        (["--help"], "credlog-help", false),
+        (["connection", "create", "--help"], "connection-create-help", false),
+        (["connection", "create", "--project", "a", "--piece", "g", "--auth", "saml", "--name", "x", "--credentials-stdin"],
+         "unknown-auth-error", true),
+    ])
+    func outputMatchesItsGoldenFile(arguments: [String], name: String, onStderr: Bool) throws {
+        let result = try CLI().run(arguments, environment: ["COLUMNS": "80"])
+        let expected = try String(contentsOf: Self.golden.appendingPathComponent("\(name).txt"), encoding: .utf8)
+        #expect((onStderr ? result.stderr : result.stdout) == expected)
+        #expect(result.status == (onStderr ? 64 : 0))
+    }
+}

@@ -18,7 +18,7 @@ struct ConnectionGroup: AsyncParsableCommand {
                 """)
         @Option(help: "The project id.") var project: String
         @Option(help: "The piece (provider) it authorises, such as gmail.") var piece: String
-        @Option(help: "api-key, oauth2, basic or custom.") var auth: AuthType
+        @Option(help: "How it authenticates; fixes the credential fields.") var auth: AuthType
         @Option(help: "Its display name.") var name: String
         @OptionGroup var credentials: CredentialsInput
         @OptionGroup var options: GlobalOptions

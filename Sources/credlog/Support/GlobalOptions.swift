@@ -5,13 +5,15 @@ import Foundation
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .customLong("db"), help: "The database file (default: $CREDLOG_DB, else ./credlog.sqlite).")
+    @Option(name: .customLong("db"), help: ArgumentHelp("The database file (default: $CREDLOG_DB, else ./credlog.sqlite).", valueName: "path"))
     var databasePath: String?
 
-    @Option(name: .customLong("as"), help: "Act as this member, or as 'system' or 'engine' (default: $CREDLOG_ACTOR).")
+    @Option(name: .customLong("as"), help: ArgumentHelp("Act as this member, or as 'system' or 'engine' (default: $CREDLOG_ACTOR).", valueName: "member"))
     var actor: String?
 
-    @Option(name: .customLong("key-file"), help: "The master key file (default: $CREDLOG_KEY_FILE, else the database path with .key). CREDLOG_MASTER_KEY overrides it.")
+    @Option(name: .customLong("key-file"), help: ArgumentHelp(
+        "The master key file (default: $CREDLOG_KEY_FILE, else the database path with .key). CREDLOG_MASTER_KEY overrides it.",
+        valueName: "path"))
     var keyFilePath: String?
 
     @Flag(help: "Print machine-readable JSON.")
