@@ -91,7 +91,8 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: ["credlog", "CredlogEvents", "CredlogTestSupport"],
-            path: "Tests/CLITests"
+            path: "Tests/CLITests",
+            exclude: ["Golden"]
         ),
     ],
     swiftLanguageModes: [.v6]
