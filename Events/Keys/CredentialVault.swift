@@ -25,12 +25,13 @@ public struct CredentialVault: Sendable {
     }
 
     /// Seals `plaintext` for the event at `streamVersion` of `connectionId`. The caller wipes `plaintext`.
+    /// A connection's first event (`streamVersion` 1) gets a new data key without looking for one.
     public func seal(_ plaintext: [UInt8], authType: AuthType, expiresAt: String?,
                      connectionId: String, streamVersion: Int64) async throws -> Sealing {
         var newDataKey: NewDataKey?
         var dataKeyId: String
         var dataKey: [UInt8]
-        if let existing = try await storedDataKey(for: connectionId) {
+        if streamVersion > 1, let existing = try await storedDataKey(for: connectionId) {
             (dataKeyId, dataKey) = existing
         } else {
             dataKeyId = "dk-" + Sodium.randomBytes(8).hex

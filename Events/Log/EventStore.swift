@@ -41,6 +41,11 @@ public protocol EventStore: Sendable {
     /// The events of one stream with version `>= version`, in order.
     func readStream(_ stream: StreamID, from version: Int64) async throws -> [RecordedEvent]
 
+    /// Reads a stream, then, in the same snapshot, the stream that `next` names from its events
+    /// (a connection's stream, then its project's membership): one consistent read, one round trip.
+    func readStream(_ stream: StreamID, then next: @Sendable ([RecordedEvent]) -> StreamID?) async throws
+        -> (first: [RecordedEvent], second: [RecordedEvent])
+
     /// Up to `limit` events of the whole log with position `>= position`, in order.
     func readAll(from position: Int64, limit: Int) async throws -> [RecordedEvent]
 

@@ -139,6 +139,16 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    public func readStream(_ stream: StreamID, then next: @Sendable ([RecordedEvent]) -> StreamID?) async throws
+        -> (first: [RecordedEvent], second: [RecordedEvent]) {
+        try await database.read { db in
+            let sql = "SELECT * FROM events WHERE stream_id = ? ORDER BY stream_version"
+            let first = try RecordedEvent.fetchAll(db.cachedStatement(sql: sql), arguments: [stream.rawValue])
+            guard let second = next(first) else { return (first, []) }
+            return (first, try RecordedEvent.fetchAll(db.cachedStatement(sql: sql), arguments: [second.rawValue]))
+        }
+    }
+
     public func readAll(from position: Int64, limit: Int) async throws -> [RecordedEvent] {
         try await database.read { db in
             try RecordedEvent.fetchAll(db, sql: "SELECT * FROM events WHERE position >= ? ORDER BY position LIMIT ?",

@@ -53,6 +53,23 @@ struct StoreConformanceTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func aStreamAndTheStreamItNamesAreReadTogether(backend: Backend) async throws {
+        let (store, keep) = try backend.make()
+        defer { withExtendedLifetime(keep) {} }
+        _ = try await store.append(Self.request("item-c", .noStream, [Self.event(1), Self.event(2)]))
+        _ = try await store.append(Self.request("group-acme", .noStream, [Self.event(3)]))
+        let (first, second) = try await store.readStream("item-c") { events in
+            events.isEmpty ? nil : StreamID("group-\(events[0].projectId)")
+        }
+        #expect(first.map(\.streamVersion) == [1, 2])
+        #expect(second.map(\.stream) == ["group-acme"])
+        let (none, nothing) = try await store.readStream("item-missing") { events in
+            events.isEmpty ? nil : StreamID("group-acme")
+        }
+        #expect(none.isEmpty && nothing.isEmpty)
+    }
+
+    @Test(arguments: Backend.allCases)
     func aMultiEventAppendIsAllOrNothing(backend: Backend) async throws {
         let (store, keep) = try backend.make()
         defer { withExtendedLifetime(keep) {} }

@@ -15,12 +15,11 @@ extension CommandService {
         let stream = StreamID.connection(id)
         if let earlier = try await replay(context, digest: digest) { return earlier }
         return try await retryingConflicts {
-            let (state, version) = try await loadConnection(id)
-            let projectId = newInProject ?? state.connection?.projectId
+            let (state, version, projectId, project) = try await loadConnectionAndProject(id, newInProject: newInProject)
             var caller: Caller?
             do {
                 guard let projectId else { throw DomainError.notFound("connection \(id)") }
-                let resolved = try await self.caller(context.principal, in: projectId)
+                let resolved = Caller(context.principal, in: project)
                 caller = resolved
                 try ConnectionDecider.authorize(kind, by: resolved, state: state, connectionId: id)
                 let (command, newDataKey) = try await prepare(state, version)

@@ -30,6 +30,22 @@ public struct CommandService: Sendable {
         return (state, events.last?.streamVersion ?? 0)
     }
 
+    /// A connection (0 events for a new id) and the membership of its project (or of
+    /// `newInProject` for a connection being created), read in one snapshot.
+    func loadConnectionAndProject(_ id: String, newInProject: String?) async throws
+        -> (connection: ConnectionState, version: Int64, projectId: String?, project: ProjectState) {
+        if let newInProject {
+            // A new id has no events yet: only the project is read.
+            return (.none, 0, newInProject, try await loadProject(newInProject).state)
+        }
+        let (events, projectEvents) = try await store.readStream(.connection(id)) { events in
+            events.first.map { StreamID.project($0.projectId) }
+        }
+        let state = try ConnectionState.fold(events.map { try $0.decode(as: ConnectionEvent.self) })
+        let project = try ProjectState.fold(projectEvents.map { try $0.decode(as: MembershipEvent.self) })
+        return (state, events.last?.streamVersion ?? 0, state.connection?.projectId, project)
+    }
+
     /// A project's membership and stream version.
     public func loadProject(_ id: String) async throws -> (state: ProjectState, version: Int64) {
         let events = try await store.readStream(.project(id), from: 1)
