@@ -45,7 +45,15 @@ public struct ProjectionRunner: Sendable {
     /// behind, and ``catchUp(progress:)`` rebuilds them). Returns the names reset.
     @discardableResult
     public func prepare() throws -> [String] {
-        try database.write { db in
+        // Usually nothing changed: check with a read, so that opening takes no write lock.
+        let current = try database.read { db -> Bool in
+            guard try db.tableExists("projection_checkpoints") else { return false }
+            let stored = try Row.fetchAll(db, sql: "SELECT name, version FROM projection_checkpoints")
+            let versions = Dictionary(stored.map { ($0[0] as String, $0[1] as Int) }) { first, _ in first }
+            return projections.allSatisfy { versions[$0.name] == $0.version }
+        }
+        if current { return [] }
+        return try database.write { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS projection_checkpoints (
                     name TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL)
