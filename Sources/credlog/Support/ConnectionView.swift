@@ -24,12 +24,13 @@ struct ConnectionView: Encodable {
     /// Loads a connection the principal may see; another project's connection is "not found",
     /// and so is one that did not exist yet at `point`.
     static func load(_ id: String, at point: PointInTime?, workspace: Workspace, principal: Principal) async throws -> ConnectionView {
-        let current = try await TimeTravel(store: workspace.store).connection(id, at: .position(.max))
+        let events = try await workspace.store.readStream(.connection(id), from: 1)
+        let current = try ConnectionSnapshot.fold(events, upTo: .position(.max))
         guard let project = current?.state.connection?.projectId,
               case .some = try await workspace.service.caller(principal, in: project).actor else {
             throw DomainError.notFound("connection \(id)")
         }
-        guard let snapshot = point == nil ? current : try await TimeTravel(store: workspace.store).connection(id, at: point!),
+        guard let snapshot = try point.map({ try ConnectionSnapshot.fold(events, upTo: $0) }) ?? current,
               let connection = snapshot.state.connection else {
             throw DomainError.notFound("connection \(id) at that moment (it did not exist yet)")
         }
