@@ -13,6 +13,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // libsodium, from the system (Debian: libsodium-dev).
@@ -43,6 +47,21 @@ let package = Package(
             dependencies: ["CredlogEvents"],
             path: "Sources/CredlogDomain"
         ),
+        // The HTTP API and the Connections page.
+        .target(
+            name: "CredlogServer",
+            dependencies: [
+                "CredlogEvents", "CredlogDomain", "CredlogProjections",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Sources/CredlogServer",
+            resources: [.copy("Resources")]
+        ),
         // The command-line interface.
         .executableTarget(
             name: "credlog",
@@ -50,6 +69,9 @@ let package = Package(
                 "CredlogEvents",
                 "CredlogDomain",
                 "CredlogProjections",
+                "CredlogServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -87,6 +109,13 @@ let package = Package(
             dependencies: ["CredlogProjections", "CredlogDomain", "CredlogEvents", "CredlogTestSupport",
                            .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/ProjectionsTests"
+        ),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: ["CredlogServer", "CredlogDomain", "CredlogEvents", "CredlogProjections", "CredlogTestSupport",
+                           .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/ServerTests"
         ),
         .testTarget(
             name: "CLITests",

@@ -26,6 +26,33 @@ public struct Refusal: Sendable, Equatable {
     }
 }
 
+/// The engine read a connection's plaintext credentials, kept for the audit trail. Like a
+/// refusal it is not an event: a read changes no state (and must not move the connection's version).
+public struct CredentialRead: Sendable, Equatable {
+    public var recordedAt: Timestamp
+    /// Who read them (`engine`, or the token id it used over HTTP).
+    public var actorId: String
+    public var projectId: String
+    public var connectionId: String
+    /// The stream version of the credentials that were read.
+    public var credentialVersion: Int64
+    /// Ties the read to a flow run or an HTTP request.
+    public var correlationId: String
+    /// How they left: `cli` or `http`.
+    public var via: String
+
+    public init(recordedAt: Timestamp, actorId: String, projectId: String, connectionId: String,
+                credentialVersion: Int64, correlationId: String, via: String) {
+        self.recordedAt = recordedAt
+        self.actorId = actorId
+        self.projectId = projectId
+        self.connectionId = connectionId
+        self.credentialVersion = credentialVersion
+        self.correlationId = correlationId
+        self.via = via
+    }
+}
+
 /// The event log. Every backend (SQLite now, PostgreSQL next) passes the same
 /// conformance suite, written against this protocol.
 public protocol EventStore: Sendable {
@@ -64,6 +91,9 @@ public protocol EventStore: Sendable {
 
     /// Refused commands, oldest first.
     func refusals() async throws -> [Refusal]
+
+    /// Keeps a read of plaintext credentials for the audit trail.
+    func recordCredentialRead(_ read: CredentialRead) async throws
 }
 
 extension EventStore {

@@ -69,6 +69,33 @@ enum LogSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v2: credential reads and access tokens") { db in
+            try db.execute(sql: """
+                -- Every time plaintext credentials left credlog (to the engine), for the audit trail.
+                CREATE TABLE credential_reads (
+                    id                  INTEGER PRIMARY KEY,
+                    recorded_at         TEXT    NOT NULL,
+                    actor_id            TEXT    NOT NULL,
+                    project_id          TEXT    NOT NULL,
+                    connection_id       TEXT    NOT NULL,
+                    credential_version  INTEGER NOT NULL,
+                    correlation_id      TEXT    NOT NULL,
+                    via                 TEXT    NOT NULL
+                );
+
+                -- Bearer tokens of the HTTP API. Only a hash of the secret part is kept.
+                CREATE TABLE access_tokens (
+                    token_id        TEXT    PRIMARY KEY,
+                    secret_hash     BLOB    NOT NULL,
+                    kind            TEXT    NOT NULL CHECK (kind IN ('member', 'engine')),
+                    member_id       TEXT,
+                    project_id      TEXT    NOT NULL,
+                    created_at      TEXT    NOT NULL,
+                    revoked_at      TEXT,
+                    CHECK ((kind = 'member') = (member_id IS NOT NULL))
+                );
+                """)
+        }
         return migrator
     }
 }

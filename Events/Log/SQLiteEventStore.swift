@@ -176,6 +176,17 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    public func recordCredentialRead(_ read: CredentialRead) async throws {
+        try await database.write { db in
+            try db.execute(sql: """
+                INSERT INTO credential_reads (recorded_at, actor_id, project_id, connection_id, credential_version,
+                                              correlation_id, via)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [read.recordedAt.iso8601, read.actorId, read.projectId, read.connectionId,
+                                 read.credentialVersion, read.correlationId, read.via])
+        }
+    }
+
     public func refusals() async throws -> [Refusal] {
         try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM refusals ORDER BY id").map { row in

@@ -1,11 +1,11 @@
 import GRDB
 
-/// One line of the audit trail: an appended event or a refused command.
+/// One line of the audit trail: an appended event, a refused command or a credential read.
 public struct AuditEntry: Sendable, Equatable, Codable, FetchableRecord {
     public var at: String
     /// The event's position; `nil` for a refused command (it appended nothing).
     public var position: Int64?
-    /// `appended` or `refused`.
+    /// `appended`, `refused`, or `read` (the engine read plaintext credentials).
     public var outcome: String
     public var projectId: String?
     public var connectionId: String?
@@ -76,7 +76,12 @@ public struct AuditQuery: Sendable {
                 SELECT recorded_at, NULL, 'refused', project_id,
                        CASE WHEN stream_id LIKE 'connection:%' THEN substr(stream_id, 12) END,
                        actor_id, actor_role, command, reason, correlation_id, 1, id
-                FROM refusals)
+                FROM refusals
+                UNION ALL
+                SELECT recorded_at, NULL, 'read', project_id, connection_id, actor_id, 'engine',
+                       'connection.credentials-read', 'credential version ' || credential_version || ' via ' || via,
+                       correlation_id, 2, id
+                FROM credential_reads)
             \(filter)
             ORDER BY at, kind, seq
             """, arguments: arguments)

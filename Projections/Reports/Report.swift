@@ -1,3 +1,4 @@
+import CredlogEvents
 import Foundation
 import GRDB
 
@@ -65,5 +66,21 @@ public enum Report: String, Sendable, CaseIterable {
                 return value.isNull ? nil : String(describing: value.storage.value ?? "")
             }
         }
+    }
+}
+
+extension Report {
+    /// The report's rows now, or as at `asOf`: the log up to that time is replayed into a
+    /// scratch database first (removed afterwards), so the projections are as they were then.
+    public func rows(of database: DatabasePool, asOf: Timestamp?, projects: [String]?) async throws -> [[String?]] {
+        guard let asOf else { return try await database.read { db in try rows(db, projects: projects) } }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("credlog-report-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("as-of.sqlite").path
+        _ = try Replayer.replay(from: database, until: asOf, into: path)
+        let replayed = try CredlogDatabase.open(path: path)
+        defer { try? replayed.close() }
+        return try await replayed.read { db in try rows(db, projects: projects) }
     }
 }

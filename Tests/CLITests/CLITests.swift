@@ -1,5 +1,8 @@
 import CredlogTestSupport
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 
 /// A project with an admin (alice) and a member (bob), through the CLI.
@@ -276,7 +279,8 @@ struct QuickStartTests {
         let cli = try CLI()
         let demoDirectory = cli.directory.appendingPathComponent("demo").path
         let script = CLI.packageRoot.appendingPathComponent("scripts/demo").path
-        let result = try cli.runProgram("bash", [script], environment: ["CREDLOG_BIN": CLI.executable.path, "CREDLOG_DEMO_DIR": demoDirectory])
+        let result = try cli.runProgram("bash", [script], environment: ["CREDLOG_BIN": CLI.executable.path, "CREDLOG_DEMO_DIR": demoDirectory,
+                                                                                "CREDLOG_DEMO_SERVE": "0"])
         #expect(result.status == 0, "\(result.stderr.suffix(500))")
         #expect(result.stderr.contains("forbidden: only admins of the project may rename a connection; bob is member"))
         #expect(result.stdout.contains("no change: "), "renaming to the same name appends nothing")
@@ -288,6 +292,49 @@ struct QuickStartTests {
         for secret in ["ya29.demo-access", "pat-na1-demo", "demo-password", "demo-token"] {
             #expect(!result.stdout.contains(secret) && !result.stderr.contains(secret))
         }
+    }
+}
+
+extension QuickStartTests {
+    /// The README's first command ends by serving the demo: the URL and an admin token it prints
+    /// sign in to the Connections page, and SIGTERM stops it cleanly.
+    @Test func theDemoServesThePageWithThePrintedToken() async throws {
+        let cli = try CLI()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [CLI.packageRoot.appendingPathComponent("scripts/demo").path]
+        process.environment = cli.environment.merging([
+            "CREDLOG_BIN": CLI.executable.path, "CREDLOG_DEMO_DIR": cli.directory.appendingPathComponent("demo").path,
+            "CREDLOG_DEMO_PORT": "0"]) { $1 }
+        let stdout = Pipe(), stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        // Both streams are read as data comes (the server keeps them open).
+        func readUntil(_ handle: FileHandle, _ find: (String) -> String?) -> String? {
+            var text = ""
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { return nil }
+                text += String(decoding: chunk, as: UTF8.self)
+                if let found = find(text) { return found }
+            }
+        }
+        let token = try #require(readUntil(stderr.fileHandleForReading) {
+            $0.firstMatch(of: /Admin token \(alice\):\s+(clt_\S+)/).map { String($0.1) }
+        }, "the demo printed an admin token")
+        let base = try #require(readUntil(stdout.fileHandleForReading) {
+            $0.firstMatch(of: /credlog serving (http:\/\/127\.0\.0\.1:\d+)\/connections/).map { String($0.1) }
+        }, "the demo printed where it serves")
+        var request = URLRequest(url: URL(string: base + "/v1/connections?status=inactive")!)
+        request.setValue("Bearer " + token, forHTTPHeaderField: "Authorization")
+        let (data, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect(String(decoding: data, as: UTF8.self).contains("Billing API"), "the revoked Billing API is inactive")
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "SIGTERM stops the server cleanly")
     }
 }
 

@@ -12,13 +12,39 @@ public struct CommandContext: Sendable {
     public var idempotencyKey: String?
     /// This command's own id: the causation id of the events it appends.
     public var commandId: String
+    /// Act only if the connection is still at this version (HTTP `If-Match`); else ``VersionMismatch``.
+    public var expectedVersion: Int64?
+    /// The only project the caller may act on (an access token's project); others look absent.
+    public var projectScope: String?
+    /// How the command arrived (`cli`, `http`), kept with credential reads.
+    public var via: String
 
-    public init(principal: Principal, now: Timestamp = .now(), correlationId: String? = nil, idempotencyKey: String? = nil) {
+    public init(principal: Principal, now: Timestamp = .now(), correlationId: String? = nil, idempotencyKey: String? = nil,
+                expectedVersion: Int64? = nil, projectScope: String? = nil, via: String = "cli") {
         self.principal = principal
         self.now = now
         self.correlationId = correlationId ?? UUID().uuidString.lowercased()
         self.idempotencyKey = idempotencyKey
         commandId = UUID().uuidString.lowercased()
+        self.expectedVersion = expectedVersion
+        self.projectScope = projectScope
+        self.via = via
+    }
+
+    /// Whether the caller may act on `projectId` at all.
+    func mayReach(_ projectId: String?) -> Bool {
+        guard let projectScope else { return true }
+        return projectId == projectScope
+    }
+}
+
+/// The connection moved on since the version the caller read (a stale `If-Match`): nothing was done.
+public struct VersionMismatch: Error, Equatable, CustomStringConvertible {
+    public var expected: Int64
+    public var current: Int64
+
+    public var description: String {
+        "the connection is at version \(current), not \(expected): read it again and retry"
     }
 }
 

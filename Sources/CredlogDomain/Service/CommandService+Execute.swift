@@ -16,9 +16,14 @@ extension CommandService {
         if let earlier = try await replay(context, digest: digest) { return earlier }
         return try await retryingConflicts {
             let (state, version, projectId, project) = try await loadConnectionAndProject(id, newInProject: newInProject)
+            if let expected = context.expectedVersion, expected != version, state.connection != nil, context.mayReach(projectId) {
+                throw VersionMismatch(expected: expected, current: version)
+            }
             var caller: Caller?
             do {
-                guard let projectId else { throw DomainError.notFound("connection \(id)") }
+                guard let projectId, context.mayReach(projectId) else {
+                    throw DomainError.notFound(newInProject == nil ? "connection \(id)" : "project \(newInProject ?? "")")
+                }
                 let resolved = Caller(context.principal, in: project)
                 caller = resolved
                 try ConnectionDecider.authorize(kind, by: resolved, state: state, connectionId: id)

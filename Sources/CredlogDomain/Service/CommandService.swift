@@ -131,7 +131,7 @@ public struct CommandService: Sendable {
     }
 
     /// The plaintext credentials of a connection, for the engine that runs its piece only.
-    /// The caller must wipe them.
+    /// Each read is kept for the audit trail. The caller must wipe them.
     public func revealCredentials(_ id: String, context: CommandContext) async throws -> [UInt8] {
         guard case .engine = context.principal else {
             let refusal = DomainError.forbidden("only the engine may read plaintext credentials")
@@ -142,15 +142,18 @@ public struct CommandService: Sendable {
         let events = try await store.readStream(.connection(id), from: 1)
         let decoded = try events.map { ($0, try $0.decode(as: ConnectionEvent.self)) }
         let state = ConnectionState.fold(decoded.map(\.1))
-        switch state {
-        case .none: throw DomainError.notFound("connection \(id)")
-        case .deleted: throw DomainError.connectionDeleted(id)
-        case .live: break
+        guard let projectId = events.first?.projectId, context.mayReach(projectId) else {
+            throw DomainError.notFound("connection \(id)")
         }
+        if case .deleted = state { throw DomainError.connectionDeleted(id) }
         guard let (event, payload) = decoded.last(where: { $0.1.credentials != nil }), let sealed = payload.credentials else {
             throw DomainError.notFound("credentials of connection \(id)")
         }
-        return try await vault.open(sealed, connectionId: id, streamVersion: event.streamVersion)
+        let plaintext = try await vault.open(sealed, connectionId: id, streamVersion: event.streamVersion)
+        try await store.recordCredentialRead(CredentialRead(
+            recordedAt: context.now, actorId: context.principal.id, projectId: projectId, connectionId: id,
+            credentialVersion: event.streamVersion, correlationId: context.correlationId, via: context.via))
+        return plaintext
     }
 
     // MARK: Membership commands

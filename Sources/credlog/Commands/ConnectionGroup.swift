@@ -58,7 +58,7 @@ struct ConnectionGroup: AsyncParsableCommand {
             try await reportingErrors {
                 let workspace = try Workspace.open(options)
                 let point: PointInTime? = at.map { .time($0) } ?? atPosition.map { .position($0) }
-                let view = try await ConnectionView.load(id, at: point, workspace: workspace, principal: try options.principal())
+                let view = try await ConnectionDetail.load(id, at: point, workspace: workspace, principal: try options.principal())
                 if options.json { return try Output.json(view) }
                 Output.table(["FIELD", "VALUE"], view.rows)
             }
@@ -73,7 +73,7 @@ struct ConnectionGroup: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let workspace = try Workspace.open(options)
-                _ = try await ConnectionView.load(id, at: nil, workspace: workspace, principal: try options.principal())
+                _ = try await ConnectionDetail.load(id, at: nil, workspace: workspace, principal: try options.principal())
                 let history = try await workspace.database.read { db in try StatusHistoryQuery.history(of: id, db) }
                 if options.json { return try Output.json(history) }
                 Output.table(["POS", "AT", "FROM", "TO", "REASON", "BY"], history.map {

@@ -22,7 +22,7 @@ struct FlowsGroup: AsyncParsableCommand {
                 let workspace = try Workspace.open(options)
                 var uses: [FlowUse]
                 if let connection {
-                    _ = try await ConnectionView.load(connection, at: nil, workspace: workspace, principal: try options.principal())
+                    _ = try await ConnectionDetail.load(connection, at: nil, workspace: workspace, principal: try options.principal())
                     uses = try await workspace.database.read { db in try FlowUsageQuery.flows(usingConnection: connection, db) }
                 } else {
                     let visible = try workspace.visibleProjects(try options.principal())

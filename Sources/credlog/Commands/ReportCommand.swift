@@ -2,7 +2,6 @@ import ArgumentParser
 import CredlogEvents
 import CredlogProjections
 import Foundation
-import GRDB
 
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,18 +17,7 @@ struct ReportCommand: AsyncParsableCommand {
         try await reportingErrors {
             let workspace = try Workspace.open(options)
             let projects = try workspace.visibleProjects(try options.optionalPrincipal())
-            var source = workspace.database
-            var scratch: URL?
-            if let asOf {
-                let directory = FileManager.default.temporaryDirectory.appendingPathComponent("credlog-report-\(UUID().uuidString)")
-                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-                scratch = directory
-                let path = directory.appendingPathComponent("as-of.sqlite").path
-                _ = try Replayer.replay(from: workspace.database, until: asOf, into: path)
-                source = try CredlogDatabase.open(path: path)
-            }
-            defer { if let scratch { try? FileManager.default.removeItem(at: scratch) } }
-            let rows = try await source.read { db in try report.rows(db, projects: projects) }
+            let rows = try await report.rows(of: workspace.database, asOf: asOf, projects: projects)
             let chosen = options.json ? ReportFormat.json : format
             FileHandle.standardOutput.write(Data(try chosen.render(columns: report.columns, rows: rows).utf8))
         }

@@ -1,0 +1,131 @@
+import CredlogDomain
+import CredlogEvents
+import CredlogProjections
+import Foundation
+import Hummingbird
+
+/// `/v1/connections`: list, create, read (now or at a moment), and every change to a connection.
+struct ConnectionRoutes {
+    let environment: ServerEnvironment
+
+    func register(on group: RouterGroup<CredlogRequestContext>) {
+        group.get("connections", use: list)
+        group.post("connections", use: create)
+        group.get("connections/:id", use: show)
+        group.delete("connections/:id", use: delete)
+        group.post("connections/:id/rename", use: rename)
+        group.post("connections/:id/reconnect", use: reconnect)
+        group.post("connections/:id/expire", use: expire)
+        group.post("connections/:id/revoke", use: revoke)
+        group.get("connections/:id/history", use: history)
+        group.get("connections/:id/credentials", use: credentials)
+    }
+
+    struct CreateBody: Decodable {
+        var piece: String
+        var authType: AuthType
+        var name: String
+        var credentials: JSONValue
+    }
+    struct RenameBody: Decodable { var name: String }
+    struct ReconnectBody: Decodable { var credentials: JSONValue }
+    struct ReasonBody: Decodable { var reason: String }
+
+    @Sendable func list(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let query = request.uri.queryParameters
+        let list = ConnectionList(
+            projectId: identity.projectId,
+            status: try query.enumValue("status", default: .all),
+            search: query.get("search").flatMap { $0.isEmpty ? nil : $0 },
+            sort: try query.enumValue("sort", default: .name),
+            limit: try query.integer("limit", default: 50, in: 1...ConnectionList.maxLimit),
+            after: query.get("after"))
+        guard try await environment.service.caller(identity.principal, in: identity.projectId).actor != nil else {
+            throw DomainError.notFound("project \(identity.projectId)")
+        }
+        return try JSONCoding.response(try await environment.database.read { db in try list.fetch(db) })
+    }
+
+    @Sendable func create(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let body = try await JSONCoding.decode(CreateBody.self, from: request, context: context)
+        let command = try environment.commandContext(request, context)
+        var secret = try body.credentials.bytes
+        let outcome = try await environment.service.createConnection(
+            projectId: command.projectScope ?? "", piece: body.piece, authType: body.authType, name: body.name,
+            credentials: &secret, context: command)
+        return try await WriteResult.response(outcome, environment: environment, status: .created)
+    }
+
+    @Sendable func show(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let query = request.uri.queryParameters
+        var point = try query.time("at").map { PointInTime.time($0) }
+        if query.get("atPosition") != nil {
+            guard point == nil else { throw Problem.badRequest("give 'at' or 'atPosition', not both") }
+            point = .position(Int64(try query.integer("atPosition", default: 1, in: 1...Int(Int64.max))))
+        }
+        let detail = try await ConnectionDetail.load(
+            try context.parameters.require("id"), at: point, store: environment.store, service: environment.service,
+            principal: identity.principal, projectScope: identity.projectId)
+        return try JSONCoding.response(detail, etag: point == nil ? etag(version: detail.streamVersion) : nil)
+    }
+
+    @Sendable func rename(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let body = try await JSONCoding.decode(RenameBody.self, from: request, context: context)
+        return try await write(request, context) { id, command in try await environment.service.rename(id, to: body.name, context: command) }
+    }
+
+    @Sendable func reconnect(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let body = try await JSONCoding.decode(ReconnectBody.self, from: request, context: context)
+        return try await write(request, context) { id, command in
+            var secret = try body.credentials.bytes
+            return try await environment.service.reconnect(id, credentials: &secret, context: command)
+        }
+    }
+
+    @Sendable func expire(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let body = try await JSONCoding.decode(ReasonBody.self, from: request, context: context)
+        return try await write(request, context) { id, command in try await environment.service.expire(id, reason: body.reason, context: command) }
+    }
+
+    @Sendable func revoke(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let body = try await JSONCoding.decode(ReasonBody.self, from: request, context: context)
+        return try await write(request, context) { id, command in try await environment.service.revoke(id, reason: body.reason, context: command) }
+    }
+
+    @Sendable func delete(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        try await write(request, context) { id, command in try await environment.service.delete(id, context: command) }
+    }
+
+    @Sendable func history(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let id = try await visibleConnection(context)
+        return try JSONCoding.response(try await environment.database.read { db in try StatusHistoryQuery.history(of: id, db) })
+    }
+
+    /// The plaintext credentials, for engine tokens only; every read is kept in the audit trail.
+    @Sendable func credentials(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let command = try environment.commandContext(request, context)
+        var plaintext = try await environment.service.revealCredentials(try context.parameters.require("id"), context: command)
+        defer { Sodium.wipe(&plaintext) }
+        return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: plaintext)))
+    }
+
+    /// Runs a command on the connection named in the path and answers with its result.
+    private func write(_ request: Request, _ context: CredlogRequestContext,
+                       _ body: (String, CommandContext) async throws -> CommandOutcome) async throws -> Response {
+        let command = try environment.commandContext(request, context)
+        let outcome = try await body(try context.parameters.require("id"), command)
+        return try await WriteResult.response(outcome, environment: environment)
+    }
+
+    /// The id in the path, once the caller is known to see that connection (404 otherwise).
+    func visibleConnection(_ context: CredlogRequestContext) async throws -> String {
+        let identity = try context.requireIdentity()
+        let id = try context.parameters.require("id")
+        _ = try await ConnectionDetail.load(id, at: nil, store: environment.store, service: environment.service,
+                                            principal: identity.principal, projectScope: identity.projectId)
+        return id
+    }
+}

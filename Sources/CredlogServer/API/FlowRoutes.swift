@@ -1,0 +1,55 @@
+import CredlogDomain
+import CredlogEvents
+import CredlogProjections
+import Hummingbird
+
+/// Flows starting and stopping to use connections, who uses what, and debugging a failed run.
+struct FlowRoutes {
+    let environment: ServerEnvironment
+
+    func register(on group: RouterGroup<CredlogRequestContext>) {
+        group.get("connections/:id/flows", use: flowsOfConnection)
+        group.put("connections/:id/flows/:flow", use: attach)
+        group.delete("connections/:id/flows/:flow", use: detach)
+        group.get("flows/:flow/connections", use: connectionsOfFlow)
+        group.get("flows/:flow/debug", use: debug)
+    }
+
+    @Sendable func attach(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let command = try environment.commandContext(request, context)
+        let outcome = try await environment.service.attach(
+            flow: try context.parameters.require("flow"), to: try context.parameters.require("id"), context: command)
+        return try await WriteResult.response(outcome, environment: environment)
+    }
+
+    @Sendable func detach(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let command = try environment.commandContext(request, context)
+        let outcome = try await environment.service.detach(
+            flow: try context.parameters.require("flow"), from: try context.parameters.require("id"), context: command)
+        return try await WriteResult.response(outcome, environment: environment)
+    }
+
+    @Sendable func flowsOfConnection(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let id = try await ConnectionRoutes(environment: environment).visibleConnection(context)
+        return try JSONCoding.response(try await environment.database.read { db in try FlowUsageQuery.flows(usingConnection: id, db) })
+    }
+
+    @Sendable func connectionsOfFlow(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let flow = try context.parameters.require("flow")
+        let uses = try await environment.database.read { db in try FlowUsageQuery.connections(usedByFlow: flow, db) }
+        return try JSONCoding.response(uses.filter { $0.projectId == identity.projectId })
+    }
+
+    /// `?at=` the time the run failed, `?window=` minutes of events around it (120 by default).
+    @Sendable func debug(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let query = request.uri.queryParameters
+        guard let at = try query.time("at") else { throw Problem.badRequest("'at' (the time the run failed) is required") }
+        let window = try query.integer("window", default: 120, in: 0...525_600)
+        let diagnosis = try await FlowDebugger(store: environment.store, database: environment.database)
+            .diagnose(flow: try context.parameters.require("flow"), at: at, window: .seconds(window * 60),
+                      visibleProjects: [identity.projectId])
+        return try JSONCoding.response(diagnosis)
+    }
+}

@@ -1,0 +1,76 @@
+import CredlogProjections
+
+/// What the templates show. Plain values only: the templates hold no logic beyond sections.
+struct LayoutInfo {
+    var title: String
+    var memberId: String
+    var projectId: String
+    var isAdmin: Bool
+    var csrfToken: String
+}
+
+struct ConnectionsPage {
+    struct Row {
+        var id: String
+        var piece: String
+        var providerInitials: String
+        /// One of 12 badge colours, from the piece's name.
+        var hue: Int
+        var name: String
+        var authType: String
+        var isActive: Bool
+        var statusReason: String
+        var flowCount: Int
+        var connectedOn: String
+    }
+    struct Choice {
+        var value: String
+        var label: String
+        var selected: Bool
+    }
+
+    var layout: LayoutInfo
+    var rows: [Row]
+    var statusChoices: [Choice]
+    var search: String
+    var returnTo: String
+    var nextPage: String?
+    var notice: String?
+    var error: String?
+    var isEmpty: Bool
+}
+
+struct ConnectionPage {
+    var layout: LayoutInfo
+    var connection: ConnectionDetail
+    var isActive: Bool
+    var at: String
+    var isPast: Bool
+    var history: [StatusChange]
+    var audit: [AuditEntry]
+}
+
+struct FlowsPage {
+    var layout: LayoutInfo
+    var connectionId: String
+    var connectionName: String
+    var flows: [FlowUse]
+    var isEmpty: Bool
+}
+
+struct MessagePage {
+    var title: String
+    var message: String
+    var layout: LayoutInfo?
+}
+
+extension ConnectionsPage.Row {
+    init(_ row: ConnectionRow) {
+        let words = row.piece.split(whereSeparator: { !$0.isLetter && !$0.isNumber })
+        let initials = words.count > 1 ? words.prefix(2).compactMap(\.first).map(String.init).joined() : String(row.piece.prefix(2))
+        self.init(id: row.id, piece: row.piece, providerInitials: initials.uppercased(),
+                  hue: Int(row.piece.utf8.reduce(UInt32(7)) { ($0 &* 31) &+ UInt32($1) } % 12),
+                  name: row.name, authType: row.authType, isActive: row.status == "active",
+                  statusReason: row.statusReason ?? "", flowCount: row.flowCount, connectedOn: String(row.connectedAt.prefix(10)))
+    }
+}

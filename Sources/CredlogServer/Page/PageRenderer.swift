@@ -1,0 +1,46 @@
+import Foundation
+import Hummingbird
+import Mustache
+
+/// Renders the page templates (`Resources/templates/*.mustache`); `{{ }}` escapes HTML, so
+/// whatever a user typed (a connection named `<script>…`) shows as text.
+struct PageRenderer: Sendable {
+    let library: MustacheLibrary
+
+    /// Loads the templates shipped with the server.
+    static func load() async throws -> PageRenderer {
+        PageRenderer(library: try await MustacheLibrary(directory: Assets.directory.appendingPathComponent("templates").path))
+    }
+
+    /// An HTML response of `template` filled with `page`.
+    func response(_ template: String, _ page: Any, status: HTTPResponse.Status = .ok) -> Response {
+        let html = library.render(page, withTemplate: template) ?? "template \(template) is missing"
+        return Response(status: status, headers: Self.headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// Every page: HTML, never cached, scripts and styles from credlog itself only, no framing.
+    static let headers: HTTPFields = [
+        .contentType: "text/html; charset=utf-8",
+        .cacheControl: "no-store",
+        .contentSecurityPolicy: "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        .init("X-Content-Type-Options")!: "nosniff",
+        .init("Referrer-Policy")!: "same-origin",
+    ]
+}
+
+/// The files served under `/assets` and the templates, shipped as the target's resources.
+enum Assets {
+    static let directory: URL = Bundle.module.bundleURL.appendingPathComponent("Resources")
+
+    /// The bytes and media type of an asset; `nil` for anything not shipped (no path traversal:
+    /// only names listed here are served).
+    static func file(_ name: String) -> (data: Data, mediaType: String)? {
+        let types = ["app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
+                     "favicon.svg": "image/svg+xml",
+                     "openapi.json": "application/json"]
+        guard let type = types[name],
+              let data = try? Data(contentsOf: directory.appendingPathComponent(name == "openapi.json" ? name : "assets/" + name))
+        else { return nil }
+        return (data, type)
+    }
+}

@@ -1,0 +1,223 @@
+import CredlogDomain
+import CredlogEvents
+import CredlogProjections
+import Foundation
+import Hummingbird
+
+/// The Connections page (Settings > Project > Connections), a connection's own page and the
+/// flows page: server-rendered HTML, forms that post back, and a little JavaScript for the modals.
+struct PageRoutes {
+    let environment: ServerEnvironment
+    let renderer: PageRenderer
+
+    func register(on router: Router<CredlogRequestContext>) {
+        router.get("assets/:file", use: asset)
+        router.get("login", use: loginForm)
+        router.post("login", use: login)
+        let pages = router.group().add(middleware: SessionAuthentication(environment: environment))
+        pages.get("/") { _, _ in Response(status: .seeOther, headers: [.location: "/connections"]) }
+        pages.get("connections", use: connections)
+        pages.get("connections/:id", use: connection)
+        pages.post("connections/:id/rename", use: rename)
+        pages.post("connections/:id/reconnect", use: reconnect)
+        pages.get("flows", use: flows)
+        pages.post("logout", use: logout)
+    }
+
+    // MARK: Signing in and out
+
+    @Sendable func loginForm(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        renderer.response("login", MessagePage(title: "Sign in", message: ""))
+    }
+
+    /// Signs in with a member token: opens a session and sets its cookie.
+    @Sendable func login(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let form = try await FormData(request, context: context)
+        guard let token = form.nonEmpty("token"), let identity = try await environment.identity(presenting: token.trimmingSpaces) else {
+            return renderer.response("login", MessagePage(title: "Sign in", message: "That token is not valid (or was revoked)."),
+                                     status: .unauthorized)
+        }
+        guard identity.token.kind == .member else {
+            return renderer.response("login", MessagePage(title: "Sign in", message: "Engine tokens cannot sign in; use a member's token."),
+                                     status: .forbidden)
+        }
+        let (id, _) = await environment.sessions.open(identity)
+        return Response(status: .seeOther, headers: [.location: "/connections", .setCookie: SessionCookie.set(id)])
+    }
+
+    @Sendable func logout(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let session = try await checkedForm(request, context).session
+        await environment.sessions.close(session.id)
+        return Response(status: .seeOther, headers: [.location: "/login", .setCookie: SessionCookie.clear])
+    }
+
+    // MARK: Pages
+
+    /// The connections table: `?status=active|inactive|all`, `?search=`, `?after=` (next page).
+    @Sendable func connections(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        try await rendering(context) { layout, session in
+            let query = request.uri.queryParameters
+            let status = ConnectionList.StatusFilter(rawValue: query.get("status") ?? "") ?? .all
+            let search = query.get("search") ?? ""
+            let list = ConnectionList(projectId: layout.projectId, status: status, search: search.isEmpty ? nil : search,
+                                      limit: 50, after: query.get("after"))
+            let page = try await environment.database.read { db in try list.fetch(db) }
+            let flash = await environment.sessions.takeFlash(session.id)
+            var returnTo = "/connections?status=\(status.rawValue)"
+            if !search.isEmpty { returnTo += "&search=" + search.formEncoded }
+            return renderer.response("connections", ConnectionsPage(
+                layout: layout.info(), rows: page.connections.map(ConnectionsPage.Row.init),
+                statusChoices: [("active", "Active"), ("inactive", "Inactive"), ("all", "All")].map {
+                    .init(value: $0.0, label: $0.1, selected: $0.0 == status.rawValue)
+                },
+                search: search, returnTo: returnTo,
+                nextPage: page.nextCursor.map { returnTo + "&after=" + $0.formEncoded },
+                notice: flash.flatMap { $0.isError ? nil : $0.message }, error: flash.flatMap { $0.isError ? $0.message : nil },
+                isEmpty: page.connections.isEmpty))
+        }
+    }
+
+    /// A connection's own page: its state (now, or `?at=` a chosen time), status history and audit trail.
+    @Sendable func connection(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        try await rendering(context) { layout, _ in
+            let id = try context.parameters.require("id")
+            let atText = request.uri.queryParameters.get("at") ?? ""
+            var point: PointInTime?
+            if !atText.isEmpty {
+                guard let time = Timestamp(formInput: atText) else {
+                    throw Problem.badRequest("'\(atText)' is not a time; use the picker or 2026-11-21T10:05:00Z")
+                }
+                point = .time(time)
+            }
+            let detail = try await ConnectionDetail.load(id, at: point, store: environment.store, service: environment.service,
+                                                         principal: layout.principal, projectScope: layout.projectId)
+            let (history, audit) = try await environment.database.read { db in
+                (try StatusHistoryQuery.history(of: id, db),
+                 try AuditQuery(projectId: layout.projectId, connectionId: id).fetch(db))
+            }
+            return renderer.response("connection", ConnectionPage(
+                layout: layout.info(title: detail.name), connection: detail, isActive: detail.status == "Active",
+                at: atText, isPast: point != nil, history: history, audit: audit.reversed()))
+        }
+    }
+
+    /// The flows using a connection now (`?connection=`), linked from the Flows column.
+    @Sendable func flows(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        try await rendering(context) { layout, _ in
+            guard let id = request.uri.queryParameters.get("connection") else {
+                throw Problem.badRequest("choose a connection's flow count on the Connections page")
+            }
+            let detail = try await ConnectionDetail.load(id, at: nil, store: environment.store, service: environment.service,
+                                                         principal: layout.principal, projectScope: layout.projectId)
+            let uses = try await environment.database.read { db in try FlowUsageQuery.flows(usingConnection: id, db) }
+            return renderer.response("flows", FlowsPage(layout: layout.info(title: "Flows using \(detail.name)"),
+                                                        connectionId: id, connectionName: detail.name, flows: uses,
+                                                        isEmpty: uses.isEmpty))
+        }
+    }
+
+    // MARK: Actions
+
+    @Sendable func rename(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let (form, session) = try await checkedForm(request, context)
+        let id = try context.parameters.require("id")
+        return await acting(form, session) { command in
+            let outcome = try await environment.service.rename(id, to: form["name"] ?? "", context: command)
+            return outcome.changedNothing ? "The name did not change." : "Renamed to \(form["name"] ?? "")."
+        }
+    }
+
+    @Sendable func reconnect(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let (form, session) = try await checkedForm(request, context)
+        let id = try context.parameters.require("id")
+        return await acting(form, session) { command in
+            guard let authType = try await environment.service.loadConnection(id).state.connection?.authType else {
+                throw DomainError.notFound("connection \(id)")
+            }
+            var secret = try ReconnectForm.credentials(from: form, authType: authType)
+            _ = try await environment.service.reconnect(id, credentials: &secret, context: command)
+            return "Reconnected; the connection is active."
+        }
+    }
+
+    // MARK: Plumbing
+
+    /// Reads a form and checks its CSRF token against the session's (403 when it does not match).
+    private func checkedForm(_ request: Request, _ context: CredlogRequestContext) async throws -> (form: FormData, session: Session) {
+        guard let session = context.session else { throw Problem.unauthorized }
+        let form = try await FormData(request, context: context)
+        guard let sent = form["csrf"], Sodium.constantTimeEqual(Array(sent.utf8), Array(session.csrfToken.utf8)) else {
+            throw Problem(.forbidden, "the form is stale or came from elsewhere; reload the page")
+        }
+        return (form, session)
+    }
+
+    /// Runs a page action, keeps what it did (or why it was refused) for the next page, and
+    /// goes back to the list the form came from.
+    private func acting(_ form: FormData, _ session: Session, _ body: (CommandContext) async throws -> String) async -> Response {
+        let command = CommandContext(principal: session.identity.principal, now: environment.clock(),
+                                     projectScope: session.identity.projectId, via: "http")
+        do {
+            await environment.sessions.flash(session.id, try await body(command))
+        } catch {
+            await environment.sessions.flash(session.id, Problem.from(error).detail ?? "that did not work", isError: true)
+        }
+        let back = form["return"].flatMap { $0.hasPrefix("/connections") && !$0.hasPrefix("//") ? $0 : nil } ?? "/connections"
+        return Response(status: .seeOther, headers: [.location: back])
+    }
+
+    /// Renders a page for the signed-in member, or an error page with the problem's status.
+    private func rendering(_ context: CredlogRequestContext, _ body: (PageLayout, Session) async throws -> Response) async throws -> Response {
+        guard let session = context.session else { throw Problem.unauthorized }
+        let caller = try await environment.service.caller(session.identity.principal, in: session.identity.projectId)
+        let layout = PageLayout(session: session, isAdmin: { if case .member(_, .admin) = caller { true } else { false } }())
+        do {
+            guard caller.actor != nil else { throw DomainError.notFound("project \(session.identity.projectId)") }
+            return try await body(layout, session)
+        } catch {
+            let problem = Problem.from(error)
+            return renderer.response("message", MessagePage(title: problem.title, message: problem.detail ?? problem.title,
+                                                            layout: layout.info(title: problem.title)),
+                                     status: .init(code: problem.status))
+        }
+    }
+
+    @Sendable func asset(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        guard let (data, type) = Assets.file(try context.parameters.require("file")) else { throw HTTPError(.notFound) }
+        return Response(status: .ok, headers: [.contentType: type, .cacheControl: "max-age=3600"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// The signed-in member, as every page's header shows them.
+struct PageLayout {
+    var session: Session
+    var isAdmin: Bool
+
+    var principal: Principal { session.identity.principal }
+    var projectId: String { session.identity.projectId }
+
+    func info(title: String = "Connections") -> LayoutInfo {
+        LayoutInfo(title: title, memberId: session.identity.token.memberId ?? "", projectId: projectId, isAdmin: isAdmin,
+                   csrfToken: session.csrfToken)
+    }
+}
+
+extension String {
+    /// Percent-encoded for a query string value.
+    var formEncoded: String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+    }
+}
+
+extension Timestamp {
+    /// A time from a form: ISO 8601, or a `datetime-local` value (`2026-11-21T10:05`, read as UTC).
+    init?(formInput text: String) {
+        if let time = Timestamp(iso8601: text) { self = time; return }
+        if let time = Timestamp(iso8601: text + "Z") { self = time; return }
+        if let time = Timestamp(iso8601: text + ":00Z") { self = time; return }
+        return nil
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import CredlogServer
+import Foundation
+import Hummingbird
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the HTTP API and the Connections page on this database.",
+        discussion: """
+            The API is under /v1 (bearer tokens from `credlog token create`), its OpenAPI document at \
+            /openapi.json, the Connections page at /connections. SIGINT or SIGTERM stops it after the \
+            requests in flight.
+            """)
+    @Option(help: "The address to listen on.") var host = "127.0.0.1"
+    @Option(help: "The port (0 picks a free one).") var port = 8080
+    @OptionGroup var options: GlobalOptions
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port is 0 to 65535") }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            let workspace = try Workspace.open(options)
+            var logger = Logger(label: "credlog")
+            logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            let environment = ServerEnvironment(database: workspace.database, store: workspace.store, service: workspace.service)
+            let app = try await CredlogServer.application(environment, host: host, port: port, logger: logger) { port in
+                Output.line("credlog serving http://\(host):\(port)/connections (API: http://\(host):\(port)/v1, /openapi.json)")
+            }
+            try await app.runService()
+        }
+    }
+}

@@ -1,0 +1,260 @@
+"""Browser tests of the Connections page, in real headless Chromium driven by Selenium.
+
+Seeds a database through the credlog CLI, starts `credlog serve` on a free port, and walks the
+page as an admin and as a member. Screenshots go to $BROWSER_OUT (default: browser-out/).
+Run by scripts/browser-test (and so by .ci/run).
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+from selenium import webdriver
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+CREDLOG = os.environ.get("CREDLOG_BIN", ".build/debug/credlog")
+OUT = os.environ.get("BROWSER_OUT", "browser-out")
+XSS_NAME = "<script>alert(1)</script>"
+
+
+class Server:
+    """A seeded database and `credlog serve` on it."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="credlog-browser-")
+        self.env = dict(os.environ, CREDLOG_DB=os.path.join(self.dir, "credlog.sqlite"))
+        for key in ("CREDLOG_MASTER_KEY", "CREDLOG_KEY_FILE", "CREDLOG_ACTOR", "CREDLOG_CLOCK"):
+            self.env.pop(key, None)
+
+    def cli(self, *args, stdin=None):
+        result = subprocess.run([CREDLOG, *args], env=self.env, input=stdin, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"credlog {' '.join(args)} failed: {result.stderr}")
+        return result.stdout.strip()
+
+    def create(self, piece, auth, name, credentials, actor="alice"):
+        return self.cli("connection", "create", "--project", "acme", "--piece", piece, "--auth", auth, "--name", name,
+                        "--credentials-stdin", "--as", actor, stdin=json.dumps(credentials))
+
+    def seed(self):
+        self.cli("init")
+        self.cli("project", "create", "acme", "--admin", "alice")
+        self.cli("member", "add", "bob", "--project", "acme", "--as", "alice")
+        self.gmail = self.create("gmail", "oauth2", "Gmail - Support", {"accessToken": "ya29.browser-test"})
+        self.hubspot = self.create("hubspot", "api-key", "HubSpot", {"apiKey": "pat-browser-test"})
+        self.smtp = self.create("smtp", "basic", "SMTP relay", {"username": "u", "password": "p"})
+        self.xss = self.create("custom-api", "custom", XSS_NAME, {"token": "t"})
+        for flow in ("support-triage", "lead-sync"):
+            self.cli("flow", "attach", flow, self.hubspot, "--as", "alice")
+        self.cli("connection", "expire", self.gmail, "--reason", "token expired", "--as", "engine")
+        self.admin_token = self.cli("token", "create", "--member", "alice", "--project", "acme")
+        self.member_token = self.cli("token", "create", "--member", "bob", "--project", "acme")
+
+    def start(self):
+        self.process = subprocess.Popen([CREDLOG, "serve", "--port", "0"], env=self.env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, text=True)
+        line = self.process.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        if not match:
+            raise RuntimeError(f"credlog serve did not start: {line!r}")
+        self.url = f"http://127.0.0.1:{match.group(1)}"
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+    def connection(self, connection_id):
+        return json.loads(self.cli("connection", "show", connection_id, "--as", "alice", "--json"))
+
+
+def browser(width=1280, height=900, phone=False):
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={width},{height}"):
+        options.add_argument(argument)
+    if phone:
+        options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2}})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def sign_in(driver, server, token):
+    driver.get(server.url + "/login")
+    driver.find_element(By.ID, "token").send_keys(token)
+    driver.find_element(By.ID, "sign-in").click()
+    WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.ID, "filters")))
+
+
+def row(driver, connection_id):
+    return driver.find_element(By.CSS_SELECTOR, f'tr[data-id="{connection_id}"]')
+
+
+def rows(driver):
+    return driver.find_elements(By.CSS_SELECTOR, "#connections tbody tr")
+
+
+def status_of(driver, connection_id):
+    return row(driver, connection_id).find_element(By.CSS_SELECTOR, ".status").text
+
+
+# The tests: each takes a signed-in driver and the server.
+
+def admin_filters_by_status(driver, server):
+    Select(driver.find_element(By.ID, "status-filter")).select_by_visible_text("Inactive")
+    WebDriverWait(driver, 10).until(EC.url_contains("status=inactive"))
+    statuses = [r.find_element(By.CSS_SELECTOR, ".status").text for r in rows(driver)]
+    assert statuses == ["Inactive"], f"only the expired Gmail connection is inactive, saw {statuses}"
+    assert Select(driver.find_element(By.ID, "status-filter")).first_selected_option.text == "Inactive"
+    Select(driver.find_element(By.ID, "status-filter")).select_by_visible_text("Active")
+    WebDriverWait(driver, 10).until(EC.url_contains("status=active"))
+    statuses = [r.find_element(By.CSS_SELECTOR, ".status").text for r in rows(driver)]
+    assert len(statuses) == 3 and set(statuses) == {"Active"}, statuses
+
+
+def admin_searches_by_name(driver, server):
+    driver.get(server.url + "/connections?status=all")
+    search = driver.find_element(By.ID, "search")
+    search.send_keys("hubs")
+    search.submit()
+    WebDriverWait(driver, 10).until(EC.url_contains("search=hubs"))
+    names = [r.find_element(By.CSS_SELECTOR, "a.name").text for r in rows(driver)]
+    assert names == ["HubSpot"], names
+    assert driver.find_element(By.ID, "search").get_attribute("value") == "hubs", "the search box keeps the term"
+    flows = row(driver, server.hubspot).find_element(By.CSS_SELECTOR, "a.flows")
+    assert flows.text == "2" and flows.get_attribute("href").endswith(f"/flows?connection={server.hubspot}")
+    driver.get(server.url + "/connections?search=zzz-nothing")
+    assert driver.find_element(By.ID, "empty").text == "No connections match."
+
+
+def admin_renames_through_the_modal(driver, server):
+    driver.get(server.url + "/connections?status=all")
+    row(driver, server.hubspot).find_element(By.CSS_SELECTOR, "button.rename").click()
+    dialog = driver.find_element(By.ID, "rename-dialog")
+    WebDriverWait(driver, 5).until(lambda _: dialog.is_displayed())
+    name = driver.find_element(By.ID, "rename-name")
+    assert name.get_attribute("value") == "HubSpot", "the modal shows the current name"
+    driver.find_element(By.CSS_SELECTOR, "#rename-dialog [data-close]").click()  # Go Back changes nothing
+    WebDriverWait(driver, 5).until(lambda _: not dialog.is_displayed())
+    assert server.connection(server.hubspot)["name"] == "HubSpot"
+    row(driver, server.hubspot).find_element(By.CSS_SELECTOR, "button.rename").click()
+    name.clear()
+    name.send_keys("HubSpot - Sales")
+    driver.find_element(By.ID, "rename-save").click()
+    WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.ID, "notice")))
+    assert row(driver, server.hubspot).find_element(By.CSS_SELECTOR, "a.name").text == "HubSpot - Sales"
+    assert server.connection(server.hubspot)["name"] == "HubSpot - Sales", "the rename is in the log"
+
+
+def admin_reconnects_an_inactive_connection(driver, server):
+    driver.get(server.url + "/connections?status=inactive")
+    assert status_of(driver, server.gmail) == "Inactive"
+    row(driver, server.gmail).find_element(By.CSS_SELECTOR, "button.reconnect").click()
+    WebDriverWait(driver, 5).until(lambda d: d.find_element(By.ID, "reconnect-dialog").is_displayed())
+    assert driver.find_element(By.ID, "reconnect-name").text == "Gmail - Support"
+    visible = [f.get_attribute("data-auth") for f in driver.find_elements(By.CSS_SELECTOR, "#reconnect-dialog fieldset")
+               if f.is_displayed()]
+    assert visible == ["oauth2"], f"only the OAuth2 fields are shown, saw {visible}"
+    driver.save_screenshot(os.path.join(OUT, "reconnect-modal.png"))
+    driver.find_element(By.NAME, "accessToken").send_keys("ya29.reconnected-in-browser")
+    driver.find_element(By.ID, "reconnect-save").click()
+    WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.ID, "notice")))
+    assert "status=inactive" in driver.current_url and driver.find_elements(By.ID, "empty"), "nothing is inactive now"
+    driver.get(server.url + "/connections?status=all")
+    assert status_of(driver, server.gmail) == "Active", "the row turned Active"
+    assert server.connection(server.gmail)["status"] == "Active"
+    driver.save_screenshot(os.path.join(OUT, "connections-admin.png"))
+
+
+def admin_sees_history_and_time_travel(driver, server):
+    driver.get(server.url + f"/connections/{server.gmail}")
+    history = driver.find_element(By.ID, "history").text
+    assert "expired" in history and "token expired" in history, history
+    audit = driver.find_element(By.ID, "audit").text
+    assert "connection.reconnected" in audit and "connection.expired" in audit, audit
+    created = server.connection(server.gmail)["credentialSetAt"]
+    driver.get(server.url + f"/connections/{server.gmail}?at=2000-01-01T00:00:00Z")
+    assert "did not exist yet" in driver.page_source
+
+
+def xss_name_renders_as_text(driver, server):
+    driver.get(server.url + "/connections?status=all")
+    try:
+        driver.switch_to.alert
+        raise AssertionError("a script from a connection name ran")
+    except NoAlertPresentException:
+        pass
+    assert row(driver, server.xss).find_element(By.CSS_SELECTOR, "a.name").text == XSS_NAME
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in driver.page_source
+
+
+def member_sees_no_actions(driver, server):
+    driver.get(server.url + "/connections?status=all")
+    assert len(rows(driver)) == 4, "a member sees every connection"
+    assert not driver.find_elements(By.CSS_SELECTOR, "button.rename, button.reconnect, #rename-dialog"), \
+        "no actions offered to a member"
+    # A forged rename from the member's own session is refused by the server and changes nothing.
+    csrf = driver.find_element(By.NAME, "csrf").get_attribute("value")
+    driver.execute_script("""
+        const form = document.createElement('form');
+        form.method = 'post'; form.action = arguments[0];
+        for (const [k, v] of [['csrf', arguments[1]], ['name', 'Taken over'], ['return', '/connections']]) {
+          const input = document.createElement('input'); input.name = k; input.value = v; form.appendChild(input);
+        }
+        document.body.appendChild(form); form.submit();""", f"/connections/{server.smtp}/rename", csrf)
+    WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.ID, "error")))
+    assert "forbidden" in driver.find_element(By.ID, "error").text
+    assert server.connection(server.smtp)["name"] == "SMTP relay", "the refused rename changed nothing"
+    driver.save_screenshot(os.path.join(OUT, "connections-member.png"))
+
+
+def phone_layout(driver, server):
+    driver.get(server.url + "/connections?status=all")
+    width, viewport = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+    assert viewport <= 400, f"the phone's viewport is narrow ({viewport}px)"
+    assert width <= viewport, f"the page fits a phone's width without scrolling sideways ({width}px > {viewport}px)"
+    driver.save_screenshot(os.path.join(OUT, "connections-phone.png"))
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    server = Server()
+    server.seed()
+    server.start()
+    failures = 0
+    plan = [("alice", server.admin_token, (1280, 900), [admin_filters_by_status, admin_searches_by_name,
+                                                         admin_renames_through_the_modal,
+                                                         admin_reconnects_an_inactive_connection,
+                                                         admin_sees_history_and_time_travel, xss_name_renders_as_text]),
+            ("bob", server.member_token, (1280, 900), [member_sees_no_actions]),
+            ("bob", server.member_token, (390, 844), [phone_layout])]
+    try:
+        for who, token, size, tests in plan:
+            driver = browser(*size, phone=size[0] < 500)
+            try:
+                sign_in(driver, server, token)
+                for test in tests:
+                    try:
+                        test(driver, server)
+                        print(f"ok   {test.__name__} ({who})")
+                    except Exception:
+                        failures += 1
+                        print(f"FAIL {test.__name__} ({who})")
+                        traceback.print_exc()
+                        driver.save_screenshot(os.path.join(OUT, f"failed-{test.__name__}.png"))
+            finally:
+                driver.quit()
+    finally:
+        server.stop()
+    print(f"{failures} failed" if failures else "all browser tests passed", f"(screenshots in {OUT})")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
