@@ -19,6 +19,14 @@ public struct KeyedHash: ~Copyable {
         }
     }
 
+    /// Continues from where `prefix` is (its key and what it was fed), leaving it as it is:
+    /// hashing many messages under one key pays for the key's block once.
+    public init(continuing prefix: borrowing KeyedHash) {
+        outputLength = prefix.outputLength
+        state = UnsafeMutableRawPointer.allocate(byteCount: crypto_generichash_statebytes(), alignment: 64)
+        state.copyMemory(from: prefix.state, byteCount: crypto_generichash_statebytes())
+    }
+
     deinit {
         sodium_memzero(state, crypto_generichash_statebytes())
         state.deallocate()

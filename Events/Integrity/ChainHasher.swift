@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 
 /// Computes the hash chain that makes the log tamper-evident.
 ///
@@ -31,23 +32,26 @@ public struct ChainHasher: Sendable {
         public var payload: String
     }
 
-    /// The hash of a row read straight from SQLite (the columns in `Row`'s order, the hash last),
-    /// hashing the stored bytes without building strings.
-    /// A column that does not hold what credlog wrote (text in an integer column, NULL) hashes
-    /// differently from any valid row, so it shows as a mismatch rather than a crash.
-    func hash(previous: [UInt8], row: GRDB.Row) throws -> [UInt8] {
-        var hash = KeyedHash(key: key)
+    /// The hash of the statement's current row (columns in chain order, the hash last), chained
+    /// to `previous`, reading each column in place. `prefix` is a hash already keyed with
+    /// ``key``. A column holding the wrong type (tampering) is hashed as its bytes, so it
+    /// cannot match.
+    func hash(previous: UnsafeRawBufferPointer, statement: SQLiteStatement, prefix: borrowing KeyedHash) -> [UInt8] {
+        var hash = KeyedHash(continuing: prefix)
         hash.update(previous)
-        for column in 0..<13 {
-            if column == 0 || column == 2 || column == 5, let value = Int64.fromDatabaseValue(row[column] as DatabaseValue) {
-                hash.updateField(value)
+        for column: Int32 in 0..<13 {
+            if column == 0 || column == 2 || column == 5, sqlite3_column_type(statement, column) == SQLITE_INTEGER {
+                hash.updateField(sqlite3_column_int64(statement, column))
                 continue
             }
-            let bytes = try row.withUnsafeData(atIndex: column) { data in data.map { [UInt8]($0) } ?? [] }
-            bytes.withUnsafeBytes { hash.updateField($0) }
+            let bytes = sqlite3_column_blob(statement, column)
+            hash.updateField(UnsafeRawBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(statement, column))))
         }
         return hash.finalize()
     }
+
+    /// A hash keyed for the chain, to continue from with ``hash(previous:statement:prefix:)``.
+    func keyedPrefix() -> KeyedHash { KeyedHash(key: key) }
 
     /// The hash of `row`, chained to `previous`.
     public func hash(previous: [UInt8], row: Row) -> [UInt8] {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// What `verify` found.
 public struct VerificationReport: Sendable, Equatable {
@@ -41,57 +42,110 @@ public struct ChainHeadReference: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Recomputes the hash chain over the whole log.
+///
+/// Each row's hash covers the stored hash of the row before, so rows can be checked
+/// independently against their stored predecessor: the log is cut into ranges checked in
+/// parallel (one read transaction each, columns read in place), and the first problem of all
+/// ranges is the answer. Rows up to the head read at the start never change (the log is
+/// append-only and its triggers refuse edits), so the ranges see the same rows.
 public struct ChainVerifier: Sendable {
     let chain: ChainHasher
+    /// Rows per range, at least (smaller logs are one range).
+    let minimumRange: Int64
 
-    public init(chain: ChainHasher) { self.chain = chain }
+    /// - Parameter minimumRange: rows per parallel range, at least (tests make it small).
+    public init(chain: ChainHasher, minimumRange: Int64 = 50_000) {
+        self.chain = chain
+        self.minimumRange = max(1, minimumRange)
+    }
 
     /// Checks every row in position order: positions 1, 2, 3… with no gap, each hash
     /// chained to the one before. With `expectedHead`, also checks that the log still
     /// contains that point (catches a log rolled back or truncated since it was taken).
     public func verify(_ database: DatabasePool, expectedHead: ChainHeadReference? = nil) throws -> VerificationReport {
-        try database.read { db in
-            var previous = ChainHasher.genesis
-            var expectedPosition: Int64 = 1
-            var report = VerificationReport(eventCount: 0, head: nil, firstProblem: nil)
-            var hashAtExpected: String?
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT position, stream_id, stream_version, event_id, event_type, schema_version, recorded_at, actor_id,
-                       actor_role, project_id, correlation_id, causation_id, CAST(payload AS TEXT), hash
-                FROM events ORDER BY position
-                """)
-            while let row = try rows.next() {
-                let position: Int64 = row[0]
-                guard position == expectedPosition else {
-                    report.firstProblem = .init(position: expectedPosition,
-                        reason: position > expectedPosition ? "missing (the next row is \(position))" : "out of order")
-                    return report
-                }
-                let stored = row.dataNoCopy(atIndex: 13).map { [UInt8]($0) } ?? []
-                let computed = try chain.hash(previous: previous, row: row)
-                guard Sodium.constantTimeEqual(stored, computed) else {
-                    report.firstProblem = .init(position: position,
-                        reason: "hash mismatch: the row was edited, replaced or moved, or an earlier row was removed")
-                    return report
-                }
-                previous = stored
-                report.eventCount += 1
-                expectedPosition += 1
-                if position == expectedHead?.position { hashAtExpected = stored.hex }
-            }
-            if report.eventCount > 0 { report.head = ChainHeadReference(position: report.eventCount, hash: previous.hex) }
-            if let expected = expectedHead {
-                if let found = hashAtExpected {
-                    if found != expected.hash {
-                        report.firstProblem = .init(position: expected.position,
-                            reason: "differs from the expected head: the log was rewritten from here")
-                    }
-                } else {
-                    report.firstProblem = .init(position: report.eventCount + 1,
-                        reason: "the log ends at \(report.eventCount), before the expected head \(expected.position): it was truncated or rolled back")
-                }
-            }
-            return report
+        let last = try database.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(position) FROM events") ?? 0 }
+        let workers = Int64(max(1, ProcessInfo.processInfo.activeProcessorCount))
+        let size = max(minimumRange, (last + workers - 1) / workers)
+        let ranges = last == 0 ? [] : stride(from: Int64(1), through: last, by: Int(size)).map { $0...min($0 + size - 1, last) }
+        let results = ResultSlots(count: ranges.count)
+        DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
+            results.set(index, Result { try database.read { db in try check(ranges[index], db) } })
         }
+        var report = VerificationReport(eventCount: last, head: nil, firstProblem: nil)
+        for result in results.values {
+            if let problem = try result.get() {
+                report.firstProblem = problem
+                report.eventCount = problem.position - 1
+                return report
+            }
+        }
+        if last > 0 {
+            let hash = try database.read { db in try Data.fetchOne(db, sql: "SELECT hash FROM events WHERE position = ?", arguments: [last]) }
+            report.head = ChainHeadReference(position: last, hash: [UInt8](hash ?? Data()).hex)
+        }
+        if let expected = expectedHead {
+            if expected.position > last {
+                report.firstProblem = .init(position: last + 1,
+                    reason: "the log ends at \(last), before the expected head \(expected.position): it was truncated or rolled back")
+            } else {
+                let found = try database.read { db in
+                    try Data.fetchOne(db, sql: "SELECT hash FROM events WHERE position = ?", arguments: [expected.position])
+                }
+                if found.map({ [UInt8]($0).hex }) != expected.hash {
+                    report.firstProblem = .init(position: expected.position,
+                        reason: "differs from the expected head: the log was rewritten from here")
+                }
+            }
+        }
+        return report
     }
+
+    /// The first problem in a range of positions, or `nil` when every row is in place and chained.
+    private func check(_ range: ClosedRange<Int64>, _ db: Database) throws -> VerificationReport.Problem? {
+        var previous = range.lowerBound == 1 ? ChainHasher.genesis
+            : [UInt8](try Data.fetchOne(db, sql: "SELECT hash FROM events WHERE position = ?",
+                                        arguments: [range.lowerBound - 1]) ?? Data())
+        var expectedPosition = range.lowerBound
+        let prefix = chain.keyedPrefix()
+        let statement = try db.makeStatement(sql: """
+            SELECT position, stream_id, stream_version, event_id, event_type, schema_version, recorded_at, actor_id,
+                   actor_role, project_id, correlation_id, causation_id, CAST(payload AS TEXT), hash
+            FROM events WHERE position BETWEEN ? AND ? ORDER BY position
+            """)
+        let rows = try Row.fetchCursor(statement, arguments: [range.lowerBound, range.upperBound])
+        let sqlite = statement.sqliteStatement
+        while try rows.next() != nil {
+            let position = sqlite3_column_int64(sqlite, 0)
+            guard position == expectedPosition else {
+                return .init(position: expectedPosition,
+                             reason: position > expectedPosition ? "missing (the next row is \(position))" : "out of order")
+            }
+            let stored = UnsafeRawBufferPointer(start: sqlite3_column_blob(sqlite, 13), count: Int(sqlite3_column_bytes(sqlite, 13)))
+            let computed = previous.withUnsafeBytes { chain.hash(previous: $0, statement: sqlite, prefix: prefix) }
+            guard stored.count == computed.count, Sodium.constantTimeEqual([UInt8](stored), computed) else {
+                return .init(position: position,
+                             reason: "hash mismatch: the row was edited, replaced or moved, or an earlier row was removed")
+            }
+            previous = computed
+            expectedPosition += 1
+        }
+        guard expectedPosition > range.upperBound else {
+            return .init(position: expectedPosition, reason: "missing (the log ends before \(range.upperBound))")
+        }
+        return nil
+    }
+}
+
+/// One result per parallel range, written from the worker threads.
+private final class ResultSlots: @unchecked Sendable {
+    private var slots: [Result<VerificationReport.Problem?, any Error>]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: .success(nil), count: count) }
+
+    func set(_ index: Int, _ result: Result<VerificationReport.Problem?, any Error>) {
+        lock.withLock { slots[index] = result }
+    }
+
+    var values: [Result<VerificationReport.Problem?, any Error>] { lock.withLock { slots } }
 }

@@ -56,6 +56,26 @@ public struct ConnectionList: Sendable {
         return sampled == 0 ? 0 : Double(matching) / Double(sampled)
     }
 
+    /// Text as one quoted FTS5 phrase, so that no character is an operator.
+    static func quoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// The (at most) two trigrams of `term` found in the fewest names; `nil` when one is not in the
+    /// index as written (the whole term then goes to FTS5, which folds it as it folded the names).
+    static func rarestTrigrams(of term: String, _ db: Database) throws -> [String]? {
+        let scalars = Array(term.unicodeScalars)
+        let trigrams = Set((0...(scalars.count - 3)).map { String(String.UnicodeScalarView(scalars[$0..<$0 + 3])) })
+        let count = try db.cachedStatement(sql: "SELECT doc FROM connections_search_vocab WHERE term = ?")
+        var counted: [(trigram: String, names: Int)] = []
+        for trigram in trigrams {
+            let names = try Int.fetchOne(count, arguments: [trigram]) ?? 0
+            if names == 0 { return nil }
+            counted.append((trigram, names))
+        }
+        return counted.sorted { ($0.names, $0.trigram) < ($1.names, $1.trigram) }.prefix(2).map(\.trigram)
+    }
+
     /// Where a page ends: the sort key and id of its last row.
     struct Cursor: Codable {
         var sort: String
@@ -97,17 +117,19 @@ public struct ConnectionList: Sendable {
             arguments += [status.rawValue]
         }
         if let term = search?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased(), !term.isEmpty {
-            // The term as one quoted phrase, so that no character is an FTS operator.
-            let phrase = "\"" + term.replacingOccurrences(of: "\"", with: "\"\"") + "\""
             let frequent = try term.unicodeScalars.count < 3 || Self.share(of: term, db) >= frequentTermShare
             if frequent {
                 // Walk the index in sort order and stop at a full page (also for terms too short for trigrams).
                 clauses.append("instr(name_key, ?) > 0")
                 arguments += [term]
             } else {
-                // Few matches: take them from the trigram index and sort them.
+                // Few matches: candidates from the trigram index, read through the term's two rarest
+                // trigrams only (a common trigram's list is long), then checked for the whole term.
+                let rarest = try Self.rarestTrigrams(of: term, db) ?? [term]
                 clauses.append("rowid IN (SELECT rowid FROM connections_search WHERE connections_search MATCH ?)")
-                arguments += [phrase]
+                arguments += [rarest.map(Self.quoted).joined(separator: " AND ")]
+                clauses.append("instr(name_key, ?) > 0")
+                arguments += [term]
             }
         }
         let order: String

@@ -4,8 +4,9 @@ import GRDB
 /// The connections table, with a trigram index for name search.
 public struct ConnectionsProjection: Projection {
     public let name = "connections"
-    public let version = 1
-    public let tables = ["connections", "connections_search"]
+    /// 2: `connections_search_vocab`, the trigram counts that pick a search's rarest trigrams.
+    public let version = 2
+    public let tables = ["connections", "connections_search", "connections_search_vocab"]
 
     public init() {}
 
@@ -23,6 +24,8 @@ public struct ConnectionsProjection: Projection {
             CREATE INDEX connections_by_status_connected ON connections (project_id, status, connected_at, id);
             -- Case-insensitive substring search over any script: trigrams of the folded name.
             CREATE VIRTUAL TABLE connections_search USING fts5 (name_key, tokenize = 'trigram');
+            -- How many names hold each trigram (a view over the index: nothing more is stored).
+            CREATE VIRTUAL TABLE connections_search_vocab USING fts5vocab (connections_search, 'row');
             """)
     }
 

@@ -60,7 +60,7 @@ extension Workloads {
                          higherIsBetter: false, target: "< 150 MiB", met: peak < 150))
         report.add(.init(workload: "7. rebuild peak memory, \(smallEvents) events", unit: "MiB", credlog: smallRun.peakMiB, raw: nil,
                          python: nil, higherIsBetter: false, target: "flat with log size", met: peak < max(smallRun.peakMiB * 1.5, smallRun.peakMiB + 16)))
-        report.notes.append("7. the server's peak memory under load comes with the HTTP server (not built yet)")
+        report.notes.append("7. the server's peak memory under load: scripts/load-test, which scripts/bench runs after this table")
     }
 
     // MARK: 4. Time travel

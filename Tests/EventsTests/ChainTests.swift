@@ -35,6 +35,26 @@ struct ChainTests {
         #expect(report.head?.hash == (try await log.store.readAll(from: 10, limit: 1).first?.hash.hex))
     }
 
+    @Test func anEmptyLogIsIntactWithNoHead() throws {
+        let log = try TemporaryLog()
+        let report = try verify(log)
+        #expect(report.isIntact)
+        #expect(report.eventCount == 0 && report.head == nil)
+    }
+
+    @Test(arguments: [1, 2, 6, 7, 8, 13, 29, 30])
+    func rangesCheckedInParallelFindTheFirstProblem(position: Int) async throws {
+        let log = try await filled(30)
+        let ranges = ChainVerifier(chain: ChainHasher(key: log.keys.chainKey), minimumRange: 7) // 5 ranges
+        #expect(try ranges.verify(log.database).isIntact)
+        #expect(try ranges.verify(log.database).head == (try verify(log).head))
+        try tamper(log, "UPDATE events SET actor_id = 'mallory' WHERE position = \(position)")
+        if position + 9 <= 30 { try tamper(log, "DELETE FROM events WHERE position = \(position + 9)") }
+        let report = try ranges.verify(log.database)
+        #expect(report.firstProblem?.position == Int64(position), "the earliest of two problems, in any range")
+        #expect(report.eventCount == Int64(position - 1))
+    }
+
     @Test func triggersRefuseUpdateAndDelete() async throws {
         let log = try await filled(3)
         #expect(throws: DatabaseError.self) { try log.database.write { try $0.execute(sql: "UPDATE events SET payload = '{}'") } }
@@ -124,3 +144,4 @@ struct ChainTests {
         #expect(report.firstProblem?.position == 1)
     }
 }
+

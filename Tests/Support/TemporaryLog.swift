@@ -48,7 +48,7 @@ public final class TemporaryLog: @unchecked Sendable {
         try database.read { db in
             var tables: [String: [[String]]] = [:]
             for projection in BuiltInProjections.all {
-                for table in projection.tables where table != "connections_search" {
+                for table in projection.tables where !table.hasPrefix("connections_search") {
                     let rows = try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1, 2, 3")
                     tables[table] = rows.map { row in row.databaseValues.map { $0.description } }
                 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// JSON as the API writes it: camelCase keys throughout (the read models' snake_case column
 /// names are converted), sorted, so that equal values give equal bytes.
@@ -7,7 +8,7 @@ enum JSONCoding {
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .custom { path in CamelCaseKey(path.last?.stringValue ?? "") }
+        encoder.keyEncodingStrategy = .custom { path in CamelCaseKey.converting(path.last?.stringValue ?? "") }
         return encoder
     }()
 
@@ -15,12 +16,20 @@ enum JSONCoding {
     private struct CamelCaseKey: CodingKey {
         var stringValue: String
         var intValue: Int? { nil }
-        init(_ key: String) {
-            let words = key.split(separator: "_")
-            stringValue = words.isEmpty ? key : String(words[0]) + words.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
-        }
-        init?(stringValue: String) { self.init(stringValue) }
+        init(stringValue: String) { self.stringValue = stringValue }
         init?(intValue: Int) { nil }
+
+        /// Keys are few and repeat on every row: each is converted once.
+        private static let converted = Mutex<[String: CamelCaseKey]>([:])
+
+        static func converting(_ key: String) -> CamelCaseKey {
+            if let known = converted.withLock({ $0[key] }) { return known }
+            let words = key.split(separator: "_")
+            let camel = CamelCaseKey(stringValue: words.isEmpty ? key
+                : String(words[0]) + words.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined())
+            converted.withLock { $0[key] = camel }
+            return camel
+        }
     }
 
     /// A JSON response with an optional `ETag`.
