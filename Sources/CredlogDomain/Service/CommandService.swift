@@ -133,18 +133,20 @@ public struct CommandService: Sendable {
     /// The plaintext credentials of a connection, for the engine that runs its piece only.
     /// Each read is kept for the audit trail. The caller must wipe them.
     public func revealCredentials(_ id: String, context: CommandContext) async throws -> [UInt8] {
-        guard case .engine = context.principal else {
-            let refusal = DomainError.forbidden("only the engine may read plaintext credentials")
-            try await recordRefusal(refusal, command: "connection.reveal", caller: nil, context: context,
-                                    projectId: nil, stream: .connection(id))
-            throw refusal
-        }
         let events = try await store.readStream(.connection(id), from: 1)
-        let decoded = try events.map { ($0, try $0.decode(as: ConnectionEvent.self)) }
-        let state = ConnectionState.fold(decoded.map(\.1))
         guard let projectId = events.first?.projectId, context.mayReach(projectId) else {
             throw DomainError.notFound("connection \(id)")
         }
+        guard case .engine = context.principal else {
+            let refusal = DomainError.forbidden("only the engine may read plaintext credentials")
+            let caller = try await caller(context.principal, in: projectId)
+            try await recordRefusal(refusal, command: "connection.reveal", caller: caller, context: context,
+                                    projectId: projectId, stream: .connection(id))
+            guard caller.actor != nil else { throw DomainError.notFound("connection \(id)") }
+            throw refusal
+        }
+        let decoded = try events.map { ($0, try $0.decode(as: ConnectionEvent.self)) }
+        let state = ConnectionState.fold(decoded.map(\.1))
         if case .deleted = state { throw DomainError.connectionDeleted(id) }
         guard let (event, payload) = decoded.last(where: { $0.1.credentials != nil }), let sealed = payload.credentials else {
             throw DomainError.notFound("credentials of connection \(id)")

@@ -41,8 +41,8 @@ struct PageRoutes {
             return renderer.response("login", MessagePage(title: "Sign in", message: "Engine tokens cannot sign in; use a member's token."),
                                      status: .forbidden)
         }
-        let (id, _) = await environment.sessions.open(identity)
-        return Response(status: .seeOther, headers: [.location: "/connections", .setCookie: SessionCookie.set(id)])
+        let session = await environment.sessions.open(identity)
+        return Response(status: .seeOther, headers: [.location: "/connections", .setCookie: SessionCookie.set(session.id)])
     }
 
     @Sendable func logout(_ request: Request, context: CredlogRequestContext) async throws -> Response {

@@ -34,18 +34,12 @@ struct SessionAuthentication: RouterMiddleware {
                 next: (Request, CredlogRequestContext) async throws -> Response) async throws -> Response {
         guard let id = SessionCookie.value(in: request), let session = await environment.sessions.session(id),
               try await environment.database.read({ db in try AccessTokens.isLive(session.identity.token.tokenId, db) }) else {
-            await SessionCookie.value(in: request).asyncMap { await environment.sessions.close($0) }
+            if let stale = SessionCookie.value(in: request) { await environment.sessions.close(stale) }
             return Response(status: .seeOther, headers: [.location: "/login", .setCookie: SessionCookie.clear])
         }
         var context = context
         context.identity = session.identity
         context.session = session
         return try await next(request, context)
-    }
-}
-
-extension Optional {
-    func asyncMap(_ body: (Wrapped) async -> Void) async {
-        if let self { await body(self) }
     }
 }

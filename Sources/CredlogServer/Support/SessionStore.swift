@@ -29,14 +29,14 @@ public actor SessionStore {
         self.lifetime = lifetime
     }
 
-    /// Opens a session; returns the cookie value.
-    func open(_ identity: Identity) -> (id: String, session: Session) {
+    /// Opens a session (its id is the cookie's value).
+    func open(_ identity: Identity) -> Session {
         let now = ContinuousClock.now
         sessions = sessions.filter { $0.value.expiresAt > now }
         let id = Sodium.randomBytes(32).hex
         let session = Session(id: id, identity: identity, csrfToken: Sodium.randomBytes(32).hex, expiresAt: now + lifetime)
         sessions[id] = session
-        return (id, session)
+        return session
     }
 
     /// The live session with this cookie value.
