@@ -178,7 +178,7 @@ def admin_sees_history_and_time_travel(driver, server):
     assert "expired" in history and "token expired" in history, history
     audit = driver.find_element(By.ID, "audit").text
     assert "connection.reconnected" in audit and "connection.expired" in audit, audit
-    created = server.connection(server.gmail)["credentialSetAt"]
+    driver.save_screenshot(os.path.join(OUT, "connection-page.png"))
     driver.get(server.url + f"/connections/{server.gmail}?at=2000-01-01T00:00:00Z")
     assert "did not exist yet" in driver.page_source
 
