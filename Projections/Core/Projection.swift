@@ -16,9 +16,16 @@ public protocol Projection: Sendable {
     func createTables(_ db: Database) throws
     /// Applies one event.
     func apply(_ event: ProjectedEvent, _ db: Database) throws
+    /// Whether work was deferred while replaying a long stretch of the log (read only).
+    func hasDeferredWork(_ db: Database) throws -> Bool
+    /// Does that work, once the projection has reached the head of the log.
+    func finishDeferredWork(_ db: Database) throws
 }
 
 extension Projection {
+    public func hasDeferredWork(_ db: Database) throws -> Bool { false }
+    public func finishDeferredWork(_ db: Database) throws {}
+
     /// Drops its tables.
     func dropTables(_ db: Database) throws {
         for table in tables.reversed() { try db.execute(sql: "DROP TABLE IF EXISTS \(table)") }

@@ -104,7 +104,9 @@ public struct ProjectionRunner: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let initial = try status()
-        guard let first = initial.map(\.checkpoint).min(), let head = initial.first?.head, first < head else { return }
+        guard let first = initial.map(\.checkpoint).min(), let head = initial.first?.head, first < head else {
+            return try finishDeferredWork()
+        }
         while true {
             let reached: Int64? = try database.write { db in
                 var checkpoints: [String: Int64] = [:]
@@ -129,9 +131,17 @@ public struct ProjectionRunner: Sendable {
                 }
                 return last
             }
-            guard let reached else { return }
+            guard let reached else { return try finishDeferredWork() }
             progress?(Progress(applied: min(reached, head) - first, total: head - first, elapsed: clock.now - start))
         }
+    }
+
+    /// Lets projections that deferred work during a replay (the name trigrams) finish it, in one
+    /// transaction; checked with a read first, so that an up-to-date database takes no write lock.
+    func finishDeferredWork() throws {
+        let pending = try database.read { db in try projections.filter { try $0.hasDeferredWork(db) } }
+        guard !pending.isEmpty else { return }
+        try database.write { db in for projection in pending { try projection.finishDeferredWork(db) } }
     }
 }
 

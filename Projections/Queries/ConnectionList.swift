@@ -24,10 +24,9 @@ public struct ConnectionList: Sendable {
 
     public static let maxLimit = 500
 
-    /// A term found in at least this share of a sample of names is "frequent": walking the sort
-    /// index and testing each name fills a page sooner than sorting every trigram match.
-    /// Both plans give the same rows (0 always walks, above 1 never does).
-    public var frequentTermShare = 0.01
+    /// Whether terms of three characters or more go through the trigram index (true) or a scan
+    /// that tests every name (false). Both plans give the same rows; tests compare them.
+    public var usesTrigramIndex = true
 
     public init(projectId: String, status: StatusFilter = .all, search: String? = nil, sort: Sort = .name,
                 limit: Int = 50, after: String? = nil) {
@@ -45,36 +44,27 @@ public struct ConnectionList: Sendable {
         public var nextCursor: String?
     }
 
-    /// The share of names containing `term` among the first 2,000 rows of the table (insertion order:
-    /// a cheap sample, unbiased by the name sort).
-    static func share(of term: String, _ db: Database) throws -> Double {
-        let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT COUNT(*), SUM(instr(name_key, ?) > 0) FROM (SELECT name_key FROM connections ORDER BY rowid LIMIT 2000)
-            """), arguments: [term])
-        let sampled: Int = row?[0] ?? 0
-        let matching: Int = row?[1] ?? 0
-        return sampled == 0 ? 0 : Double(matching) / Double(sampled)
-    }
-
-    /// Text as one quoted FTS5 phrase, so that no character is an operator.
-    static func quoted(_ text: String) -> String {
-        "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-
-    /// The (at most) two trigrams of `term` found in the fewest names; `nil` when one is not in the
-    /// index as written (the whole term then goes to FTS5, which folds it as it folded the names).
-    static func rarestTrigrams(of term: String, _ db: Database) throws -> [String]? {
-        let scalars = Array(term.unicodeScalars)
-        let trigrams = Set((0...(scalars.count - 3)).map { String(String.UnicodeScalarView(scalars[$0..<$0 + 3])) })
-        let count = try db.cachedStatement(sql: "SELECT doc FROM connections_search_vocab WHERE term = ?")
-        var counted: [(trigram: String, names: Int)] = []
-        for trigram in trigrams {
-            let names = try Int.fetchOne(count, arguments: [trigram]) ?? 0
+    /// The trigram of `term` with the fewest names in the project, counting each at most up to
+    /// `countCap` (a trigram past the cap is common: any of those walks fast enough). `nil`
+    /// when a trigram is in no name: then nothing matches.
+    static func rarestTrigram(of term: String, projectId: String, _ db: Database) throws -> String? {
+        let count = try db.cachedStatement(sql: """
+            SELECT COUNT(*) FROM (SELECT 1 FROM connection_name_trigrams WHERE project_id = ? AND trigram = ? LIMIT \(countCap))
+            """)
+        var rarest: (trigram: String, names: Int)?
+        for trigram in Trigrams.of(term).sorted() {
+            let names = try Int.fetchOne(count, arguments: [projectId, trigram]) ?? 0
             if names == 0 { return nil }
-            counted.append((trigram, names))
+            if names < rarest?.names ?? .max { rarest = (trigram, names) }
         }
-        return counted.sorted { ($0.names, $0.trigram) < ($1.names, $1.trigram) }.prefix(2).map(\.trigram)
+        return rarest?.trigram
     }
+
+    static let countCap = 1000
+
+    /// The table's columns, qualified with its alias `c`.
+    static let qualifiedColumns = ConnectionRow.columns.split(separator: ",")
+        .map { "c." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
 
     /// Where a page ends: the sort key and id of its last row.
     struct Cursor: Codable {
@@ -110,48 +100,56 @@ public struct ConnectionList: Sendable {
 
     public func fetch(_ db: Database) throws -> Page {
         guard (1...Self.maxLimit).contains(limit) else { throw DomainError.invalid("the limit is 1 to \(Self.maxLimit)") }
-        var clauses = ["project_id = ?"]
+        // Without a term (or with one too short for trigrams) the sort index is walked; with one,
+        // the rows come from its rarest trigram's range, already in name order, joined to the table.
+        let term = search?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() ?? ""
+        let trigram: String?
+        if usesTrigramIndex, term.unicodeScalars.count >= 3 {
+            guard let rarest = try Self.rarestTrigram(of: term, projectId: projectId, db) else {
+                return Page(connections: [], nextCursor: nil)
+            }
+            trigram = rarest
+        } else {
+            trigram = nil
+        }
+        // `k` holds the name keys and statuses: the trigram rows, or the table itself.
+        let source = trigram == nil ? "connections AS c"
+            : "connection_name_trigrams AS k CROSS JOIN connections AS c ON c.id = k.id"
+        let k = trigram == nil ? "c" : "k"
+        var clauses = ["\(k).project_id = ?"]
         var arguments: StatementArguments = [projectId]
+        if let trigram {
+            clauses.append("k.trigram = ?")
+            arguments += [trigram]
+        }
         if status != .all {
-            clauses.append("status = ?")
+            clauses.append("\(k).status = ?")
             arguments += [status.rawValue]
         }
-        if let term = search?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased(), !term.isEmpty {
-            let frequent = try term.unicodeScalars.count < 3 || Self.share(of: term, db) >= frequentTermShare
-            if frequent {
-                // Walk the index in sort order and stop at a full page (also for terms too short for trigrams).
-                clauses.append("instr(name_key, ?) > 0")
-                arguments += [term]
-            } else {
-                // Few matches: candidates from the trigram index, read through the term's two rarest
-                // trigrams only (a common trigram's list is long), then checked for the whole term.
-                let rarest = try Self.rarestTrigrams(of: term, db) ?? [term]
-                clauses.append("rowid IN (SELECT rowid FROM connections_search WHERE connections_search MATCH ?)")
-                arguments += [rarest.map(Self.quoted).joined(separator: " AND ")]
-                clauses.append("instr(name_key, ?) > 0")
-                arguments += [term]
-            }
+        if !term.isEmpty {
+            clauses.append("instr(\(k).name_key, ?) > 0")
+            arguments += [term]
         }
         let order: String
         switch sort {
         case .name:
-            order = "name_key, id"
+            order = "\(k).name_key, \(k).id"
             if let after {
                 let cursor = try Cursor(decoding: after, for: sort)
-                clauses.append("(name_key > ? OR (name_key = ? AND id > ?))")
+                clauses.append("(\(k).name_key > ? OR (\(k).name_key = ? AND \(k).id > ?))")
                 arguments += [cursor.key, cursor.key, cursor.id]
             }
         case .connectedOn:
-            order = "connected_at DESC, id DESC"
+            order = "c.connected_at DESC, c.id DESC"
             if let after {
                 let cursor = try Cursor(decoding: after, for: sort)
-                clauses.append("(connected_at < ? OR (connected_at = ? AND id < ?))")
+                clauses.append("(c.connected_at < ? OR (c.connected_at = ? AND c.id < ?))")
                 arguments += [cursor.key, cursor.key, cursor.id]
             }
         }
         arguments += [limit + 1]
         var rows = try ConnectionRow.fetchAll(db, sql: """
-            SELECT \(ConnectionRow.columns) FROM connections WHERE \(clauses.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?
+            SELECT \(Self.qualifiedColumns) FROM \(source) WHERE \(clauses.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?
             """, arguments: arguments)
         var next: String?
         if rows.count > limit {

@@ -4,9 +4,9 @@ import GRDB
 /// The connections table, with a trigram index for name search.
 public struct ConnectionsProjection: Projection {
     public let name = "connections"
-    /// 2: `connections_search_vocab`, the trigram counts that pick a search's rarest trigrams.
-    public let version = 2
-    public let tables = ["connections", "connections_search", "connections_search_vocab"]
+    /// 3: `connection_name_trigrams` (each trigram's names in name order) replaces the FTS5 index.
+    public let version = 3
+    public let tables = ["connections", "connection_name_trigrams", "connection_name_trigrams_state"]
 
     public init() {}
 
@@ -22,10 +22,16 @@ public struct ConnectionsProjection: Projection {
             CREATE INDEX connections_by_status_name ON connections (project_id, status, name_key, id);
             CREATE INDEX connections_by_connected ON connections (project_id, connected_at, id);
             CREATE INDEX connections_by_status_connected ON connections (project_id, status, connected_at, id);
-            -- Case-insensitive substring search over any script: trigrams of the folded name.
-            CREATE VIRTUAL TABLE connections_search USING fts5 (name_key, tokenize = 'trigram');
-            -- How many names hold each trigram (a view over the index: nothing more is stored).
-            CREATE VIRTUAL TABLE connections_search_vocab USING fts5vocab (connections_search, 'row');
+            -- Case-insensitive substring search over any script: each trigram of the folded name,
+            -- keyed so that a term's rarest trigram lists its names already in name order (a page
+            -- of matches is the first rows of one range, whether the term is rare or frequent).
+            CREATE TABLE connection_name_trigrams (
+                project_id TEXT NOT NULL, trigram TEXT NOT NULL, name_key TEXT NOT NULL, id TEXT NOT NULL,
+                status TEXT NOT NULL, PRIMARY KEY (project_id, trigram, name_key, id)) WITHOUT ROWID;
+            -- While a non-empty log is replayed into a new table, the trigrams wait: they are made
+            -- in one sorted pass once the replay reaches the head (far faster than row by row).
+            CREATE TABLE connection_name_trigrams_state (pending INTEGER NOT NULL);
+            INSERT INTO connection_name_trigrams_state SELECT EXISTS (SELECT 1 FROM events);
             """)
     }
 
@@ -38,25 +44,82 @@ public struct ConnectionsProjection: Projection {
         case (nil, nil):
             break
         case (_?, nil):
-            try db.cachedStatement(sql: "DELETE FROM connections_search WHERE rowid = (SELECT rowid FROM connections WHERE id = ?)")
-                .execute(arguments: [connectionId])
             try db.cachedStatement(sql: "DELETE FROM connections WHERE id = ?").execute(arguments: [connectionId])
         case (nil, let row?):
             try db.cachedStatement(sql: "INSERT INTO connections (\(ConnectionRow.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                 .execute(arguments: row.values)
-            try db.cachedStatement(sql: "INSERT INTO connections_search (rowid, name_key) VALUES (?, ?)")
-                .execute(arguments: [db.lastInsertedRowID, row.nameKey])
-        case (let old?, let row?):
+        case (_?, let row?):
             try db.cachedStatement(sql: """
                 UPDATE connections SET name = ?, name_key = ?, status = ?, status_reason = ?, flow_count = ?, connected_at = ?,
                     status_changed_at = ?, credential_expires_at = ?, credential_fingerprint = ?, last_position = ?
                 WHERE id = ?
                 """).execute(arguments: [row.name, row.nameKey, row.status, row.statusReason, row.flowCount, row.connectedAt,
                                          row.statusChangedAt, row.credentialExpiresAt, row.credentialFingerprint, row.lastPosition, row.id])
-            if old.nameKey != row.nameKey {
-                try db.cachedStatement(sql: "UPDATE connections_search SET name_key = ? WHERE rowid = (SELECT rowid FROM connections WHERE id = ?)")
-                    .execute(arguments: [row.nameKey, connectionId])
+        }
+        try updateTrigrams(from: before, to: after, db)
+    }
+
+    public func hasDeferredWork(_ db: Database) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT pending FROM connection_name_trigrams_state")) ?? false
+    }
+
+    /// Makes every trigram row from the connections table, in key order, and ends the wait.
+    /// (`length` and `substr` count Unicode scalars, as ``Trigrams`` does.)
+    public func finishDeferredWork(_ db: Database) throws {
+        try db.execute(sql: """
+            DELETE FROM connection_name_trigrams;
+            WITH RECURSIVE offsets(i) AS (
+                SELECT 1 UNION ALL
+                SELECT i + 1 FROM offsets WHERE i < (SELECT COALESCE(MAX(length(name_key)), 0) - 2 FROM connections))
+            INSERT OR IGNORE INTO connection_name_trigrams (project_id, trigram, name_key, id, status)
+            SELECT c.project_id, substr(c.name_key, offsets.i, 3), c.name_key, c.id, c.status
+            FROM connections AS c JOIN offsets ON offsets.i <= length(c.name_key) - 2
+            ORDER BY 1, 2, 3, 4;
+            UPDATE connection_name_trigrams_state SET pending = 0;
+            """)
+    }
+
+    /// Keeps a connection's trigram rows in step with its name and status (unless they wait
+    /// for the end of a replay).
+    private func updateTrigrams(from before: ConnectionRow?, to after: ConnectionRow?, _ db: Database) throws {
+        guard before?.nameKey != after?.nameKey || before?.status != after?.status, try !hasDeferredWork(db) else { return }
+        if let before, let after, before.nameKey == after.nameKey {
+            let update = try db.cachedStatement(sql: """
+                UPDATE connection_name_trigrams SET status = ? WHERE project_id = ? AND trigram = ? AND name_key = ? AND id = ?
+                """)
+            for trigram in Trigrams.of(after.nameKey) {
+                try update.execute(arguments: [after.status, after.projectId, trigram, after.nameKey, after.id])
+            }
+            return
+        }
+        if let before {
+            let delete = try db.cachedStatement(sql: """
+                DELETE FROM connection_name_trigrams WHERE project_id = ? AND trigram = ? AND name_key = ? AND id = ?
+                """)
+            for trigram in Trigrams.of(before.nameKey) {
+                try delete.execute(arguments: [before.projectId, trigram, before.nameKey, before.id])
             }
         }
+        if let after {
+            let insert = try db.cachedStatement(sql: "INSERT INTO connection_name_trigrams VALUES (?, ?, ?, ?, ?)")
+            for trigram in Trigrams.of(after.nameKey) {
+                try insert.execute(arguments: [after.projectId, trigram, after.nameKey, after.id, after.status])
+            }
+        }
+    }
+}
+
+/// The trigrams of a folded name or search term: every run of three Unicode scalars.
+public enum Trigrams {
+    public static func of(_ text: String) -> Set<String> {
+        let scalars = Array(text.unicodeScalars)
+        guard scalars.count >= 3 else { return [] }
+        var trigrams = Set<String>()
+        for start in 0...(scalars.count - 3) {
+            var trigram = String.UnicodeScalarView()
+            trigram.append(contentsOf: scalars[start..<start + 3])
+            trigrams.insert(String(trigram))
+        }
+        return trigrams
     }
 }

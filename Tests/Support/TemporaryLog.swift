@@ -43,18 +43,17 @@ public final class TemporaryLog: @unchecked Sendable {
         try database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM events") ?? 0 }
     }
 
-    /// Every row of every projection table, in primary-key order: for comparing read models.
+    /// Every row of every projection table, sorted: for comparing read models.
     public func projectionTables() throws -> [String: [[String]]] {
         try database.read { db in
             var tables: [String: [[String]]] = [:]
             for projection in BuiltInProjections.all {
-                for table in projection.tables where !table.hasPrefix("connections_search") {
-                    let rows = try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1, 2, 3")
+                for table in projection.tables {
+                    let rows = try Row.fetchAll(db, sql: "SELECT * FROM \(table)")
                     tables[table] = rows.map { row in row.databaseValues.map { $0.description } }
+                        .sorted { $0.lexicographicallyPrecedes($1) }
                 }
             }
-            tables["connections_search"] = try Row.fetchAll(db, sql: "SELECT rowid, name_key FROM connections_search ORDER BY rowid")
-                .map { row in row.databaseValues.map { $0.description } }
             return tables
         }
     }
