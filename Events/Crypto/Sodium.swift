@@ -26,6 +26,13 @@ public enum Sodium {
         return bytes
     }
 
+    /// `count` random characters of a base-32 alphabet without look-alikes (`l`, `o`, `0`, `1`):
+    /// 5 bits each, for ids and token secrets that people copy.
+    public static func randomText(_ count: Int) -> String {
+        let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
+        return String(randomBytes(count).map { alphabet[Int($0) & 31] })
+    }
+
     /// Overwrites a buffer with zeros in a way the optimiser cannot remove.
     public static func wipe(_ bytes: inout [UInt8]) {
         bytes.withUnsafeMutableBytes { sodium_memzero($0.baseAddress, $0.count) }

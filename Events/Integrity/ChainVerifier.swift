@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import Synchronization
 
 /// What `verify` found.
 public struct VerificationReport: Sendable, Equatable {
@@ -67,12 +68,13 @@ public struct ChainVerifier: Sendable {
         let workers = Int64(max(1, ProcessInfo.processInfo.activeProcessorCount))
         let size = max(minimumRange, (last + workers - 1) / workers)
         let ranges = last == 0 ? [] : stride(from: Int64(1), through: last, by: Int(size)).map { $0...min($0 + size - 1, last) }
-        let results = ResultSlots(count: ranges.count)
+        let results = Mutex([Result<VerificationReport.Problem?, any Error>](repeating: .success(nil), count: ranges.count))
         DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
-            results.set(index, Result { try database.read { db in try check(ranges[index], db) } })
+            let result = Result { try database.read { db in try check(ranges[index], db) } }
+            results.withLock { $0[index] = result }
         }
         var report = VerificationReport(eventCount: last, head: nil, firstProblem: nil)
-        for result in results.values {
+        for result in results.withLock({ $0 }) {
             if let problem = try result.get() {
                 report.firstProblem = problem
                 report.eventCount = problem.position - 1
@@ -134,18 +136,4 @@ public struct ChainVerifier: Sendable {
         }
         return nil
     }
-}
-
-/// One result per parallel range, written from the worker threads.
-private final class ResultSlots: @unchecked Sendable {
-    private var slots: [Result<VerificationReport.Problem?, any Error>]
-    private let lock = NSLock()
-
-    init(count: Int) { slots = Array(repeating: .success(nil), count: count) }
-
-    func set(_ index: Int, _ result: Result<VerificationReport.Problem?, any Error>) {
-        lock.withLock { slots[index] = result }
-    }
-
-    var values: [Result<VerificationReport.Problem?, any Error>] { lock.withLock { slots } }
 }

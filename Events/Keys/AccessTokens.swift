@@ -24,7 +24,6 @@ public struct AccessToken: Sendable, Equatable, Codable {
 /// BLAKE2b hash of the secret is stored, so a copy of the database yields no usable token.
 public enum AccessTokens {
     private static let prefix = "clt_"
-    private static let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
     /// Domain separation for the secret's hash.
     private static let hashKey = Array("credlog access token v1".utf8)
 
@@ -32,8 +31,8 @@ public enum AccessTokens {
     public static func issue(kind: AccessToken.Kind, memberId: String?, projectId: String, now: Timestamp,
                              _ db: Database) throws -> (token: String, record: AccessToken) {
         precondition((kind == .member) == (memberId != nil), "a member token names its member; an engine token none")
-        let tokenId = "tok_" + randomText(16)
-        let secret = randomText(32)
+        let tokenId = "tok_" + Sodium.randomText(16)
+        let secret = Sodium.randomText(32)
         let record = AccessToken(tokenId: tokenId, kind: kind, memberId: memberId, projectId: projectId,
                                  createdAt: now.iso8601, revokedAt: nil)
         try db.execute(sql: """
@@ -81,9 +80,5 @@ public enum AccessTokens {
 
     private static func hash(_ secret: String) -> [UInt8] {
         KeyedHash.digest(Array(secret.utf8), key: hashKey)
-    }
-
-    private static func randomText(_ count: Int) -> String {
-        String(Sodium.randomBytes(count).map { alphabet[Int($0) & 31] })
     }
 }

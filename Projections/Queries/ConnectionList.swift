@@ -130,22 +130,13 @@ public struct ConnectionList: Sendable {
             clauses.append("instr(\(k).name_key, ?) > 0")
             arguments += [term]
         }
-        let order: String
-        switch sort {
-        case .name:
-            order = "\(k).name_key, \(k).id"
-            if let after {
-                let cursor = try Cursor(decoding: after, for: sort)
-                clauses.append("(\(k).name_key > ? OR (\(k).name_key = ? AND \(k).id > ?))")
-                arguments += [cursor.key, cursor.key, cursor.id]
-            }
-        case .connectedOn:
-            order = "c.connected_at DESC, c.id DESC"
-            if let after {
-                let cursor = try Cursor(decoding: after, for: sort)
-                clauses.append("(c.connected_at < ? OR (c.connected_at = ? AND c.id < ?))")
-                arguments += [cursor.key, cursor.key, cursor.id]
-            }
+        // The sort's key and id columns, and the direction that comes after the cursor.
+        let (key, id, later) = sort == .name ? ("\(k).name_key", "\(k).id", ">") : ("c.connected_at", "c.id", "<")
+        let order = sort == .name ? "\(key), \(id)" : "\(key) DESC, \(id) DESC"
+        if let after {
+            let cursor = try Cursor(decoding: after, for: sort)
+            clauses.append("(\(key) \(later) ? OR (\(key) = ? AND \(id) \(later) ?))")
+            arguments += [cursor.key, cursor.key, cursor.id]
         }
         arguments += [limit + 1]
         var rows = try ConnectionRow.fetchAll(db, sql: """

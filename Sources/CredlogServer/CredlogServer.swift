@@ -12,8 +12,8 @@ public enum CredlogServer {
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: ProblemMiddleware())
         router.get("openapi.json") { _, _ in
-            guard let (data, _) = Assets.file("openapi.json") else { throw HTTPError(.notFound) }
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            guard let (data, type) = Assets.file("openapi.json") else { throw HTTPError(.notFound) }
+            return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
         router.get("healthz") { _, _ in "ok\n" }
         let api = router.group("v1")

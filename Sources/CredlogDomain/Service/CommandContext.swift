@@ -54,7 +54,22 @@ public struct CommandOutcome: Sendable, Equatable {
     public var stream: StreamID
     /// Where its events landed, or `nil` when it changed nothing.
     public var append: AppendResult?
+    /// The stream's version after the command (the version it was decided on, if it changed nothing).
+    public var streamVersion: Int64
+
+    public init(stream: StreamID, append: AppendResult?, versionIfUnchanged: Int64 = 0) {
+        self.stream = stream
+        self.append = append
+        streamVersion = append?.streamVersion ?? versionIfUnchanged
+    }
 
     /// True when nothing was appended (a no-op such as renaming to the same name).
     public var changedNothing: Bool { append?.positions == nil }
+
+    /// True when an earlier command with the same idempotency key did the work.
+    public var replayed: Bool { append?.isReplay ?? false }
+
+    /// The log positions of the first and last events appended.
+    public var firstPosition: Int64? { append?.positions?.lowerBound }
+    public var lastPosition: Int64? { append?.positions?.upperBound }
 }

@@ -62,7 +62,9 @@ extension CommandService {
     /// Appends decided events, expecting the stream still at `version`; nothing when there are none.
     func append(_ events: [some StoredEvent], to stream: StreamID, after version: Int64, by caller: Caller, projectId: String,
                 context: CommandContext, digest: String, newDataKeys: [NewDataKey] = []) async throws -> CommandOutcome {
-        guard let actor = caller.actor, !events.isEmpty else { return CommandOutcome(stream: stream, append: nil) }
+        guard let actor = caller.actor, !events.isEmpty else {
+            return CommandOutcome(stream: stream, append: nil, versionIfUnchanged: version)
+        }
         let request = AppendRequest(
             stream: stream, expectedVersion: version == 0 ? .noStream : .exact(version),
             events: try events.map { try $0.encode() },

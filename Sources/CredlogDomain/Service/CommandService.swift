@@ -181,8 +181,5 @@ public struct CommandService: Sendable {
 /// Generates connection ids.
 public enum ConnectionIDs {
     /// `conn_` and 20 random characters of the base-32 alphabet (100 bits).
-    public static let random: @Sendable () -> String = {
-        let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
-        return "conn_" + String(Sodium.randomBytes(20).map { alphabet[Int($0) & 31] })
-    }
+    public static let random: @Sendable () -> String = { "conn_" + Sodium.randomText(20) }
 }

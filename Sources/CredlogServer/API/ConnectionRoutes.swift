@@ -54,7 +54,7 @@ struct ConnectionRoutes {
         let outcome = try await environment.service.createConnection(
             projectId: command.projectScope ?? "", piece: body.piece, authType: body.authType, name: body.name,
             credentials: &secret, context: command)
-        return try await WriteResult.response(outcome, environment: environment, status: .created)
+        return try WriteResult.response(outcome, status: .created)
     }
 
     @Sendable func show(_ request: Request, context: CredlogRequestContext) async throws -> Response {
@@ -117,7 +117,7 @@ struct ConnectionRoutes {
                        _ body: (String, CommandContext) async throws -> CommandOutcome) async throws -> Response {
         let command = try environment.commandContext(request, context)
         let outcome = try await body(try context.parameters.require("id"), command)
-        return try await WriteResult.response(outcome, environment: environment)
+        return try WriteResult.response(outcome)
     }
 
     /// The id in the path, once the caller is known to see that connection (404 otherwise).

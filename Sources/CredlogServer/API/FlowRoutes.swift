@@ -19,14 +19,14 @@ struct FlowRoutes {
         let command = try environment.commandContext(request, context)
         let outcome = try await environment.service.attach(
             flow: try context.parameters.require("flow"), to: try context.parameters.require("id"), context: command)
-        return try await WriteResult.response(outcome, environment: environment)
+        return try WriteResult.response(outcome)
     }
 
     @Sendable func detach(_ request: Request, context: CredlogRequestContext) async throws -> Response {
         let command = try environment.commandContext(request, context)
         let outcome = try await environment.service.detach(
             flow: try context.parameters.require("flow"), from: try context.parameters.require("id"), context: command)
-        return try await WriteResult.response(outcome, environment: environment)
+        return try WriteResult.response(outcome)
     }
 
     @Sendable func flowsOfConnection(_ request: Request, context: CredlogRequestContext) async throws -> Response {

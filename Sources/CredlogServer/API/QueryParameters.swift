@@ -2,9 +2,6 @@ import CredlogEvents
 import Hummingbird
 import HummingbirdCore
 
-/// The query string of a request.
-typealias QueryParameters = FlatDictionary<Substring, Substring>
-
 extension FlatDictionary where Key == Substring, Value == Substring {
     /// A parameter's value.
     func get(_ name: String) -> String? { self[Substring(name)].map(String.init) }

@@ -48,15 +48,11 @@ struct WriteResult: Encodable {
     var streamVersion: Int64
 
     /// The response to a write: the result, with the connection's `ETag` after it.
-    static func response(_ outcome: CommandOutcome, environment: ServerEnvironment,
-                         status: HTTPResponse.Status = .ok) async throws -> Response {
+    static func response(_ outcome: CommandOutcome, status: HTTPResponse.Status = .ok) throws -> Response {
         let id = outcome.stream.connectionId ?? outcome.stream.rawValue
-        var version = outcome.append?.streamVersion
-        if outcome.changedNothing { version = try await environment.service.loadConnection(id).version }
         let result = WriteResult(
-            connectionId: id, changed: !outcome.changedNothing, replayed: outcome.append?.isReplay ?? false,
-            firstPosition: outcome.append?.positions?.lowerBound, lastPosition: outcome.append?.positions?.upperBound,
-            streamVersion: version ?? 0)
+            connectionId: id, changed: !outcome.changedNothing, replayed: outcome.replayed,
+            firstPosition: outcome.firstPosition, lastPosition: outcome.lastPosition, streamVersion: outcome.streamVersion)
         return try JSONCoding.response(result, status: status, etag: etag(version: result.streamVersion),
                                        location: status == .created ? "/v1/connections/\(id)" : nil)
     }

@@ -1,8 +1,10 @@
+import CredlogDomain
 import CredlogProjections
 
 /// What the templates show. Plain values only: the templates hold no logic beyond sections.
+/// The signed-in member, as every page's header shows them.
 struct LayoutInfo {
-    var title: String
+    var principal: Principal
     var memberId: String
     var projectId: String
     var isAdmin: Bool

@@ -28,19 +28,20 @@ struct PageRenderer: Sendable {
     ]
 }
 
-/// The files served under `/assets` and the templates, shipped as the target's resources.
+/// The files credlog serves and its templates, shipped as the target's resources.
 enum Assets {
     static let directory: URL = Bundle.module.bundleURL.appendingPathComponent("Resources")
 
-    /// The bytes and media type of an asset; `nil` for anything not shipped (no path traversal:
-    /// only names listed here are served).
-    static func file(_ name: String) -> (data: Data, mediaType: String)? {
-        let types = ["app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
-                     "favicon.svg": "image/svg+xml",
-                     "openapi.json": "application/json"]
-        guard let type = types[name],
-              let data = try? Data(contentsOf: directory.appendingPathComponent(name == "openapi.json" ? name : "assets/" + name))
-        else { return nil }
+    /// What may be served, by path under `Resources/`, with its media type (nothing else is:
+    /// no path traversal).
+    private static let served = [
+        "assets/app.css": "text/css; charset=utf-8", "assets/app.js": "text/javascript; charset=utf-8",
+        "assets/favicon.svg": "image/svg+xml", "openapi.json": "application/json",
+    ]
+
+    /// The bytes and media type of a served file; `nil` for anything else.
+    static func file(_ path: String) -> (data: Data, mediaType: String)? {
+        guard let type = served[path], let data = try? Data(contentsOf: directory.appendingPathComponent(path)) else { return nil }
         return (data, type)
     }
 }

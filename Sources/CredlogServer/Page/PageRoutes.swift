@@ -33,7 +33,7 @@ struct PageRoutes {
     /// Signs in with a member token: opens a session and sets its cookie.
     @Sendable func login(_ request: Request, context: CredlogRequestContext) async throws -> Response {
         let form = try await FormData(request, context: context)
-        guard let token = form.nonEmpty("token"), let identity = try await environment.identity(presenting: token.trimmingSpaces) else {
+        guard let token = form.nonEmpty("token"), let identity = try await environment.identity(presenting: token.trimmingCharacters(in: .whitespaces)) else {
             return renderer.response("login", MessagePage(title: "Sign in", message: "That token is not valid (or was revoked)."),
                                      status: .unauthorized)
         }
@@ -42,13 +42,17 @@ struct PageRoutes {
                                      status: .forbidden)
         }
         let session = await environment.sessions.open(identity)
-        return Response(status: .seeOther, headers: [.location: "/connections", .setCookie: SessionCookie.set(session.id)])
+        var response = Response(status: .seeOther, headers: [.location: "/connections"])
+        response.setCookie(SessionCookie.set(session.id))
+        return response
     }
 
     @Sendable func logout(_ request: Request, context: CredlogRequestContext) async throws -> Response {
         let session = try await checkedForm(request, context).session
         await environment.sessions.close(session.id)
-        return Response(status: .seeOther, headers: [.location: "/login", .setCookie: SessionCookie.clear])
+        var response = Response(status: .seeOther, headers: [.location: "/login"])
+        response.setCookie(SessionCookie.clear)
+        return response
     }
 
     // MARK: Pages
@@ -66,7 +70,7 @@ struct PageRoutes {
             var returnTo = "/connections?status=\(status.rawValue)"
             if !search.isEmpty { returnTo += "&search=" + search.formEncoded }
             return renderer.response("connections", ConnectionsPage(
-                layout: layout.info(), rows: page.connections.map(ConnectionsPage.Row.init),
+                layout: layout, rows: page.connections.map(ConnectionsPage.Row.init),
                 statusChoices: [("active", "Active"), ("inactive", "Inactive"), ("all", "All")].map {
                     .init(value: $0.0, label: $0.1, selected: $0.0 == status.rawValue)
                 },
@@ -96,7 +100,7 @@ struct PageRoutes {
                  try AuditQuery(projectId: layout.projectId, connectionId: id).fetch(db))
             }
             return renderer.response("connection", ConnectionPage(
-                layout: layout.info(title: detail.name), connection: detail, isActive: detail.status == "Active",
+                layout: layout, connection: detail, isActive: detail.status == "Active",
                 at: atText, isPast: point != nil, history: history, audit: audit.reversed()))
         }
     }
@@ -110,7 +114,7 @@ struct PageRoutes {
             let detail = try await ConnectionDetail.load(id, at: nil, store: environment.store, service: environment.service,
                                                          principal: layout.principal, projectScope: layout.projectId)
             let uses = try await environment.database.read { db in try FlowUsageQuery.flows(usingConnection: id, db) }
-            return renderer.response("flows", FlowsPage(layout: layout.info(title: "Flows using \(detail.name)"),
+            return renderer.response("flows", FlowsPage(layout: layout,
                                                         connectionId: id, connectionName: detail.name, flows: uses,
                                                         isEmpty: uses.isEmpty))
         }
@@ -167,39 +171,27 @@ struct PageRoutes {
     }
 
     /// Renders a page for the signed-in member, or an error page with the problem's status.
-    private func rendering(_ context: CredlogRequestContext, _ body: (PageLayout, Session) async throws -> Response) async throws -> Response {
+    private func rendering(_ context: CredlogRequestContext, _ body: (LayoutInfo, Session) async throws -> Response) async throws -> Response {
         guard let session = context.session else { throw Problem.unauthorized }
         let caller = try await environment.service.caller(session.identity.principal, in: session.identity.projectId)
-        let layout = PageLayout(session: session, isAdmin: { if case .member(_, .admin) = caller { true } else { false } }())
+        let identity = session.identity
+        let layout = LayoutInfo(principal: identity.principal, memberId: identity.token.memberId ?? "", projectId: identity.projectId,
+                                isAdmin: { if case .member(_, .admin) = caller { true } else { false } }(), csrfToken: session.csrfToken)
         do {
             guard caller.actor != nil else { throw DomainError.notFound("project \(session.identity.projectId)") }
             return try await body(layout, session)
         } catch {
             let problem = Problem.from(error)
             return renderer.response("message", MessagePage(title: problem.title, message: problem.detail ?? problem.title,
-                                                            layout: layout.info(title: problem.title)),
+                                                            layout: layout),
                                      status: .init(code: problem.status))
         }
     }
 
     @Sendable func asset(_ request: Request, context: CredlogRequestContext) async throws -> Response {
-        guard let (data, type) = Assets.file(try context.parameters.require("file")) else { throw HTTPError(.notFound) }
+        guard let (data, type) = Assets.file("assets/" + (try context.parameters.require("file"))) else { throw HTTPError(.notFound) }
         return Response(status: .ok, headers: [.contentType: type, .cacheControl: "max-age=3600"],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-}
-
-/// The signed-in member, as every page's header shows them.
-struct PageLayout {
-    var session: Session
-    var isAdmin: Bool
-
-    var principal: Principal { session.identity.principal }
-    var projectId: String { session.identity.projectId }
-
-    func info(title: String = "Connections") -> LayoutInfo {
-        LayoutInfo(title: title, memberId: session.identity.token.memberId ?? "", projectId: projectId, isAdmin: isAdmin,
-                   csrfToken: session.csrfToken)
     }
 }
 

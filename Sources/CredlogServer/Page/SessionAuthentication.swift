@@ -7,22 +7,11 @@ import Hummingbird
 enum SessionCookie {
     static let name = "credlog_session"
 
-    static func set(_ id: String) -> String {
-        "\(name)=\(id); Path=/; HttpOnly; SameSite=Strict; Max-Age=28800"
+    static func set(_ id: String) -> Cookie {
+        Cookie(name: name, value: id, maxAge: 8 * 3600, path: "/", httpOnly: true, sameSite: .strict)
     }
 
-    static let clear = "\(name)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
-
-    /// The session id the request carries.
-    static func value(in request: Request) -> String? {
-        for header in request.headers[values: .cookie] {
-            for pair in header.split(separator: ";") {
-                let parts = pair.split(separator: "=", maxSplits: 1)
-                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name { return String(parts[1]) }
-            }
-        }
-        return nil
-    }
+    static let clear = Cookie(name: name, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .strict)
 }
 
 /// Resolves the session of a page request; without a live one, the browser goes to sign in.
@@ -32,10 +21,13 @@ struct SessionAuthentication: RouterMiddleware {
 
     func handle(_ request: Request, context: CredlogRequestContext,
                 next: (Request, CredlogRequestContext) async throws -> Response) async throws -> Response {
-        guard let id = SessionCookie.value(in: request), let session = await environment.sessions.session(id),
+        let id = request.cookies[SessionCookie.name]?.value
+        guard let id, let session = await environment.sessions.session(id),
               try await environment.database.read({ db in try AccessTokens.isLive(session.identity.token.tokenId, db) }) else {
-            if let stale = SessionCookie.value(in: request) { await environment.sessions.close(stale) }
-            return Response(status: .seeOther, headers: [.location: "/login", .setCookie: SessionCookie.clear])
+            if let id { await environment.sessions.close(id) }
+            var response = Response(status: .seeOther, headers: [.location: "/login"])
+            response.setCookie(SessionCookie.clear)
+            return response
         }
         var context = context
         context.identity = session.identity

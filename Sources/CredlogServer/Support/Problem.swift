@@ -50,10 +50,10 @@ public struct Problem: Error, Encodable, Sendable {
         case let error as KeyError:
             if case .dataKeyShredded = error { return Problem(.conflict, error.description) }
             return Problem(.internalServerError, "the keyring cannot be used")
-        case let error as HTTPError:
-            return Problem(error.status, error.body)
-        case let error as any HTTPResponseError where error.status == .contentTooLarge:
-            return Problem(.contentTooLarge, "the request body is larger than 64 KiB")
+        case let error as any HTTPResponseError:
+            // Hummingbird's own: no route (404), no such method (405), a body too large (413)…
+            let detail = (error as? HTTPError)?.body ?? (error.status == .contentTooLarge ? "the request body is larger than 64 KiB" : nil)
+            return Problem(error.status, detail)
         default:
             return Problem(.internalServerError, "unexpected error; see the server log (request id in X-Request-Id)")
         }

@@ -8,15 +8,15 @@ struct OutcomeReport: Encodable {
     var replayed: Bool
     var firstPosition: Int64?
     var lastPosition: Int64?
-    var streamVersion: Int64?
+    var streamVersion: Int64
 
     init(_ outcome: CommandOutcome) {
         stream = outcome.stream.rawValue
         changed = !outcome.changedNothing
-        replayed = outcome.append?.isReplay ?? false
-        firstPosition = outcome.append?.positions?.lowerBound
-        lastPosition = outcome.append?.positions?.upperBound
-        streamVersion = outcome.append?.streamVersion
+        replayed = outcome.replayed
+        firstPosition = outcome.firstPosition
+        lastPosition = outcome.lastPosition
+        streamVersion = outcome.streamVersion
     }
 
     /// Prints `done` (or that nothing changed) for people, or the report as JSON.
