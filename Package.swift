@@ -17,6 +17,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // libsodium, from the system (Debian: libsodium-dev).
@@ -46,13 +49,29 @@ let package = Package(
         .target(
             name: "CredlogDomain",
             dependencies: ["CredlogEvents"],
-            path: "Sources/CredlogDomain"
+            path: "Sources/CredlogDomain",
+            resources: [.copy("Resources")]
+        ),
+        // The credential lifecycle: the piece catalogue, OAuth2 (code exchange, refresh),
+        // validation requests, the sweeper and webhook notifications. The outbound HTTP lives here.
+        .target(
+            name: "CredlogLifecycle",
+            dependencies: [
+                "CredlogEvents", "CredlogDomain", "CredlogProjections",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Sources/CredlogLifecycle"
         ),
         // The HTTP API and the Connections page.
         .target(
             name: "CredlogServer",
             dependencies: [
-                "CredlogEvents", "CredlogDomain", "CredlogProjections",
+                "CredlogEvents", "CredlogDomain", "CredlogProjections", "CredlogLifecycle",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -71,6 +90,7 @@ let package = Package(
                 "CredlogDomain",
                 "CredlogProjections",
                 "CredlogServer",
+                "CredlogLifecycle",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -113,10 +133,21 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["CredlogServer", "CredlogDomain", "CredlogEvents", "CredlogProjections", "CredlogTestSupport",
+            dependencies: ["CredlogServer", "CredlogLifecycle", "CredlogDomain", "CredlogEvents", "CredlogProjections",
+                           "CredlogTestSupport",
                            .product(name: "HummingbirdTesting", package: "hummingbird"),
                            .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/ServerTests"
+        ),
+        .testTarget(
+            name: "LifecycleTests",
+            dependencies: ["credlog", "CredlogLifecycle", "CredlogServer", "CredlogDomain", "CredlogEvents", "CredlogProjections",
+                           "CredlogTestSupport",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/LifecycleTests"
         ),
         .testTarget(
             name: "CLITests",

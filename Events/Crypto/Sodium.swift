@@ -98,4 +98,23 @@ public enum Sodium {
         }
         return subkey
     }
+
+    /// SHA-256 of `bytes` (PKCE's S256 challenge).
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        ensureReady()
+        var digest = [UInt8](repeating: 0, count: Int(crypto_hash_sha256_bytes()))
+        crypto_hash_sha256(&digest, bytes, UInt64(bytes.count))
+        return digest
+    }
+
+    /// HMAC-SHA256 of `message` under a key of any length (webhook signatures).
+    public static func hmacSHA256(_ message: [UInt8], key: [UInt8]) -> [UInt8] {
+        ensureReady()
+        var state = crypto_auth_hmacsha256_state()
+        var mac = [UInt8](repeating: 0, count: Int(crypto_auth_hmacsha256_bytes()))
+        crypto_auth_hmacsha256_init(&state, key, key.count)
+        crypto_auth_hmacsha256_update(&state, message, UInt64(message.count))
+        crypto_auth_hmacsha256_final(&state, &mac)
+        return mac
+    }
 }

@@ -26,7 +26,9 @@ public struct CredentialVault: Sendable {
 
     /// Seals `plaintext` for the event at `streamVersion` of `connectionId`. The caller wipes `plaintext`.
     /// A connection's first event (`streamVersion` 1) gets a new data key without looking for one.
-    public func seal(_ plaintext: [UInt8], authType: AuthType, expiresAt: String?,
+    /// Project secrets (an OAuth2 client secret, a webhook's signing secret) are sealed the same
+    /// way, under the project's stream (`connectionId` is then `project:ID`).
+    public func seal(_ plaintext: [UInt8], authType: AuthType, expiresAt: String?, refreshable: Bool? = nil,
                      connectionId: String, streamVersion: Int64) async throws -> Sealing {
         var newDataKey: NewDataKey?
         var dataKeyId: String
@@ -43,7 +45,8 @@ public struct CredentialVault: Sendable {
         defer { Sodium.wipe(&dataKey) }
         let box = Sodium.seal(plaintext, additionalData: binding(connectionId, streamVersion, dataKeyId), key: dataKey)
         return Sealing(credentials: SealedCredentials(authType: authType, keyId: dataKeyId, box: Data(box).base64EncodedString(),
-                                                      fingerprint: fingerprint(of: plaintext), expiresAt: expiresAt),
+                                                      fingerprint: fingerprint(of: plaintext), expiresAt: expiresAt,
+                                                      refreshable: refreshable),
                        newDataKey: newDataKey)
     }
 

@@ -10,6 +10,7 @@ public enum ConnectionEvent: Sendable, Equatable {
     case deleted
     case attachedToFlow(FlowLink)
     case detachedFromFlow(FlowLink)
+    case tokenRefreshed(TokenRefreshed)
 
     /// A connection came into being with its first credential.
     public struct Created: Sendable, Equatable, Codable {
@@ -53,6 +54,18 @@ public enum ConnectionEvent: Sendable, Equatable {
         public init(reason: String) { self.reason = reason }
     }
 
+    /// An OAuth2 access token was refreshed at the provider: the new tokens, sealed. The
+    /// connection's status does not change. Only fingerprints tell the tokens apart.
+    public struct TokenRefreshed: Sendable, Equatable, Codable {
+        public var credentials: SealedCredentials
+        /// The fingerprint of the credential this one replaced.
+        public var previousFingerprint: String
+        public init(credentials: SealedCredentials, previousFingerprint: String) {
+            self.credentials = credentials
+            self.previousFingerprint = previousFingerprint
+        }
+    }
+
     /// A flow started (attached) or stopped (detached) using the connection.
     public struct FlowLink: Sendable, Equatable, Codable {
         public var flowId: String
@@ -71,6 +84,7 @@ extension ConnectionEvent: StoredEvent {
         public static let deleted = "connection.deleted"
         public static let attachedToFlow = "connection.attached-to-flow"
         public static let detachedFromFlow = "connection.detached-from-flow"
+        public static let tokenRefreshed = "connection.token-refreshed"
     }
 
     /// The current schema version of `connection.expired` (version 1 called the reason `message`).
@@ -86,6 +100,7 @@ extension ConnectionEvent: StoredEvent {
         case .deleted: TypeName.deleted
         case .attachedToFlow: TypeName.attachedToFlow
         case .detachedFromFlow: TypeName.detachedFromFlow
+        case .tokenRefreshed: TypeName.tokenRefreshed
         }
     }
 
@@ -94,6 +109,7 @@ extension ConnectionEvent: StoredEvent {
         switch self {
         case .created(let created): created.credentials
         case .reconnected(let reconnected): reconnected.credentials
+        case .tokenRefreshed(let refreshed): refreshed.credentials
         default: nil
         }
     }
@@ -109,6 +125,7 @@ extension ConnectionEvent: StoredEvent {
         case .deleted: EventData(type: typeName, payload: Data("{}".utf8))
         case .attachedToFlow(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
         case .detachedFromFlow(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
+        case .tokenRefreshed(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
         }
     }
 
@@ -126,6 +143,7 @@ extension ConnectionEvent: StoredEvent {
         case (TypeName.deleted, 1): return .deleted
         case (TypeName.attachedToFlow, 1): return .attachedToFlow(try body(FlowLink.self))
         case (TypeName.detachedFromFlow, 1): return .detachedFromFlow(try body(FlowLink.self))
+        case (TypeName.tokenRefreshed, 1): return .tokenRefreshed(try body(TokenRefreshed.self))
         default:
             throw EventDecodingError(type: type, schemaVersion: schemaVersion, reason: "unknown event type or schema version")
         }

@@ -1,10 +1,14 @@
 import Foundation
 
-/// Everything that can happen to a project's membership. One stream per project.
+/// Everything that can happen to a project: its members, the pieces it registered, its
+/// webhooks. One stream per project.
 public enum MembershipEvent: Sendable, Equatable {
     case memberAdded(MemberAdded)
     case roleChanged(RoleChanged)
     case memberRemoved(MemberRemoved)
+    case pieceRegistered(PieceRegistered)
+    case webhookAdded(WebhookAdded)
+    case webhookRemoved(WebhookRemoved)
 
     public struct MemberAdded: Sendable, Equatable, Codable {
         public var projectId: String
@@ -32,6 +36,35 @@ public enum MembershipEvent: Sendable, Equatable {
         public var memberId: String
         public init(memberId: String) { self.memberId = memberId }
     }
+
+    /// An admin registered a piece for the project (or its own OAuth2 client for a catalogued one).
+    public struct PieceRegistered: Sendable, Equatable, Codable {
+        public var piece: PieceDefinition
+        /// The OAuth2 client secret, sealed for this event of the project's stream.
+        public var clientSecret: SealedCredentials?
+        public init(piece: PieceDefinition, clientSecret: SealedCredentials?) {
+            self.piece = piece
+            self.clientSecret = clientSecret
+        }
+    }
+
+    /// A URL that hears when the project's connections turn Inactive or recover. Its signing
+    /// secret is sealed for this event of the project's stream.
+    public struct WebhookAdded: Sendable, Equatable, Codable {
+        public var webhookId: String
+        public var url: String
+        public var secret: SealedCredentials
+        public init(webhookId: String, url: String, secret: SealedCredentials) {
+            self.webhookId = webhookId
+            self.url = url
+            self.secret = secret
+        }
+    }
+
+    public struct WebhookRemoved: Sendable, Equatable, Codable {
+        public var webhookId: String
+        public init(webhookId: String) { self.webhookId = webhookId }
+    }
 }
 
 extension MembershipEvent: StoredEvent {
@@ -40,6 +73,9 @@ extension MembershipEvent: StoredEvent {
         public static let memberAdded = "project.member-added"
         public static let roleChanged = "project.member-role-changed"
         public static let memberRemoved = "project.member-removed"
+        public static let pieceRegistered = "project.piece-registered"
+        public static let webhookAdded = "project.webhook-added"
+        public static let webhookRemoved = "project.webhook-removed"
     }
 
     public var typeName: String {
@@ -47,6 +83,9 @@ extension MembershipEvent: StoredEvent {
         case .memberAdded: TypeName.memberAdded
         case .roleChanged: TypeName.roleChanged
         case .memberRemoved: TypeName.memberRemoved
+        case .pieceRegistered: TypeName.pieceRegistered
+        case .webhookAdded: TypeName.webhookAdded
+        case .webhookRemoved: TypeName.webhookRemoved
         }
     }
 
@@ -55,6 +94,9 @@ extension MembershipEvent: StoredEvent {
         case .memberAdded(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
         case .roleChanged(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
         case .memberRemoved(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
+        case .pieceRegistered(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
+        case .webhookAdded(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
+        case .webhookRemoved(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
         }
     }
 
@@ -66,6 +108,9 @@ extension MembershipEvent: StoredEvent {
         case (TypeName.memberAdded, 1): return .memberAdded(try body(MemberAdded.self))
         case (TypeName.roleChanged, 1): return .roleChanged(try body(RoleChanged.self))
         case (TypeName.memberRemoved, 1): return .memberRemoved(try body(MemberRemoved.self))
+        case (TypeName.pieceRegistered, 1): return .pieceRegistered(try body(PieceRegistered.self))
+        case (TypeName.webhookAdded, 1): return .webhookAdded(try body(WebhookAdded.self))
+        case (TypeName.webhookRemoved, 1): return .webhookRemoved(try body(WebhookRemoved.self))
         default:
             throw EventDecodingError(type: type, schemaVersion: schemaVersion, reason: "unknown event type or schema version")
         }

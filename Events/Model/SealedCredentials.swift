@@ -11,14 +11,19 @@ public struct SealedCredentials: Sendable, Equatable, Codable {
     public var box: String
     /// Keyed BLAKE2b of the canonical plaintext: equal fingerprints mean the same secret.
     public var fingerprint: String
-    /// When the credential stops working, where the provider says so (OAuth2 `expiresAt`).
+    /// When the credential stops working, where it is known (OAuth2 `expiresAt`, an API key's expiry date).
     public var expiresAt: String?
+    /// Whether credlog can renew it without a person: an OAuth2 credential with a refresh token.
+    /// (Absent from events written before refreshes existed: read as `false`.)
+    public var refreshable: Bool?
 
-    public init(authType: AuthType, keyId: String, box: String, fingerprint: String, expiresAt: String?) {
+    public init(authType: AuthType, keyId: String, box: String, fingerprint: String, expiresAt: String?,
+                refreshable: Bool? = nil) {
         self.authType = authType
         self.keyId = keyId
         self.box = box
         self.fingerprint = fingerprint
         self.expiresAt = expiresAt
+        self.refreshable = refreshable
     }
 }

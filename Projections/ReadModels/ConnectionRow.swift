@@ -21,6 +21,10 @@ public struct ConnectionRow: Sendable, Equatable, Codable, FetchableRecord {
     public var statusChangedAt: String
     public var credentialExpiresAt: String?
     public var credentialFingerprint: String
+    /// When the current credential was set (created, reconnected or refreshed).
+    public var credentialSetAt: String
+    /// Whether credlog renews the credential itself (OAuth2 with a refresh token).
+    public var credentialRefreshable: Bool
     /// Position of the last event applied to it.
     public var lastPosition: Int64
 
@@ -29,6 +33,7 @@ public struct ConnectionRow: Sendable, Equatable, Codable, FetchableRecord {
         case projectId = "project_id", authType = "auth_type", nameKey = "name_key", statusReason = "status_reason"
         case flowCount = "flow_count", connectedAt = "connected_at", statusChangedAt = "status_changed_at"
         case credentialExpiresAt = "credential_expires_at", credentialFingerprint = "credential_fingerprint"
+        case credentialSetAt = "credential_set_at", credentialRefreshable = "credential_refreshable"
         case lastPosition = "last_position"
     }
 
@@ -47,24 +52,27 @@ public struct ConnectionRow: Sendable, Equatable, Codable, FetchableRecord {
         statusChangedAt = row[10]
         credentialExpiresAt = row[11]
         credentialFingerprint = row[12]
-        lastPosition = row[13]
+        credentialSetAt = row[13]
+        credentialRefreshable = row[14]
+        lastPosition = row[15]
     }
 
     /// The table's columns, in the order ``init(row:)`` reads them.
     public static let columns = """
         id, project_id, piece, auth_type, name, name_key, status, status_reason, flow_count, connected_at, \
-        status_changed_at, credential_expires_at, credential_fingerprint, last_position
+        status_changed_at, credential_expires_at, credential_fingerprint, credential_set_at, credential_refreshable, last_position
         """
 
     /// The values of ``columns``, in order.
     var values: StatementArguments {
         [id, projectId, piece, authType, name, nameKey, status, statusReason, flowCount, connectedAt, statusChangedAt,
-         credentialExpiresAt, credentialFingerprint, lastPosition]
+         credentialExpiresAt, credentialFingerprint, credentialSetAt, credentialRefreshable, lastPosition]
     }
 
     public init(id: String, projectId: String, piece: String, authType: String, name: String, nameKey: String, status: String,
                 statusReason: String?, flowCount: Int, connectedAt: String, statusChangedAt: String,
-                credentialExpiresAt: String?, credentialFingerprint: String, lastPosition: Int64) {
+                credentialExpiresAt: String?, credentialFingerprint: String, credentialSetAt: String, credentialRefreshable: Bool,
+                lastPosition: Int64) {
         self.id = id
         self.projectId = projectId
         self.piece = piece
@@ -78,6 +86,8 @@ public struct ConnectionRow: Sendable, Equatable, Codable, FetchableRecord {
         self.statusChangedAt = statusChangedAt
         self.credentialExpiresAt = credentialExpiresAt
         self.credentialFingerprint = credentialFingerprint
+        self.credentialSetAt = credentialSetAt
+        self.credentialRefreshable = credentialRefreshable
         self.lastPosition = lastPosition
     }
 
@@ -89,7 +99,8 @@ public struct ConnectionRow: Sendable, Equatable, Codable, FetchableRecord {
                 id: created.connectionId, projectId: created.projectId, piece: created.piece, authType: created.authType.rawValue,
                 name: created.name, nameKey: created.name.lowercased(), status: "active", statusReason: nil, flowCount: 0,
                 connectedAt: time, statusChangedAt: time, credentialExpiresAt: created.credentials.expiresAt,
-                credentialFingerprint: created.credentials.fingerprint, lastPosition: position)
+                credentialFingerprint: created.credentials.fingerprint, credentialSetAt: time,
+                credentialRefreshable: created.credentials.refreshable ?? false, lastPosition: position)
         }
         guard var row else { return nil }
         row.lastPosition = position
@@ -100,8 +111,9 @@ public struct ConnectionRow: Sendable, Equatable, Codable, FetchableRecord {
             row.status = "active"
             row.statusReason = nil
             row.connectedAt = time
-            row.credentialExpiresAt = reconnected.credentials.expiresAt
-            row.credentialFingerprint = reconnected.credentials.fingerprint
+            row.setCredential(reconnected.credentials, at: time)
+        case .tokenRefreshed(let refreshed):
+            row.setCredential(refreshed.credentials, at: time)
         case .renamed(let renamed):
             row.name = renamed.to
             row.nameKey = renamed.to.lowercased()
@@ -118,5 +130,12 @@ public struct ConnectionRow: Sendable, Equatable, Codable, FetchableRecord {
         case .detachedFromFlow: row.flowCount -= 1
         }
         return row
+    }
+
+    private mutating func setCredential(_ credentials: SealedCredentials, at time: String) {
+        credentialExpiresAt = credentials.expiresAt
+        credentialFingerprint = credentials.fingerprint
+        credentialSetAt = time
+        credentialRefreshable = credentials.refreshable ?? false
     }
 }

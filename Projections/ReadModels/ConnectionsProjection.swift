@@ -5,7 +5,8 @@ import GRDB
 public struct ConnectionsProjection: Projection {
     public let name = "connections"
     /// 3: `connection_name_trigrams` (each trigram's names in name order) replaces the FTS5 index.
-    public let version = 3
+    /// 4: when the credential was set and whether credlog renews it (for the sweeper).
+    public let version = 4
     public let tables = ["connections", "connection_name_trigrams", "connection_name_trigrams_state"]
 
     public init() {}
@@ -17,11 +18,13 @@ public struct ConnectionsProjection: Projection {
                 name TEXT NOT NULL, name_key TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('active', 'inactive')),
                 status_reason TEXT, flow_count INTEGER NOT NULL CHECK (flow_count >= 0), connected_at TEXT NOT NULL,
                 status_changed_at TEXT NOT NULL, credential_expires_at TEXT, credential_fingerprint TEXT NOT NULL,
-                last_position INTEGER NOT NULL);
+                credential_set_at TEXT NOT NULL, credential_refreshable INTEGER NOT NULL, last_position INTEGER NOT NULL);
             CREATE INDEX connections_by_name ON connections (project_id, name_key, id);
             CREATE INDEX connections_by_status_name ON connections (project_id, status, name_key, id);
             CREATE INDEX connections_by_connected ON connections (project_id, connected_at, id);
             CREATE INDEX connections_by_status_connected ON connections (project_id, status, connected_at, id);
+            -- The sweeper's questions: which active credentials expire soon, which were set long ago.
+            CREATE INDEX connections_by_expiry ON connections (credential_expires_at) WHERE credential_expires_at IS NOT NULL;
             -- Case-insensitive substring search over any script: each trigram of the folded name,
             -- keyed so that a term's rarest trigram lists its names already in name order (a page
             -- of matches is the first rows of one range, whether the term is rare or frequent).
@@ -46,15 +49,17 @@ public struct ConnectionsProjection: Projection {
         case (_?, nil):
             try db.cachedStatement(sql: "DELETE FROM connections WHERE id = ?").execute(arguments: [connectionId])
         case (nil, let row?):
-            try db.cachedStatement(sql: "INSERT INTO connections (\(ConnectionRow.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            try db.cachedStatement(sql: "INSERT INTO connections (\(ConnectionRow.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
                 .execute(arguments: row.values)
         case (_?, let row?):
             try db.cachedStatement(sql: """
                 UPDATE connections SET name = ?, name_key = ?, status = ?, status_reason = ?, flow_count = ?, connected_at = ?,
-                    status_changed_at = ?, credential_expires_at = ?, credential_fingerprint = ?, last_position = ?
+                    status_changed_at = ?, credential_expires_at = ?, credential_fingerprint = ?, credential_set_at = ?,
+                    credential_refreshable = ?, last_position = ?
                 WHERE id = ?
                 """).execute(arguments: [row.name, row.nameKey, row.status, row.statusReason, row.flowCount, row.connectedAt,
-                                         row.statusChangedAt, row.credentialExpiresAt, row.credentialFingerprint, row.lastPosition, row.id])
+                                         row.statusChangedAt, row.credentialExpiresAt, row.credentialFingerprint, row.credentialSetAt,
+                                         row.credentialRefreshable, row.lastPosition, row.id])
         }
         try updateTrigrams(from: before, to: after, db)
     }

@@ -16,12 +16,21 @@ public enum EventSummary {
             case .expired(let reason), .revoked(let reason): return ["reason": reason.reason]
             case .deleted: return [:]
             case .attachedToFlow(let link), .detachedFromFlow(let link): return ["flow": link.flowId]
+            case .tokenRefreshed(let refreshed):
+                return credentialFields(refreshed.credentials).merging(["previous": refreshed.previousFingerprint]) { $1 }
             }
         case .membership(let decoded):
             switch decoded {
             case .memberAdded(let added): return ["member": added.memberId, "role": added.role.rawValue]
             case .roleChanged(let changed): return ["member": changed.memberId, "from": changed.from.rawValue, "to": changed.to.rawValue]
             case .memberRemoved(let removed): return ["member": removed.memberId]
+            case .pieceRegistered(let registered):
+                var fields = ["piece": registered.piece.id, "authType": registered.piece.authType.rawValue]
+                fields["clientId"] = registered.piece.oauth2?.clientId
+                fields["clientSecret"] = registered.clientSecret?.fingerprint
+                return fields
+            case .webhookAdded(let added): return ["webhook": added.webhookId, "url": added.url, "secret": added.secret.fingerprint]
+            case .webhookRemoved(let removed): return ["webhook": removed.webhookId]
             }
         case .other:
             return [:]

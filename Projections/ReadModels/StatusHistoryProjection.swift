@@ -33,7 +33,7 @@ public struct StatusChange: Sendable, Equatable, Codable, FetchableRecord {
         case .expired(let expired): next = ("inactive", "expired: \(expired.reason)")
         case .revoked(let revoked): next = ("inactive", "revoked: \(revoked.reason)")
         case .deleted: next = ("deleted", nil)
-        case .renamed, .attachedToFlow, .detachedFromFlow: return nil
+        case .renamed, .attachedToFlow, .detachedFromFlow, .tokenRefreshed: return nil
         }
         return StatusChange(position: recorded.position, connectionId: recorded.stream.connectionId ?? "", projectId: recorded.projectId,
                             fromStatus: previous, toStatus: next.0, at: recorded.recordedAt.iso8601, reason: next.1,
@@ -63,7 +63,7 @@ public struct StatusHistoryProjection: Projection {
     public func apply(_ event: ProjectedEvent, _ db: Database) throws {
         guard let (connectionId, decoded) = event.connection else { return }
         switch decoded {
-        case .renamed, .attachedToFlow, .detachedFromFlow: return  // never a transition: skip the lookup
+        case .renamed, .attachedToFlow, .detachedFromFlow, .tokenRefreshed: return  // never a transition: skip the lookup
         default: break
         }
         let previous = try String.fetchOne(

@@ -17,6 +17,8 @@ public struct ConnectionDetail: Sendable, Equatable, Codable {
     public var credentialFingerprint: String
     public var credentialVersion: Int64
     public var credentialSetAt: String
+    /// `created`, `reconnected` or `refreshed`.
+    public var credentialSource: String
     public var credentialExpiresAt: String?
     /// The connection's stream version at that moment (the HTTP API's `ETag`).
     public var streamVersion: Int64
@@ -43,7 +45,8 @@ public struct ConnectionDetail: Sendable, Equatable, Codable {
             name: connection.name, status: snapshot.statusName, statusReason: reason, statusSince: snapshot.statusSince.iso8601,
             statusChangedBy: snapshot.statusChangedBy.id, flows: connection.flows.sorted(),
             credentialFingerprint: connection.credentials.fingerprint, credentialVersion: snapshot.credentialVersion,
-            credentialSetAt: snapshot.credentialSetAt.iso8601, credentialExpiresAt: connection.credentials.expiresAt,
+            credentialSetAt: snapshot.credentialSetAt.iso8601, credentialSource: snapshot.credentialSource,
+            credentialExpiresAt: connection.credentials.expiresAt,
             streamVersion: snapshot.streamVersion, asOfPosition: snapshot.lastPosition)
     }
 }

@@ -26,9 +26,11 @@ public struct ConnectionSnapshot: Sendable, Equatable {
     /// When its status (active, inactive, deleted) last changed, and who changed it.
     public var statusSince: Timestamp
     public var statusChangedBy: EventActor
-    /// When its current credential was set (created or reconnected), and the event's stream version.
+    /// When its current credential was set (created, reconnected or refreshed), and the event's stream version.
     public var credentialSetAt: Timestamp
     public var credentialVersion: Int64
+    /// How it was set: `created`, `reconnected` or `refreshed` (an OAuth2 token refresh).
+    public var credentialSource: String
 
     /// Folds a connection's events up to `point`; `nil` if it did not exist yet.
     public static func fold(_ events: [RecordedEvent], upTo point: PointInTime) throws -> ConnectionSnapshot? {
@@ -39,7 +41,8 @@ public struct ConnectionSnapshot: Sendable, Equatable {
             let after = ConnectionState.evolve(before, decoded)
             var next = snapshot ?? ConnectionSnapshot(
                 connectionId: event.stream.connectionId ?? "", state: after, streamVersion: 0, lastPosition: 0,
-                statusSince: event.recordedAt, statusChangedBy: event.actor, credentialSetAt: event.recordedAt, credentialVersion: 1)
+                statusSince: event.recordedAt, statusChangedBy: event.actor, credentialSetAt: event.recordedAt, credentialVersion: 1,
+                credentialSource: "created")
             if Self.statusKey(before) != Self.statusKey(after) || { if case .revoked = decoded { true } else { false } }() {
                 next.statusSince = event.recordedAt
                 next.statusChangedBy = event.actor
@@ -47,6 +50,11 @@ public struct ConnectionSnapshot: Sendable, Equatable {
             if decoded.credentials != nil {
                 next.credentialSetAt = event.recordedAt
                 next.credentialVersion = event.streamVersion
+                next.credentialSource = switch decoded {
+                case .tokenRefreshed: "refreshed"
+                case .reconnected: "reconnected"
+                default: "created"
+                }
             }
             next.state = after
             next.streamVersion = event.streamVersion

@@ -23,6 +23,8 @@ public struct ConnectionDiagnosis: Sendable, Encodable {
     public var statusChangedBy: String
     public var credentialFingerprint: String
     public var credentialSetAt: String
+    /// `created`, `reconnected` or `refreshed`.
+    public var credentialSource: String
     public var credentialExpiresAt: String?
     /// The first reconnect after the moment, if any.
     public var reconnectedAt: String?
@@ -75,7 +77,7 @@ public struct FlowDebugger: Sendable {
                 connectionId: connection.id, name: connection.name, piece: connection.piece, status: snapshot.statusName,
                 statusReason: reason, statusSince: snapshot.statusSince.iso8601, statusChangedBy: snapshot.statusChangedBy.id,
                 credentialFingerprint: connection.credentials.fingerprint, credentialSetAt: snapshot.credentialSetAt.iso8601,
-                credentialExpiresAt: connection.credentials.expiresAt, reconnectedAt: reconnect?.recordedAt.iso8601,
+                credentialSource: snapshot.credentialSource, credentialExpiresAt: connection.credentials.expiresAt, reconnectedAt: reconnect?.recordedAt.iso8601,
                 reconnectedBy: reconnect?.actor.id, events: nearby, verdict: "")
             diagnosis.verdict = Self.verdict(diagnosis, snapshot: snapshot, at: time, reconnect: reconnect)
             diagnoses.append(diagnosis)
@@ -98,7 +100,8 @@ public struct FlowDebugger: Sendable {
             }
             return text
         default:
-            var text = "\(name) was Active (credential \(d.credentialFingerprint) set at \(clock(snapshot.credentialSetAt, near: time)))"
+            let how = d.credentialSource == "refreshed" ? "refreshed" : "set"
+            var text = "\(name) was Active (credential \(d.credentialFingerprint) \(how) at \(clock(snapshot.credentialSetAt, near: time)))"
             if let expiry = d.credentialExpiresAt.flatMap(Timestamp.init(iso8601:)), expiry <= time {
                 text += ", but its token had expired at \(clock(expiry, near: time))"
             }

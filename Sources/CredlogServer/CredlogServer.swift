@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import CredlogLifecycle
 import Logging
 
 /// `credlog serve`: the HTTP API (`/v1`, bearer tokens, JSON and problem+json), its OpenAPI
@@ -9,7 +10,7 @@ public enum CredlogServer {
     /// so never a token), errors as problem+json, and authentication per area.
     public static func router(_ environment: ServerEnvironment) async throws -> Router<CredlogRequestContext> {
         let router = Router(context: CredlogRequestContext.self)
-        router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: RequestLogging())
         router.add(middleware: ProblemMiddleware())
         router.get("openapi.json") { _, _ in
             guard let (data, type) = Assets.file("openapi.json") else { throw HTTPError(.notFound) }
@@ -19,20 +20,27 @@ public enum CredlogServer {
         let api = router.group("v1")
             .add(middleware: CorrelationHeader())
             .add(middleware: BearerAuthentication(environment: environment))
+        let renderer = try await PageRenderer.load()
+        let oauth2 = OAuth2Routes(environment: environment, renderer: renderer)
+        oauth2.registerCallback(on: router)
         ConnectionRoutes(environment: environment).register(on: api)
         FlowRoutes(environment: environment).register(on: api)
         AuditRoutes(environment: environment).register(on: api)
-        PageRoutes(environment: environment, renderer: try await PageRenderer.load()).register(on: router)
+        PieceRoutes(environment: environment).register(on: api)
+        oauth2.register(on: api)
+        PageRoutes(environment: environment, renderer: renderer).register(on: router)
         return router
     }
 
     /// The application, ready to run: `try await app.runService()` serves until SIGINT or
     /// SIGTERM, then stops accepting and finishes the requests in flight.
-    public static func application(_ environment: ServerEnvironment, host: String, port: Int, logger: Logger,
+    /// With `background`, the credential lifecycle (sweeper, webhook deliveries) runs beside the server.
+    public static func application(_ environment: ServerEnvironment, host: String, port: Int, logger: Logger, background: Bool = true,
                                    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         async throws -> some ApplicationProtocol {
         Application(router: try await router(environment),
                     configuration: .init(address: .hostname(host, port: port), serverName: "credlog"),
+                    services: background ? [LifecycleService(lifecycle: environment.lifecycle, store: environment.store, logger: logger)] : [],
                     onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
                     logger: logger)
     }

@@ -17,7 +17,7 @@ func seededCLI() throws -> CLI {
 /// Creates a connection through the CLI and returns its id.
 func createConnection(_ cli: CLI, name: String = "Gmail - Support", auth: String = "api-key",
                       credentials: String = #"{"apiKey":"k-1"}"#, as actor: String = "bob") throws -> String {
-    let result = try cli.run(["connection", "create", "--project", "acme", "--piece", "gmail", "--auth", auth, "--name", name,
+    let result = try cli.run(["connection", "create", "--project", "acme", "--piece", "acme-crm", "--auth", auth, "--name", name,
                               "--credentials-stdin", "--as", actor], stdin: credentials)
     #expect(result.status == 0, "\(result.stderr)")
     return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -86,28 +86,30 @@ struct CLITests {
         let id = try createConnection(cli)
         let before = try cli.eventCount()
         let cases: [(args: [String], stdin: String?, status: Int32, says: String)] = [
-            (["connection", "create", "--project", "acme", "--piece", "gmail", "--auth", "api-key", "--name", "x", "--credentials-stdin", "--as", "bob"],
+            (["connection", "create", "--project", "acme", "--piece", "hubspot", "--auth", "api-key", "--name", "x", "--credentials-stdin", "--as", "bob"],
              "{not json", 65, "not valid JSON"),
-            (["connection", "create", "--project", "acme", "--piece", "gmail", "--auth", "api-key", "--name", "x", "--credentials-stdin", "--as", "bob"],
+            (["connection", "create", "--project", "acme", "--piece", "hubspot", "--auth", "api-key", "--name", "x", "--credentials-stdin", "--as", "bob"],
              #"{"api_key":"k"}"#, 65, "'apiKey'"),
-            (["connection", "create", "--project", "acme", "--piece", "gmail", "--auth", "basic", "--name", "x", "--credentials-stdin", "--as", "bob"],
+            (["connection", "create", "--project", "acme", "--piece", "smtp", "--auth", "basic", "--name", "x", "--credentials-stdin", "--as", "bob"],
              #"{"username":"u"}"#, 65, "'password'"),
-            (["connection", "create", "--project", "acme", "--piece", "gmail", "--auth", "api-key",
+            (["connection", "create", "--project", "acme", "--piece", "gmail", "--auth", "api-key", "--name", "x", "--credentials-stdin", "--as", "bob"],
+             #"{"apiKey":"k"}"#, 65, "the piece gmail takes oauth2 credentials, not api-key"),
+            (["connection", "create", "--project", "acme", "--piece", "hubspot", "--auth", "api-key",
               "--name", String(repeating: "n", count: 10_000), "--credentials-stdin", "--as", "bob"], #"{"apiKey":"k"}"#, 65, "at most 200"),
             (["connection", "rename", id, "--name", "bell\u{07}name", "--as", "alice"], nil, 65, "control character"),
             (["connection", "rename", id, "--name", "   ", "--as", "alice"], nil, 65, "empty"),
             (["connection", "rename", "conn_doesnotexist", "--name", "x", "--as", "alice"], nil, 66, "not found"),
             (["flow", "attach", "flow-1", "conn_doesnotexist", "--as", "bob"], nil, 66, "not found"),
-            (["connection", "create", "--project", "nope", "--piece", "gmail", "--auth", "api-key", "--name", "x", "--credentials-stdin", "--as", "bob"],
+            (["connection", "create", "--project", "nope", "--piece", "hubspot", "--auth", "api-key", "--name", "x", "--credentials-stdin", "--as", "bob"],
              #"{"apiKey":"k"}"#, 66, "not found"),
-            (["connection", "create", "--project", "acme", "--piece", "gmail", "--auth", "saml", "--name", "x", "--credentials-stdin", "--as", "bob"],
+            (["connection", "create", "--project", "acme", "--piece", "hubspot", "--auth", "saml", "--name", "x", "--credentials-stdin", "--as", "bob"],
              #"{"apiKey":"k"}"#, 64, "saml"),
             (["connection", "rename", id, "--name", "x"], nil, 64, "--as"),
             (["connection", "rename", id, "--name", "x", "--as", "alice"], nil, 0, ""),
             (["connection", "rename", id, "--name", "Mine", "--as", "bob"], nil, 77, "forbidden"),
             (["member", "add", "carol", "--project", "acme", "--as", "bob"], nil, 77, "forbidden"),
             (["connection", "expire", id, "--reason", "x", "--as", "alice"], nil, 77, "forbidden"),
-            (["connection", "create", "--project", "acme", "--piece", "gmail", "--auth", "api-key", "--name", "x", "--as", "bob"],
+            (["connection", "create", "--project", "acme", "--piece", "hubspot", "--auth", "api-key", "--name", "x", "--as", "bob"],
              nil, 64, "--credentials-stdin"),
             (["verify", "--expect-head", "yesterday"], nil, 64, "POSITION:HASH"),
             (["member", "add", "system", "--project", "acme", "--as", "alice"], nil, 65, "reserved"),

@@ -76,8 +76,8 @@ struct ProjectionsCLITests {
         let cli = try seededCLI()
         let early = ["CREDLOG_CLOCK": "2027-03-01T09:00:00Z"]
         let make = { (name: String) throws -> String in
-            let result = try cli.run(["connection", "create", "--project", "acme", "--piece", "gmail", "--auth", "api-key", "--name", name,
-                                      "--credentials-stdin", "--as", "bob"], stdin: #"{"apiKey":"k"}"#, environment: early)
+            let result = try cli.run(["connection", "create", "--project", "acme", "--piece", "gmail", "--auth", "oauth2", "--name", name,
+                                      "--credentials-stdin", "--as", "bob"], stdin: #"{"accessToken":"k"}"#, environment: early)
             return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         let gmail = try make("Gmail - Support")
@@ -85,7 +85,7 @@ struct ProjectionsCLITests {
         #expect(try cli.run(["flow", "attach", "triage", gmail, "--as", "bob"], environment: early).status == 0)
         #expect(try cli.run(["connection", "expire", gmail, "--reason", "token expired", "--as", "engine"],
                             environment: ["CREDLOG_CLOCK": "2027-03-01T10:02:00Z"]).status == 0)
-        #expect(try cli.run(["connection", "reconnect", gmail, "--credentials-stdin", "--as", "alice"], stdin: #"{"apiKey":"k2"}"#,
+        #expect(try cli.run(["connection", "reconnect", gmail, "--credentials-stdin", "--as", "alice"], stdin: #"{"accessToken":"k2"}"#,
                             environment: ["CREDLOG_CLOCK": "2027-03-01T11:30:00Z"]).status == 0)
 
         let inactive = try cli.run(["connections", "list", "--project", "acme", "--status", "active", "--search", "STRASSE", "--as", "bob"])

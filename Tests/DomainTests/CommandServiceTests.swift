@@ -12,7 +12,7 @@ struct CommandServiceTests {
     func create(_ log: TemporaryLog, name: String = "Gmail", json: String = #"{"apiKey":"k-1"}"#,
                 by who: Principal = .member("bob"), key: String? = nil) async throws -> String {
         var secret = Array(json.utf8)
-        let outcome = try await log.service.createConnection(projectId: "acme", piece: "gmail", authType: .apiKey, name: name,
+        let outcome = try await log.service.createConnection(projectId: "acme", piece: "hubspot", authType: .apiKey, name: name,
                                                              credentials: &secret, context: ctx(who, key: key))
         #expect(secret.allSatisfy { $0 == 0 }, "the caller's plaintext buffer is wiped")
         return try #require(outcome.stream.connectionId)
@@ -61,7 +61,7 @@ struct CommandServiceTests {
         }
         _ = try await expectRefused(log, command: "connection.create", by: "bob") {
             var malformed = Array("{oops".utf8)
-            _ = try await log.service.createConnection(projectId: "acme", piece: "gmail", authType: .apiKey, name: "x",
+            _ = try await log.service.createConnection(projectId: "acme", piece: "hubspot", authType: .apiKey, name: "x",
                                                        credentials: &malformed, context: ctx(.member("bob")))
         }
         _ = try await expectRefused(log, command: "member.add", by: "bob") {

@@ -16,7 +16,7 @@ struct SealingTests {
 
     func create(_ log: TemporaryLog, _ authType: AuthType, _ json: String) async throws -> String {
         var secret = Array(json.utf8)
-        let outcome = try await log.service.createConnection(projectId: "acme", piece: "custom-api", authType: authType, name: "C",
+        let outcome = try await log.service.createConnection(projectId: "acme", piece: "acme-crm", authType: authType, name: "C",
                                                              credentials: &secret, context: CommandContext(principal: .member("bob")))
         return try #require(outcome.stream.connectionId)
     }

@@ -32,6 +32,7 @@ struct NaiveFold {
             case .memberAdded(let added): members[project, default: [:]][added.memberId] = added.role.rawValue
             case .roleChanged(let changed): members[project, default: [:]][changed.memberId] = changed.to.rawValue
             case .memberRemoved(let removed): members[project, default: [:]][removed.memberId] = nil
+            case .pieceRegistered, .webhookAdded, .webhookRemoved: break
             }
             return
         }
@@ -53,6 +54,9 @@ struct NaiveFold {
             connections[id]?.status = "active"
             connections[id]?.reason = nil
             connections[id]?.connectedAt = time
+            connections[id]?.fingerprint = r.credentials.fingerprint
+            connections[id]?.expiresAt = r.credentials.expiresAt
+        case .tokenRefreshed(let r):
             connections[id]?.fingerprint = r.credentials.fingerprint
             connections[id]?.expiresAt = r.credentials.expiresAt
         case .renamed(let r): connections[id]?.name = r.to

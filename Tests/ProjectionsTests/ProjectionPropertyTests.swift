@@ -100,7 +100,7 @@ struct ProjectionPropertyTests {
             try db.execute(sql: "DELETE FROM audit_events")
         }
         var secret = Array(#"{"apiKey":"k"}"#.utf8)
-        _ = try await log.service.createConnection(projectId: "acme", piece: "gmail", authType: .apiKey, name: "G", credentials: &secret,
+        _ = try await log.service.createConnection(projectId: "acme", piece: "hubspot", authType: .apiKey, name: "G", credentials: &secret,
                                                    context: CommandContext(principal: .member("bob")))
         #expect(try await log.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM audit_events") } == 0,
                 "an event is never applied out of order")

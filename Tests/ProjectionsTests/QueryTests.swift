@@ -10,7 +10,7 @@ import Testing
 struct QueryTests {
     func create(_ log: TemporaryLog, _ name: String, at time: Timestamp = .now()) async throws -> String {
         var secret = Array(#"{"apiKey":"k"}"#.utf8)
-        let outcome = try await log.service.createConnection(projectId: "acme", piece: "gmail", authType: .apiKey, name: name,
+        let outcome = try await log.service.createConnection(projectId: "acme", piece: "hubspot", authType: .apiKey, name: name,
                                                              credentials: &secret, context: CommandContext(principal: .member("bob"), now: time))
         return try #require(outcome.stream.connectionId)
     }
@@ -137,7 +137,7 @@ struct QueryTests {
 struct DeferredTrigramTests {
     func create(_ log: TemporaryLog, _ name: String) async throws {
         var secret = Array(#"{"apiKey":"k"}"#.utf8)
-        _ = try await log.service.createConnection(projectId: "acme", piece: "slack", authType: .apiKey, name: name,
+        _ = try await log.service.createConnection(projectId: "acme", piece: "acme-crm", authType: .apiKey, name: name,
                                                    credentials: &secret, context: CommandContext(principal: .member("alice")))
     }
 

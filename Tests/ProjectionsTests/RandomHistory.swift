@@ -83,11 +83,11 @@ struct RandomHistory {
         let service = log.service
         let id = connections.isEmpty ? "conn_none" : pick(connections)
         do {
-            switch Int.random(in: 0..<13, using: &random) {
+            switch Int.random(in: 0..<14, using: &random) {
             case 0, 1, 12:
                 let authType = pick(AuthType.allCases)
                 var secret = credentials(for: authType)
-                let outcome = try await service.createConnection(projectId: pick(Self.projects), piece: pick(["gmail", "hubspot", "slack"]),
+                let outcome = try await service.createConnection(projectId: pick(Self.projects), piece: pick(["gmail", "acme-crm", "legacy-erp", "billing-api"]),
                                                                  authType: authType, name: pick(Self.names), credentials: &secret, context: context)
                 if let created = outcome.stream.connectionId { connections.append(created) }
             case 2:
@@ -101,6 +101,12 @@ struct RandomHistory {
             case 6, 7: _ = try await service.attach(flow: "flow-\(Int.random(in: 0..<4, using: &random))", to: id, context: context)
             case 8: _ = try await service.detach(flow: "flow-\(Int.random(in: 0..<4, using: &random))", from: id, context: context)
             case 9: _ = try await service.addMember(pick(Self.people), role: pick(Role.allCases), to: pick(Self.projects), context: context)
+            case 13:
+                // The engine records a token refresh (refused unless the connection is an active OAuth2 one).
+                let current = try await service.loadConnection(id).state.connection?.credentials.fingerprint ?? "fp:none"
+                var secret = Array(#"{"accessToken":"refreshed-\#(Int.random(in: 0..<1000, using: &random))","expiresAt":"2026-12-01T00:00:00Z"}"#.utf8)
+                _ = try await service.recordRefresh(id, credentials: &secret, replacing: current,
+                                                    context: CommandContext(principal: .engine, now: context.now))
             case 10: _ = try await service.changeRole(of: pick(Self.people), to: pick(Role.allCases), in: pick(Self.projects), context: context)
             default: _ = try await service.removeMember(pick(Self.people), from: pick(Self.projects), context: context)
             }

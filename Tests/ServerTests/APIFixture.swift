@@ -50,7 +50,7 @@ final class APIFixture: @unchecked Sendable {
     func events() async throws -> [RecordedEvent] { try await log.allEvents() }
 
     /// Creates a connection in `acme` through the service (as alice), returning its id.
-    func createConnection(name: String = "Gmail", piece: String = "gmail", json: String = #"{"apiKey":"k-1"}"#,
+    func createConnection(name: String = "Gmail", piece: String = "acme-crm", json: String = #"{"apiKey":"k-1"}"#,
                           auth: AuthType = .apiKey, project: String = "acme", by admin: String = "alice") async throws -> String {
         var secret = Array(json.utf8)
         let outcome = try await log.service.createConnection(projectId: project, piece: piece, authType: auth, name: name,

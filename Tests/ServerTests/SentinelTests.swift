@@ -15,7 +15,7 @@ struct SentinelTests {
             var seen = ""
             func record(_ response: APIResponse) { seen += response.text + "\n" + response.headers.map { "\($0.name): \($0.value)" }.joined(separator: "\n") + "\n" }
             let created = try await api.call(.post, "/v1/connections", token: fixture.alice, json: """
-                {"piece":"gmail","authType":"basic","name":"Mail","credentials":{"username":"u","password":"\(Self.sentinel)"}}
+                {"piece":"smtp","authType":"basic","name":"Mail","credentials":{"username":"u","password":"\(Self.sentinel)"}}
                 """)
             record(created)
             let id = try #require(created.object["connectionId"] as? String)

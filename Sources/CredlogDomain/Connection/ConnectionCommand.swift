@@ -11,6 +11,9 @@ public enum ConnectionCommand: Sendable, Equatable {
     case delete
     case attach(flowId: String)
     case detach(flowId: String)
+    /// Records OAuth2 tokens refreshed at the provider (sealed before), which replace the
+    /// credential with fingerprint `replacing` (a no-op if another has replaced it since).
+    case refresh(SealedCredentials, replacing: String)
 
     public struct Create: Sendable, Equatable {
         public var connectionId: String
@@ -38,12 +41,13 @@ public enum ConnectionCommand: Sendable, Equatable {
         case .delete: .delete
         case .attach: .attach
         case .detach: .detach
+        case .refresh: .refresh
         }
     }
 
     /// The kinds of command, with who may issue each.
     public enum Kind: String, Sendable, CaseIterable {
-        case create, reconnect, rename, expire, revoke, delete, attach, detach
+        case create, reconnect, rename, expire, revoke, delete, attach, detach, refresh
 
         /// The name kept in the audit trail, such as `connection.rename`.
         public var auditName: String { "connection.\(rawValue)" }
@@ -56,7 +60,7 @@ public enum ConnectionCommand: Sendable, Equatable {
             case (.attach, .member), (.detach, .member), (.attach, .engine), (.detach, .engine): true
             case (.reconnect, .member(_, .admin)), (.rename, .member(_, .admin)),
                  (.revoke, .member(_, .admin)), (.delete, .member(_, .admin)): true
-            case (.expire, .system), (.expire, .engine): true
+            case (.expire, .system), (.expire, .engine), (.refresh, .system), (.refresh, .engine): true
             default: false
             }
         }
@@ -67,7 +71,7 @@ public enum ConnectionCommand: Sendable, Equatable {
             case .create: "members of the project"
             case .attach, .detach: "members of the project and the engine"
             case .reconnect, .rename, .revoke, .delete: "admins of the project"
-            case .expire: "the system and the engine"
+            case .expire, .refresh: "the system and the engine"
             }
         }
     }

@@ -60,6 +60,16 @@ public enum ConnectionDecider {
         case .detach(let flow):
             let flowId = try Identifier.flow(flow)
             return connection.flows.contains(flowId) ? [.detachedFromFlow(.init(flowId: flowId))] : []
+        case .refresh(let credentials, let replaced):
+            guard connection.authType == .oauth2, credentials.authType == .oauth2 else {
+                throw DomainError.invalid("only OAuth2 connections have tokens to refresh")
+            }
+            guard connection.status.isActive else {
+                throw DomainError.invalid("connection \(connection.id) is inactive: it needs a reconnect, not a refresh")
+            }
+            // A person reconnected (or another process refreshed) meanwhile: theirs stands.
+            guard connection.credentials.fingerprint == replaced else { return [] }
+            return [.tokenRefreshed(.init(credentials: credentials, previousFingerprint: replaced))]
         }
     }
 }

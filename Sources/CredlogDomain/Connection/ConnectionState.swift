@@ -71,6 +71,7 @@ public enum ConnectionState: Sendable, Equatable {
         case .deleted: return .deleted(connection)
         case .attachedToFlow(let link): connection.flows.insert(link.flowId)
         case .detachedFromFlow(let link): connection.flows.remove(link.flowId)
+        case .tokenRefreshed(let refreshed): connection.credentials = refreshed.credentials
         }
         return .live(connection)
     }

@@ -7,20 +7,40 @@ public enum MembershipCommand: Sendable, Equatable {
     case addMember(String, Role)
     case changeRole(String, Role)
     case removeMember(String)
+    /// Registers a piece (or the project's OAuth2 client for a catalogued one), its client secret sealed.
+    case registerPiece(PieceDefinition, clientSecret: SealedCredentials?)
+    /// Adds a webhook with its signing secret (sealed).
+    case addWebhook(id: String, url: String, secret: SealedCredentials)
+    case removeWebhook(id: String)
+
+    static let createProjectAuditName = "project.create"
 
     /// The name kept in the audit trail.
     public var auditName: String {
         switch self {
-        case .createProject: "project.create"
+        case .createProject: Self.createProjectAuditName
         case .addMember: "member.add"
         case .changeRole: "member.role"
         case .removeMember: "member.remove"
+        case .registerPiece: "piece.register"
+        case .addWebhook: "webhook.add"
+        case .removeWebhook: "webhook.remove"
         }
     }
 }
 
-/// The decisions of a project's membership: pure.
+/// The decisions of a project: pure.
 public enum MembershipDecider {
+    /// Only the project's admins (and the operator, as `system`) change an existing project.
+    public static func authorize(_ caller: Caller, projectId: String, state: ProjectState) throws(DomainError) {
+        guard state.exists else { throw DomainError.notFound("project \(projectId)") }
+        switch caller {
+        case .outsider: throw DomainError.notFound("project \(projectId)")
+        case .member(_, .admin), .system: break
+        default: throw DomainError.forbidden("only admins of the project manage its members, pieces and webhooks; \(caller.id) is \(caller.roleName)")
+        }
+    }
+
     public static func decide(_ command: MembershipCommand, by caller: Caller, projectId: String,
                               state: ProjectState) throws(DomainError) -> [MembershipEvent] {
         if case .createProject(let project, let admin) = command {
@@ -32,7 +52,7 @@ public enum MembershipDecider {
         switch caller {
         case .outsider: throw DomainError.notFound("project \(projectId)")
         case .member(_, .admin), .system: break
-        default: throw DomainError.forbidden("only admins of the project manage its members; \(caller.id) is \(caller.roleName)")
+        default: throw DomainError.forbidden("only admins of the project manage its members, pieces and webhooks; \(caller.id) is \(caller.roleName)")
         }
 
         switch command {
@@ -55,6 +75,15 @@ public enum MembershipDecider {
                 throw DomainError.invalid("\(member) is the project's last admin; make another admin first")
             }
             return [.memberRemoved(.init(memberId: member))]
+        case .registerPiece(let piece, let clientSecret):
+            return [.pieceRegistered(.init(piece: try PieceRules.validate(piece, clientSecret: clientSecret), clientSecret: clientSecret))]
+        case .addWebhook(let id, let url, let secret):
+            guard state.webhooks[id] == nil else { throw DomainError.alreadyExists("webhook \(id)") }
+            return [.webhookAdded(.init(webhookId: try Identifier.check(id, what: "webhook id"), url: try PieceRules.httpURL(url, what: "the webhook URL"),
+                                        secret: secret))]
+        case .removeWebhook(let id):
+            guard state.webhooks[id] != nil else { throw DomainError.notFound("webhook \(id) of project \(projectId)") }
+            return [.webhookRemoved(.init(webhookId: id))]
         }
     }
 }

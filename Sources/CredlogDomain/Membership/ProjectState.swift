@@ -1,9 +1,13 @@
 import CredlogEvents
 
-/// A project's membership, as its stream leaves it.
+/// A project, as its stream leaves it: members, registered pieces, webhooks.
 public struct ProjectState: Sendable, Equatable {
     public var exists: Bool
     public var members: [String: Role]
+    /// Pieces registered by the project's admins, by piece id (the latest registration wins).
+    public var pieces: [String: MembershipEvent.PieceRegistered] = [:]
+    /// The webhooks told of status changes, by webhook id.
+    public var webhooks: [String: MembershipEvent.WebhookAdded] = [:]
 
     public static let initial = ProjectState(exists: false, members: [:])
 
@@ -18,6 +22,9 @@ public struct ProjectState: Sendable, Equatable {
             state.members[added.memberId] = added.role
         case .roleChanged(let changed): state.members[changed.memberId] = changed.to
         case .memberRemoved(let removed): state.members[removed.memberId] = nil
+        case .pieceRegistered(let registered): state.pieces[registered.piece.id] = registered
+        case .webhookAdded(let added): state.webhooks[added.webhookId] = added
+        case .webhookRemoved(let removed): state.webhooks[removed.webhookId] = nil
         }
         return state
     }

@@ -7,13 +7,15 @@ import Foundation
 public struct CheckedCredentials: Sendable {
     public var authType: AuthType
     public var canonical: [UInt8]
-    /// OAuth2 `expiresAt`, normalised to ISO 8601 UTC.
+    /// OAuth2 `expiresAt` or an API key's, normalised to ISO 8601 UTC.
     public var expiresAt: String?
+    /// An OAuth2 credential with a refresh token: credlog can renew it.
+    public var refreshable: Bool?
 }
 
 /// The field rules of each auth type.
 ///
-/// - API key: `{"apiKey"}`
+/// - API key: `{"apiKey", "expiresAt"?}`
 /// - OAuth2: `{"accessToken", "refreshToken"?, "expiresAt"?, "scopes"?}`
 /// - basic: `{"username", "password"}`
 /// - custom: any string fields, at least one
@@ -38,8 +40,10 @@ public enum CredentialRules {
         var expiresAt: String?
         switch authType {
         case .apiKey:
-            try only(fields, allowed: ["apiKey"], authType)
+            try only(fields, allowed: ["apiKey", "expiresAt"], authType)
             canonical["apiKey"] = try requiredString(fields, "apiKey", authType)
+            expiresAt = try expiry(fields)
+            if let expiresAt { canonical["expiresAt"] = expiresAt }
         case .basic:
             try only(fields, allowed: ["username", "password"], authType)
             canonical["username"] = try requiredString(fields, "username", authType)
@@ -53,13 +57,8 @@ public enum CredentialRules {
                 }
                 canonical["refreshToken"] = token
             }
-            if let expiry = fields["expiresAt"] {
-                guard let text = expiry as? String, let time = Timestamp(iso8601: text) else {
-                    throw DomainError.invalid("'expiresAt' must be an ISO 8601 time, such as 2026-12-01T10:00:00Z")
-                }
-                expiresAt = time.iso8601
-                canonical["expiresAt"] = time.iso8601
-            }
+            expiresAt = try expiry(fields)
+            if let expiresAt { canonical["expiresAt"] = expiresAt }
             if let scopes = fields["scopes"] {
                 guard let list = scopes as? [Any], let strings = list as? [String], strings.allSatisfy({ !$0.isEmpty }) else {
                     throw DomainError.invalid("'scopes' must be an array of non-empty strings")
@@ -78,10 +77,20 @@ public enum CredentialRules {
         }
         do {
             let bytes = try JSONSerialization.data(withJSONObject: canonical, options: [.sortedKeys, .withoutEscapingSlashes])
-            return CheckedCredentials(authType: authType, canonical: [UInt8](bytes), expiresAt: expiresAt)
+            return CheckedCredentials(authType: authType, canonical: [UInt8](bytes), expiresAt: expiresAt,
+                                      refreshable: authType == .oauth2 ? canonical["refreshToken"] != nil : nil)
         } catch {
             throw DomainError.invalid("credentials cannot be encoded")
         }
+    }
+
+    /// The optional `expiresAt` field, normalised.
+    private static func expiry(_ fields: [String: Any]) throws(DomainError) -> String? {
+        guard let expiry = fields["expiresAt"] else { return nil }
+        guard let text = expiry as? String, let time = Timestamp(iso8601: text) else {
+            throw DomainError.invalid("'expiresAt' must be an ISO 8601 time, such as 2026-12-01T10:00:00Z")
+        }
+        return time.iso8601
     }
 
     private static func only(_ fields: [String: Any], allowed: Set<String>, _ authType: AuthType) throws(DomainError) {

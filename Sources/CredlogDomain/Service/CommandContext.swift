@@ -32,7 +32,7 @@ public struct CommandContext: Sendable {
     }
 
     /// Whether the caller may act on `projectId` at all.
-    func mayReach(_ projectId: String?) -> Bool {
+    public func mayReach(_ projectId: String?) -> Bool {
         guard let projectScope else { return true }
         return projectId == projectScope
     }

@@ -6,12 +6,13 @@ extension CommandService {
     ///
     /// - Parameters:
     ///   - newInProject: for `create`, the project of the new connection.
-    ///   - prepare: builds the command from the loaded state and version; runs only
-    ///     once the caller is authorized (it may seal credentials, with a new data key
-    ///     to store along with the events).
+    ///   - prepare: builds the command from the loaded state and version and the project;
+    ///     runs only once the caller is authorized (it may seal credentials, with a new
+    ///     data key to store along with the events).
     func executeConnection(_ kind: ConnectionCommand.Kind, id: String, newInProject: String? = nil,
                            context: CommandContext, digest: String,
-                           prepare: (ConnectionState, Int64) async throws -> (ConnectionCommand, NewDataKey?)) async throws -> CommandOutcome {
+                           prepare: (ConnectionState, Int64, ProjectState) async throws -> (ConnectionCommand, NewDataKey?))
+        async throws -> CommandOutcome {
         let stream = StreamID.connection(id)
         if let earlier = try await replay(context, digest: digest) { return earlier }
         return try await retryingConflicts {
@@ -27,7 +28,7 @@ extension CommandService {
                 let resolved = Caller(context.principal, in: project)
                 caller = resolved
                 try ConnectionDecider.authorize(kind, by: resolved, state: state, connectionId: id)
-                let (command, newDataKey) = try await prepare(state, version)
+                let (command, newDataKey) = try await prepare(state, version, project)
                 let events = try ConnectionDecider.decide(command, by: resolved, state: state)
                 return try await append(events, to: stream, after: version, by: resolved, projectId: projectId,
                                         context: context, digest: digest, newDataKeys: newDataKey.map { [$0] } ?? [])
@@ -39,20 +40,32 @@ extension CommandService {
         }
     }
 
-    /// The same loop for a project's membership.
+    /// The same loop for a project: members, pieces, webhooks.
     func executeMembership(_ command: MembershipCommand, projectId: String, context: CommandContext) async throws -> CommandOutcome {
+        try await executeProject(command.auditName, projectId: projectId, context: context,
+                                 digest: requestDigest([command.auditName, projectId, String(describing: command)])) { _, _ in (command, nil) }
+    }
+
+    /// Load the project, prepare the command (sealing a secret under the project's data key,
+    /// only once the caller is known to be an admin), decide, append.
+    func executeProject(_ auditName: String, projectId: String, context: CommandContext, digest: String,
+                        prepare: (ProjectState, Int64) async throws -> (MembershipCommand, NewDataKey?)) async throws -> CommandOutcome {
         let stream = StreamID.project(projectId)
-        let digest = requestDigest([command.auditName, projectId, String(describing: command)])
         if let earlier = try await replay(context, digest: digest) { return earlier }
         return try await retryingConflicts {
             let (state, version) = try await loadProject(projectId)
             let caller = Caller(context.principal, in: state)
             do {
+                guard context.mayReach(projectId) else { throw DomainError.notFound("project \(projectId)") }
+                if auditName != MembershipCommand.createProjectAuditName {
+                    try MembershipDecider.authorize(caller, projectId: projectId, state: state)
+                }
+                let (command, newDataKey) = try await prepare(state, version)
                 let events = try MembershipDecider.decide(command, by: caller, projectId: projectId, state: state)
                 return try await append(events, to: stream, after: version, by: caller, projectId: projectId,
-                                        context: context, digest: digest)
+                                        context: context, digest: digest, newDataKeys: newDataKey.map { [$0] } ?? [])
             } catch let error as DomainError {
-                try await recordRefusal(error, command: command.auditName, caller: caller, context: context,
+                try await recordRefusal(error, command: auditName, caller: caller, context: context,
                                         projectId: projectId, stream: stream)
                 throw error
             }

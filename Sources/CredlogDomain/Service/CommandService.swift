@@ -8,17 +8,29 @@ import Foundation
 public struct CommandService: Sendable {
     public let store: any EventStore
     public let vault: CredentialVault
+    /// The pieces credlog knows (a project's registrations are read with the project).
+    public let pieces: PieceCatalogue
+    /// Runs a piece's validation request on new credentials; `nil`: none are run.
+    let validator: (any CredentialValidator)?
     /// Makes new connection ids (`conn_` and 20 random base-32 characters by default).
     let newConnectionId: @Sendable () -> String
 
     /// How many times a command is decided again after a concurrency conflict (with a jittered back-off).
     static let maxAttempts = 50
 
-    public init(store: any EventStore, vault: CredentialVault,
+    public init(store: any EventStore, vault: CredentialVault, pieces: PieceCatalogue = .standard,
+                validator: (any CredentialValidator)? = nil,
                 newConnectionId: @escaping @Sendable () -> String = ConnectionIDs.random) {
         self.store = store
         self.vault = vault
+        self.pieces = pieces
+        self.validator = validator
         self.newConnectionId = newConnectionId
+    }
+
+    /// The same service with another validator.
+    public func validating(with validator: (any CredentialValidator)?) -> CommandService {
+        CommandService(store: store, vault: vault, pieces: pieces, validator: validator, newConnectionId: newConnectionId)
     }
 
     // MARK: Reading state
@@ -60,7 +72,9 @@ public struct CommandService: Sendable {
 
     // MARK: Connection commands
 
-    /// Creates a connection; `credentials` (JSON) is checked against `authType`, sealed and wiped.
+    /// Creates a connection; `credentials` (JSON) is checked against `authType` (which must be the
+    /// piece's, for a catalogued piece), validated at the provider when the piece says how,
+    /// sealed and wiped.
     public func createConnection(projectId: String, piece: String, authType: AuthType, name: String,
                                  credentials: inout [UInt8], context: CommandContext) async throws -> CommandOutcome {
         defer { Sodium.wipe(&credentials) }
@@ -69,63 +83,91 @@ public struct CommandService: Sendable {
         let digest = requestDigest(["create", projectId, piece, authType.rawValue, name, vault.fingerprint(of: plaintext)])
         if let earlier = try await replay(context, digest: digest) { return earlier }
         let id = newConnectionId()
-        return try await executeConnection(.create, id: id, newInProject: projectId, context: context, digest: digest) { _, version in
+        return try await executeConnection(.create, id: id, newInProject: projectId, context: context, digest: digest) { _, version, project in
+            let definition = try pieces.check(piece: piece, authType: authType, in: project)
             var checked = try CredentialRules.check(plaintext, as: authType)
             defer { Sodium.wipe(&checked.canonical) }
+            try await validate(checked.canonical, for: definition)
             let sealing = try await vault.seal(checked.canonical, authType: authType, expiresAt: checked.expiresAt,
-                                               connectionId: id, streamVersion: version + 1)
+                                               refreshable: checked.refreshable, connectionId: id, streamVersion: version + 1)
             return (.create(.init(connectionId: id, projectId: projectId, piece: piece, name: name, credentials: sealing.credentials)),
                     sealing.newDataKey)
         }
     }
 
-    /// Replaces a connection's credentials (checked against its auth type) and makes it active.
+    /// Replaces a connection's credentials (checked against its auth type, validated at the
+    /// provider when its piece says how) and makes it active.
     public func reconnect(_ id: String, credentials: inout [UInt8], context: CommandContext) async throws -> CommandOutcome {
         defer { Sodium.wipe(&credentials) }
         var plaintext = credentials  // wiped too: copies made for the closure are not left behind
         defer { Sodium.wipe(&plaintext) }
         let digest = requestDigest(["reconnect", id, vault.fingerprint(of: plaintext)])
-        return try await executeConnection(.reconnect, id: id, context: context, digest: digest) { state, version in
-            guard let authType = state.connection?.authType else { throw DomainError.notFound("connection \(id)") }
-            var checked = try CredentialRules.check(plaintext, as: authType)
+        return try await executeConnection(.reconnect, id: id, context: context, digest: digest) { state, version, project in
+            guard let connection = state.connection else { throw DomainError.notFound("connection \(id)") }
+            var checked = try CredentialRules.check(plaintext, as: connection.authType)
             defer { Sodium.wipe(&checked.canonical) }
-            let sealing = try await vault.seal(checked.canonical, authType: authType, expiresAt: checked.expiresAt,
-                                               connectionId: id, streamVersion: version + 1)
+            try await validate(checked.canonical, for: pieces.piece(connection.piece, in: project))
+            let sealing = try await vault.seal(checked.canonical, authType: connection.authType, expiresAt: checked.expiresAt,
+                                               refreshable: checked.refreshable, connectionId: id, streamVersion: version + 1)
             return (.reconnect(sealing.credentials), sealing.newDataKey)
         }
     }
 
+    /// Records OAuth2 tokens refreshed at the provider (`credentials`: the new token JSON, which is
+    /// checked, sealed and wiped) in place of the credential with fingerprint `replacing`. Only the
+    /// system and the engine refresh; the status is unchanged.
+    public func recordRefresh(_ id: String, credentials: inout [UInt8], replacing: String,
+                              context: CommandContext) async throws -> CommandOutcome {
+        defer { Sodium.wipe(&credentials) }
+        var plaintext = credentials
+        defer { Sodium.wipe(&plaintext) }
+        let digest = requestDigest(["refresh", id, replacing, vault.fingerprint(of: plaintext)])
+        return try await executeConnection(.refresh, id: id, context: context, digest: digest) { _, version, _ in
+            var checked = try CredentialRules.check(plaintext, as: .oauth2)
+            defer { Sodium.wipe(&checked.canonical) }
+            let sealing = try await vault.seal(checked.canonical, authType: .oauth2, expiresAt: checked.expiresAt,
+                                               refreshable: checked.refreshable, connectionId: id, streamVersion: version + 1)
+            return (.refresh(sealing.credentials, replacing: replacing), sealing.newDataKey)
+        }
+    }
+
+    /// Runs the piece's validation request, if it has one and a validator is set.
+    private func validate(_ canonical: [UInt8], for piece: PieceDefinition?) async throws {
+        guard let piece, piece.validation != nil, let validator else { return }
+        try await validator.validate(canonical, for: piece)
+    }
+
     public func rename(_ id: String, to name: String, context: CommandContext) async throws -> CommandOutcome {
-        try await executeConnection(.rename, id: id, context: context, digest: requestDigest(["rename", id, name])) { _, _ in (.rename(name), nil) }
+        try await executeConnection(.rename, id: id, context: context, digest: requestDigest(["rename", id, name])) { _, _, _ in (.rename(name), nil) }
     }
 
     public func expire(_ id: String, reason: String, context: CommandContext) async throws -> CommandOutcome {
-        try await executeConnection(.expire, id: id, context: context, digest: requestDigest(["expire", id, reason])) { _, _ in
+        try await executeConnection(.expire, id: id, context: context, digest: requestDigest(["expire", id, reason])) { _, _, _ in
             (.expire(reason: reason), nil)
         }
     }
 
     public func revoke(_ id: String, reason: String, context: CommandContext) async throws -> CommandOutcome {
-        try await executeConnection(.revoke, id: id, context: context, digest: requestDigest(["revoke", id, reason])) { _, _ in
+        try await executeConnection(.revoke, id: id, context: context, digest: requestDigest(["revoke", id, reason])) { _, _, _ in
             (.revoke(reason: reason), nil)
         }
     }
 
     /// Deletes a connection and destroys its data key: its history stays, its secrets are gone.
     public func delete(_ id: String, context: CommandContext) async throws -> CommandOutcome {
-        let outcome = try await executeConnection(.delete, id: id, context: context, digest: requestDigest(["delete", id])) { _, _ in (.delete, nil) }
+        let outcome = try await executeConnection(.delete, id: id, context: context, digest: requestDigest(["delete", id])) { _, _, _ in (.delete, nil) }
         if !outcome.changedNothing { try await vault.purgeShreddedKeys() }
         return outcome
     }
 
     public func attach(flow: String, to id: String, context: CommandContext) async throws -> CommandOutcome {
-        try await executeConnection(.attach, id: id, context: context, digest: requestDigest(["attach", id, flow])) { _, _ in
+        try await executeConnection(.attach, id: id, context: context, digest: requestDigest(["attach", id, flow])) { _, _, _ in
             (.attach(flowId: flow), nil)
         }
     }
 
     public func detach(flow: String, from id: String, context: CommandContext) async throws -> CommandOutcome {
-        try await executeConnection(.detach, id: id, context: context, digest: requestDigest(["detach", id, flow])) { _, _ in
+        try await executeConnection(.detach, id: id, context: context, digest: requestDigest(["detach", id, flow])) { _, _, _ in
             (.detach(flowId: flow), nil)
         }
     }
@@ -175,6 +217,42 @@ public struct CommandService: Sendable {
 
     public func removeMember(_ member: String, from projectId: String, context: CommandContext) async throws -> CommandOutcome {
         try await executeMembership(.removeMember(member), projectId: projectId, context: context)
+    }
+
+    // MARK: Project configuration
+
+    /// Registers a piece in a project (admins only); an OAuth2 client secret is sealed under the
+    /// project's data key and wiped.
+    public func registerPiece(_ piece: PieceDefinition, clientSecret: inout [UInt8]?, in projectId: String,
+                              context: CommandContext) async throws -> CommandOutcome {
+        defer { if clientSecret != nil { Sodium.wipe(&clientSecret!) } }
+        var secret = clientSecret
+        defer { if secret != nil { Sodium.wipe(&secret!) } }
+        let digest = requestDigest(["piece.register", projectId, String(describing: piece), secret.map { vault.fingerprint(of: $0) } ?? "-"])
+        return try await executeProject("piece.register", projectId: projectId, context: context, digest: digest) { _, version in
+            guard let secret else { return (.registerPiece(piece, clientSecret: nil), nil) }
+            guard !secret.isEmpty else { throw DomainError.invalid("the client secret is empty") }
+            let sealing = try await vault.seal(secret, authType: .custom, expiresAt: nil,
+                                               connectionId: StreamID.project(projectId).rawValue, streamVersion: version + 1)
+            return (.registerPiece(piece, clientSecret: sealing.credentials), sealing.newDataKey)
+        }
+    }
+
+    /// Adds a webhook (admins only) with a new random signing secret, which is returned once.
+    public func addWebhook(url: String, to projectId: String, context: CommandContext) async throws -> (outcome: CommandOutcome, id: String, secret: String) {
+        let id = "wh_" + Sodium.randomText(12)
+        let secret = "whsec_" + Sodium.randomText(32)
+        let outcome = try await executeProject("webhook.add", projectId: projectId, context: context,
+                                               digest: requestDigest(["webhook.add", projectId, url])) { _, version in
+            let sealing = try await vault.seal(Array(secret.utf8), authType: .custom, expiresAt: nil,
+                                               connectionId: StreamID.project(projectId).rawValue, streamVersion: version + 1)
+            return (.addWebhook(id: id, url: url, secret: sealing.credentials), sealing.newDataKey)
+        }
+        return (outcome, id, secret)
+    }
+
+    public func removeWebhook(_ id: String, from projectId: String, context: CommandContext) async throws -> CommandOutcome {
+        try await executeMembership(.removeWebhook(id: id), projectId: projectId, context: context)
     }
 }
 

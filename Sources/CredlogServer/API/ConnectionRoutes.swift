@@ -103,10 +103,11 @@ struct ConnectionRoutes {
         return try JSONCoding.response(try await environment.database.read { db in try StatusHistoryQuery.history(of: id, db) })
     }
 
-    /// The plaintext credentials, for engine tokens only; every read is kept in the audit trail.
+    /// The plaintext credentials, for engine tokens only (an OAuth2 token about to expire is
+    /// refreshed first); every read is kept in the audit trail.
     @Sendable func credentials(_ request: Request, context: CredlogRequestContext) async throws -> Response {
         let command = try environment.commandContext(request, context)
-        var plaintext = try await environment.service.revealCredentials(try context.parameters.require("id"), context: command)
+        var plaintext = try await environment.lifecycle.broker.credentials(try context.parameters.require("id"), context: command)
         defer { Sodium.wipe(&plaintext) }
         return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
                         body: .init(byteBuffer: ByteBuffer(bytes: plaintext)))

@@ -1,4 +1,5 @@
 import CredlogDomain
+import CredlogEvents
 import CredlogProjections
 
 /// What the templates show. Plain values only: the templates hold no logic beyond sections.
@@ -24,6 +25,16 @@ struct ConnectionsPage {
         var statusReason: String
         var flowCount: Int
         var connectedOn: String
+        /// Reconnects through the provider's consent page (an OAuth2 piece with a registered client).
+        var popup: Bool
+    }
+    /// A piece the New connection form offers.
+    struct PieceChoice {
+        var id: String
+        var name: String
+        var authType: String
+        /// Connects through the provider's consent page.
+        var oauth2: Bool
     }
     struct Choice {
         var value: String
@@ -33,6 +44,7 @@ struct ConnectionsPage {
 
     var layout: LayoutInfo
     var rows: [Row]
+    var pieces: [PieceChoice]
     var statusChoices: [Choice]
     var search: String
     var returnTo: String
@@ -67,12 +79,18 @@ struct MessagePage {
 }
 
 extension ConnectionsPage.Row {
-    init(_ row: ConnectionRow) {
+    init(_ row: ConnectionRow, popup: Bool) {
         let words = row.piece.split(whereSeparator: { !$0.isLetter && !$0.isNumber })
         let initials = words.count > 1 ? words.prefix(2).compactMap(\.first).map(String.init).joined() : String(row.piece.prefix(2))
         self.init(id: row.id, piece: row.piece, providerInitials: initials.uppercased(),
                   hue: Int(row.piece.utf8.reduce(UInt32(7)) { ($0 &* 31) &+ UInt32($1) } % 12),
                   name: row.name, authType: row.authType, isActive: row.status == "active",
-                  statusReason: row.statusReason ?? "", flowCount: row.flowCount, connectedOn: String(row.connectedAt.prefix(10)))
+                  statusReason: row.statusReason ?? "", flowCount: row.flowCount, connectedOn: String(row.connectedAt.prefix(10)),
+                  popup: popup && row.authType == AuthType.oauth2.rawValue)
     }
+}
+
+extension PieceDefinition {
+    /// An OAuth2 piece whose client is known: it connects through the provider's consent page.
+    var hasOAuth2Client: Bool { oauth2?.clientId != nil }
 }

@@ -20,6 +20,8 @@ struct PageRoutes {
         pages.get("connections/:id", use: connection)
         pages.post("connections/:id/rename", use: rename)
         pages.post("connections/:id/reconnect", use: reconnect)
+        pages.post("connections/new", use: create)
+        pages.post("connections/oauth2", use: startOAuth2)
         pages.get("flows", use: flows)
         pages.post("logout", use: logout)
     }
@@ -66,11 +68,17 @@ struct PageRoutes {
             let list = ConnectionList(projectId: layout.projectId, status: status, search: search.isEmpty ? nil : search,
                                       limit: 50, after: query.get("after"))
             let page = try await environment.database.read { db in try list.fetch(db) }
-            let flash = await environment.sessions.takeFlash(session.id)
+            let project = try await environment.service.loadProject(layout.projectId).state
+            let pieces = environment.service.pieces.pieces(in: project)
+            let popupPieces = Set(pieces.filter(\.hasOAuth2Client).map(\.id))
+            var flash = await environment.sessions.takeFlash(session.id)
+            if flash == nil, query.get("authorized") != nil { flash = Flash(message: "Authorized at the provider; the connection is active.", isError: false) }
             var returnTo = "/connections?status=\(status.rawValue)"
             if !search.isEmpty { returnTo += "&search=" + search.formEncoded }
             return renderer.response("connections", ConnectionsPage(
-                layout: layout, rows: page.connections.map(ConnectionsPage.Row.init),
+                layout: layout, rows: page.connections.map { ConnectionsPage.Row($0, popup: popupPieces.contains($0.piece)) },
+                pieces: pieces.map { ConnectionsPage.PieceChoice(id: $0.id, name: $0.displayName, authType: $0.authType.rawValue,
+                                                                 oauth2: $0.hasOAuth2Client) },
                 statusChoices: [("active", "Active"), ("inactive", "Inactive"), ("all", "All")].map {
                     .init(value: $0.0, label: $0.1, selected: $0.0 == status.rawValue)
                 },
@@ -142,6 +150,34 @@ struct PageRoutes {
             _ = try await environment.service.reconnect(id, credentials: &secret, context: command)
             return "Reconnected; the connection is active."
         }
+    }
+
+    /// Creates a connection from the New connection form (API key, basic, custom, or OAuth2 tokens typed in).
+    @Sendable func create(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let (form, session) = try await checkedForm(request, context)
+        return await acting(form, session) { command in
+            let piece = form["piece"] ?? ""
+            let project = try await environment.service.loadProject(session.identity.projectId).state
+            guard let authType = environment.service.pieces.piece(piece, in: project)?.authType ?? form["authType"].flatMap(AuthType.init) else {
+                throw DomainError.invalid("choose a piece")
+            }
+            var secret = try ReconnectForm.credentials(from: form, authType: authType)
+            _ = try await environment.service.createConnection(projectId: session.identity.projectId, piece: piece, authType: authType,
+                                                               name: form["name"] ?? "", credentials: &secret, context: command)
+            return "Created \(form["name"] ?? "")."
+        }
+    }
+
+    /// Starts the OAuth2 flow for the popup: answers the provider's consent URL as JSON (or a
+    /// problem, whose `detail` the page shows).
+    @Sendable func startOAuth2(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let (form, session) = try await checkedForm(request, context)
+        guard case .member(let memberId) = session.identity.principal else { throw Problem.unauthorized }
+        let started = try await environment.lifecycle.oauth2.start(
+            .init(projectId: session.identity.projectId, memberId: memberId, piece: form.nonEmpty("piece"), name: form["name"],
+                  connectionId: form.nonEmpty("connectionId")),
+            now: environment.clock())
+        return try JSONCoding.response(started)
     }
 
     // MARK: Plumbing

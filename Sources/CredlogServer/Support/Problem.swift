@@ -1,4 +1,5 @@
 import CredlogDomain
+import CredlogLifecycle
 import CredlogEvents
 import Foundation
 import Hummingbird
@@ -47,6 +48,10 @@ public struct Problem: Error, Encodable, Sendable {
             case .emptyAppend: return Problem(.unprocessableContent, error.description)
             case .notInitialised: return Problem(.internalServerError, "the database is not initialised")
             }
+        case let inactive as CredentialBroker.ConnectionInactive:
+            return Problem(.conflict, inactive.description)
+        case let failure as OAuth2Flow.Failure:
+            return Problem(.badRequest, failure.description)
         case let error as KeyError:
             if case .dataKeyShredded = error { return Problem(.conflict, error.description) }
             return Problem(.internalServerError, "the keyring cannot be used")

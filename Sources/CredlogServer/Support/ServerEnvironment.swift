@@ -1,24 +1,39 @@
 import CredlogDomain
 import CredlogEvents
+import CredlogLifecycle
 import GRDB
 
-/// What the server works on: the database, its event store and the command service around it.
+/// What the server works on: the database, its event store, the command service around it and
+/// the credential lifecycle (OAuth2, refresh, webhooks).
 public struct ServerEnvironment: Sendable {
     public let database: DatabasePool
     public let store: any EventStore
+    /// The command service, with the pieces' validation requests on.
     public let service: CommandService
+    public let lifecycle: CredentialLifecycle
     /// Signed-in browsers of the Connections page.
     public let sessions: SessionStore
     /// The decision time of commands (a fixed clock in tests).
     public let clock: @Sendable () -> Timestamp
 
-    public init(database: DatabasePool, store: any EventStore, service: CommandService,
-                sessions: SessionStore = SessionStore(), clock: @escaping @Sendable () -> Timestamp = { .now() }) {
+    /// - Parameter lifecycle: the credential lifecycle; by default one over `service` whose OAuth2
+    ///   callback is `publicURL` + `/v1/oauth2/callback`.
+    public init(database: DatabasePool, store: any EventStore, service: CommandService, lifecycle: CredentialLifecycle? = nil,
+                publicURL: String = "http://127.0.0.1:8080", sessions: SessionStore = SessionStore(),
+                clock: @escaping @Sendable () -> Timestamp = { .now() }) {
+        let lifecycle = lifecycle ?? CredentialLifecycle(database: database, service: service,
+                                                         callbackURL: Self.callbackURL(publicURL: publicURL))
         self.database = database
         self.store = store
-        self.service = service
+        self.service = lifecycle.service
+        self.lifecycle = lifecycle
         self.sessions = sessions
         self.clock = clock
+    }
+
+    /// The OAuth2 redirect URI of a server reached at `publicURL`.
+    public static func callbackURL(publicURL: String) -> String {
+        (publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL) + "/v1/oauth2/callback"
     }
 
     /// The live token that `presented` is, if any.

@@ -161,14 +161,15 @@ struct ConnectionGroup: AsyncParsableCommand {
 
     struct Credentials: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print a connection's plaintext credentials as JSON (the engine only, as it runs a piece).")
+            abstract: "Print a connection's plaintext credentials as JSON (the engine only, as it runs a piece).",
+            discussion: "An OAuth2 token that expires within 15 minutes is refreshed first.")
         @Argument(help: "The connection id.") var id: String
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
             try await reportingErrors {
                 let workspace = try Workspace.open(options)
-                var plaintext = try await workspace.service.revealCredentials(id, context: try workspace.context(options))
+                var plaintext = try await workspace.lifecycle().broker.credentials(id, context: try workspace.context(options))
                 defer { Sodium.wipe(&plaintext) }
                 FileHandle.standardOutput.write(Data(plaintext + [UInt8(ascii: "\n")]))
             }

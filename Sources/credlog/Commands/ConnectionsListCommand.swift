@@ -1,10 +1,11 @@
 import ArgumentParser
 import CredlogDomain
+import CredlogEvents
 import CredlogProjections
 
 struct ConnectionsGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "connections", abstract: "Query the connections table.", subcommands: [List.self])
+        commandName: "connections", abstract: "Query the connections table.", subcommands: [List.self, Expiring.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -42,6 +43,41 @@ struct ConnectionsGroup: AsyncParsableCommand {
             }
         }
     }
+}
+
+extension ConnectionsGroup {
+    struct Expiring: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List active connections whose credential expires within a span, soonest first.",
+            discussion: "OAuth2 connections with a refresh token renew themselves; the others need a person to reconnect them.")
+        @Option(help: "The span: 7d, 12h, 30m.") var within: TimeSpan = TimeSpan(days: 7)
+        @Option(help: "Only this project (default: every project the actor may see).") var project: String?
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let workspace = try Workspace.open(options)
+                var projects = try workspace.visibleProjects(try options.optionalPrincipal())
+                if let project {
+                    guard projects?.contains(project) ?? true else { throw DomainError.notFound("project \(project)") }
+                    projects = [project]
+                }
+                let until = Timestamp(microseconds: try options.now().microseconds + within.microseconds)
+                let visible = projects
+                let rows = try await workspace.database.read { db in try ExpiringQuery.connections(expiringBefore: until, projects: visible, db) }
+                if options.json { return try Output.json(rows) }
+                if rows.isEmpty { return Output.line("no active connection expires before \(until.iso8601)") }
+                Output.table(["ID", "PROJECT", "PROVIDER", "NAME", "EXPIRES AT", "RENEWS ITSELF"], rows.map {
+                    [$0.id, $0.projectId, $0.piece, $0.name, $0.credentialExpiresAt, $0.renewsItself ? "yes" : "no: reconnect it"]
+                })
+            }
+        }
+    }
+}
+
+extension TimeSpan: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public var defaultValueDescription: String { description }
 }
 
 extension ConnectionList.StatusFilter: ExpressibleByArgument {}

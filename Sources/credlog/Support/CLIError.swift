@@ -1,5 +1,6 @@
 import ArgumentParser
 import CredlogDomain
+import CredlogLifecycle
 import CredlogEvents
 import Foundation
 
@@ -53,6 +54,8 @@ enum ExitStatus: Int32 {
             case .integrity: .integrity
             }
         case is CorruptEventRow, is EventDecodingError: .integrity
+        case is CredentialBroker.ConnectionInactive: .conflict
+        case is OAuth2Flow.Failure: .invalidInput
         default: .failure
         }
     }
@@ -68,7 +71,8 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
         let message: String
         switch error {
         case let error as CustomStringConvertible where error is DomainError || error is StoreError || error is KeyError
-            || error is CLIError || error is CorruptEventRow || error is EventDecodingError:
+            || error is CLIError || error is CorruptEventRow || error is EventDecodingError
+            || error is CredentialBroker.ConnectionInactive || error is OAuth2Flow.Failure:
             message = error.description
         default:
             // Foreign errors (SQLite, file system) can quote data; print only their kind.

@@ -12,7 +12,7 @@ extension ConnectionDetail {
         [["id", id], ["project", project], ["piece", piece], ["auth", authType], ["name", name],
          ["status", status + (statusReason.map { " (\($0))" } ?? "") + " since \(statusSince) by \(statusChangedBy)"],
          ["flows", flows.isEmpty ? "0" : "\(flows.count): " + flows.joined(separator: ", ")],
-         ["credentials", "\(credentialFingerprint) (version \(credentialVersion), set \(credentialSetAt)"
+         ["credentials", "\(credentialFingerprint) (version \(credentialVersion), \(credentialSource) \(credentialSetAt)"
             + (credentialExpiresAt.map { ", expires \($0)" } ?? "") + ")"],
          ["version", "\(streamVersion) (log position \(asOfPosition))"]]
     }

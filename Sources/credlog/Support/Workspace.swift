@@ -1,5 +1,6 @@
 import CredlogDomain
 import CredlogEvents
+import CredlogLifecycle
 import CredlogProjections
 import Foundation
 import GRDB
@@ -9,6 +10,7 @@ struct Workspace {
     let database: DatabasePool
     let keys: KeyRing
     let store: SQLiteEventStore
+    /// The command service, with the pieces' validation requests on.
     let service: CommandService
 
     /// Opens the database named by the options and unlocks it with the master key.
@@ -30,7 +32,14 @@ struct Workspace {
         let store = SQLiteEventStore(database: database, chain: ChainHasher(key: keys.chainKey),
                                      observers: [DataKeys.Shredder(), InlineProjections()])
         let vault = CredentialVault(database: database, keys: keys)
-        return Workspace(database: database, keys: keys, store: store, service: CommandService(store: store, vault: vault))
+        let service = CommandService(store: store, vault: vault).validating(with: HTTPCredentialValidator(http: OutboundHTTP()))
+        return Workspace(database: database, keys: keys, store: store, service: service)
+    }
+
+    /// The credential lifecycle on this database (refresh, sweep, webhooks, OAuth2).
+    func lifecycle(_ settings: LifecycleSettings = .init(), callbackURL: String = "http://127.0.0.1:8080/v1/oauth2/callback")
+        -> CredentialLifecycle {
+        CredentialLifecycle(database: database, service: service, settings: settings, callbackURL: callbackURL)
     }
 
     /// The projects the principal may see: all for the operator (no `--as`), `system` and `engine`.

@@ -1,5 +1,5 @@
-// The Connections page's modals. Forms work without this script too (they post back);
-// it only opens the dialogs with the chosen connection's name and fields.
+// The Connections page's modals and the OAuth2 popup. The forms of API-key, basic and custom
+// credentials work without this script too (they post back); OAuth2 needs it for the popup.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -21,7 +21,7 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 
-  document.querySelectorAll("button.reconnect").forEach((button) => {
+  document.querySelectorAll("button.reconnect:not([data-oauth2])").forEach((button) => {
     button.addEventListener("click", () => {
       const form = document.getElementById("reconnect-form");
       form.action = "/connections/" + encodeURIComponent(button.dataset.id) + "/reconnect";
@@ -38,6 +38,73 @@ document.addEventListener("DOMContentLoaded", () => {
       if (first) first.focus();
     });
   });
+
+  // OAuth2 pieces connect through the provider's consent page, in a popup. The popup is opened
+  // at once (a popup opened after a network round trip is blocked), then sent to the provider.
+  const startOAuth2 = (fields) => {
+    const popup = window.open("about:blank", "credlog-oauth2", "popup,width=520,height=680");
+    const body = new URLSearchParams(fields);
+    body.set("csrf", document.querySelector("input[name=csrf]").value);
+    fetch("/connections/oauth2", { method: "POST", body, headers: { Accept: "application/json" } })
+      .then((response) => response.json().then((answer) => ({ ok: response.ok, answer })))
+      .then(({ ok, answer }) => {
+        if (!ok) throw new Error(answer.detail || "the authorization could not start");
+        if (popup) popup.location.href = answer.authorizationUrl; else window.location.href = answer.authorizationUrl;
+      })
+      .catch((error) => {
+        if (popup) popup.close();
+        const alert = document.getElementById("oauth2-error");
+        alert.textContent = error.message;
+        alert.hidden = false;
+      });
+  };
+
+  // The popup's last page tells this window how it went (same origin only), then closes.
+  window.addEventListener("message", (event) => {
+    if (event.origin !== window.location.origin || !event.data || event.data.credlog !== "oauth2") return;
+    if (event.data.ok) window.location.assign("/connections?authorized=" + encodeURIComponent(event.data.connectionId || ""));
+  });
+
+  const result = document.getElementById("oauth2-result");
+  if (result && window.opener && result.dataset.ok === "true") {
+    window.opener.postMessage({ credlog: "oauth2", ok: true, connectionId: result.dataset.connection }, window.location.origin);
+    window.close();
+  }
+
+  document.querySelectorAll("button.reconnect[data-oauth2]").forEach((button) => {
+    button.addEventListener("click", () => startOAuth2({ connectionId: button.dataset.id }));
+  });
+
+  const createDialog = document.getElementById("create-dialog");
+  const newButton = document.getElementById("new-connection");
+  if (newButton && createDialog) {
+    const form = document.getElementById("create-form");
+    const piece = document.getElementById("create-piece");
+    const showFields = () => {
+      const option = piece.selectedOptions[0];
+      const oauth2 = option && option.dataset.oauth2 === "true";
+      form.querySelectorAll("fieldset[data-auth]").forEach((fieldset) => {
+        const mine = !oauth2 && option && fieldset.dataset.auth === option.dataset.auth;
+        fieldset.hidden = !mine;
+        fieldset.disabled = !mine;
+      });
+      document.getElementById("create-save").textContent = oauth2 ? "Connect with " + option.textContent : "Save";
+    };
+    piece.addEventListener("change", showFields);
+    newButton.addEventListener("click", () => {
+      form.reset();
+      showFields();
+      createDialog.showModal();
+    });
+    form.addEventListener("submit", (event) => {
+      const option = piece.selectedOptions[0];
+      if (option && option.dataset.oauth2 === "true") {
+        event.preventDefault();
+        createDialog.close();
+        startOAuth2({ piece: piece.value, name: document.getElementById("create-name").value });
+      }
+    });
+  }
 
   document.querySelectorAll("dialog [data-close]").forEach((button) => {
     button.addEventListener("click", () => button.closest("dialog").close());

@@ -1,0 +1,46 @@
+import CredlogDomain
+import CredlogEvents
+import GRDB
+
+/// The credential lifecycle on one database, assembled: the engine's broker (refresh on read),
+/// the sweeper, the webhook feed and dispatcher, and the OAuth2 flow.
+public struct CredentialLifecycle: Sendable {
+    /// The command service, with validation requests on.
+    public let service: CommandService
+    public let broker: CredentialBroker
+    public let sweeper: Sweeper
+    public let feed: WebhookFeed
+    public let dispatcher: WebhookDispatcher
+    public let oauth2: OAuth2Flow
+    public let settings: LifecycleSettings
+
+    /// - Parameter callbackURL: credlog's public `/v1/oauth2/callback` URL, registered at providers.
+    public init(database: DatabasePool, service: CommandService, settings: LifecycleSettings = .init(),
+                http: OutboundHTTP = OutboundHTTP(), webhookPolicy: WebhookDispatcher.Policy = .init(), callbackURL: String) {
+        let service = service.validating(with: HTTPCredentialValidator(http: http))
+        let client = OAuth2Client(http: http)
+        self.service = service
+        broker = CredentialBroker(service: service, database: database, client: client, settings: settings)
+        sweeper = Sweeper(database: database, service: service, broker: broker, settings: settings)
+        feed = WebhookFeed(database: database)
+        dispatcher = WebhookDispatcher(database: database, http: http, service: service, policy: webhookPolicy)
+        oauth2 = OAuth2Flow(service: service, authorizations: OAuth2Authorizations(database: database), client: client,
+                            callbackURL: callbackURL)
+        self.settings = settings
+    }
+
+    /// What one round did.
+    public struct Round: Sendable {
+        public var sweep: Sweeper.Report?
+        public var enqueued: Int
+        public var deliveries: [WebhookDispatcher.Attempt]
+    }
+
+    /// One round: sweep (when `sweeping`), then enqueue notifications from the log and send those due.
+    public func round(now: Timestamp, sweeping: Bool) async throws -> Round {
+        let report = sweeping ? try await sweeper.sweep(now: now) : nil
+        let enqueued = try await feed.advance()
+        let deliveries = try await dispatcher.deliverDue(now: now)
+        return Round(sweep: report, enqueued: enqueued, deliveries: deliveries)
+    }
+}

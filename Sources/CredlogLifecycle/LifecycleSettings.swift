@@ -1,0 +1,23 @@
+/// The timings of the credential lifecycle.
+public struct LifecycleSettings: Sendable {
+    /// An OAuth2 token expiring within this is refreshed before it is handed out (or by the sweeper).
+    public var refreshLead: Duration = .seconds(15 * 60)
+    /// Every OAuth2 connection is refreshed at least this often, so providers keep idle refresh tokens.
+    public var idleRefresh: Duration = .seconds(24 * 3600)
+    /// How long a provider may fail refreshes (network errors, 5xx) before the connection is expired.
+    public var gracePeriod: Duration = .seconds(3600)
+    /// Attempts of one refresh when the provider fails, and the wait before the second (doubling).
+    public var attempts: Int = 3
+    public var retryDelay: Duration = .milliseconds(250)
+    /// How long one process may hold a connection's refresh (longer than its attempts can take).
+    public var leaseTime: Duration = .seconds(120)
+    /// How often `credlog serve` sweeps (refreshes ahead of expiry, expires API keys).
+    public var sweepInterval: Duration = .seconds(60)
+
+    public init() {}
+}
+
+extension Duration {
+    /// Whole microseconds, for arithmetic with ``Timestamp``.
+    var microseconds: Int64 { components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000 }
+}

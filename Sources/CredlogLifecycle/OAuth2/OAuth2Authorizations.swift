@@ -1,0 +1,86 @@
+import CredlogEvents
+import Foundation
+import GRDB
+
+/// OAuth2 authorizations under way (RFC 6749 §4.1, RFC 7636): each `state` is random, bound to
+/// the project, member, piece and intended connection, used once, and expires.
+public struct OAuth2Authorizations: Sendable {
+    let database: DatabasePool
+    /// How long a person has to consent at the provider.
+    public let lifetime: Duration
+
+    public init(database: DatabasePool, lifetime: Duration = .seconds(600)) {
+        self.database = database
+        self.lifetime = lifetime
+    }
+
+    /// What a state stands for.
+    public struct Pending: Sendable, Equatable {
+        public var projectId: String
+        public var memberId: String
+        public var piece: String
+        /// For a new connection: its name. For a reconnect: the connection's id.
+        public var target: Target
+        /// The PKCE verifier (`nil` when the piece does not use PKCE).
+        public var codeVerifier: String?
+        public var redirectURI: String
+
+        public enum Target: Sendable, Equatable {
+            case create(name: String)
+            case reconnect(connectionId: String)
+        }
+    }
+
+    /// Stores a new authorization; returns its state and when it expires.
+    public func begin(_ pending: Pending, now: Timestamp) throws -> (state: String, expiresAt: Timestamp) {
+        let state = Sodium.randomText(32)
+        let expiresAt = Timestamp(microseconds: now.microseconds + lifetime.components.seconds * 1_000_000)
+        var name: String?, connectionId: String?
+        switch pending.target {
+        case .create(let newName): name = newName
+        case .reconnect(let id): connectionId = id
+        }
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM oauth2_states WHERE expires_at < ?", arguments: [now.iso8601])
+            try db.execute(sql: """
+                INSERT INTO oauth2_states (state_hash, project_id, member_id, piece, connection_name, connection_id, code_verifier,
+                                           redirect_uri, expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [Self.hash(state), pending.projectId, pending.memberId, pending.piece, name, connectionId,
+                                 pending.codeVerifier, pending.redirectURI, expiresAt.iso8601])
+        }
+        return (state, expiresAt)
+    }
+
+    /// Takes the authorization a state stands for, once: `nil` if unknown, used or expired.
+    public func consume(_ state: String, now: Timestamp) throws -> Pending? {
+        try database.write { db in
+            guard let row = try Row.fetchOne(db, sql: "DELETE FROM oauth2_states WHERE state_hash = ? RETURNING *",
+                                             arguments: [Self.hash(state)]) else { return nil }
+            guard let expiresAt = Timestamp(iso8601: row["expires_at"]), now < expiresAt else { return nil }
+            let name: String? = row["connection_name"]
+            let connectionId: String? = row["connection_id"]
+            return Pending(projectId: row["project_id"], memberId: row["member_id"], piece: row["piece"],
+                           target: connectionId.map { .reconnect(connectionId: $0) } ?? .create(name: name ?? ""),
+                           codeVerifier: row["code_verifier"], redirectURI: row["redirect_uri"])
+        }
+    }
+
+    /// A new PKCE verifier and its S256 challenge (RFC 7636 §4.1, §4.2).
+    public static func pkcePair() -> (verifier: String, challenge: String) {
+        let verifier = Data(Sodium.randomBytes(32)).base64URLEncoded
+        return (verifier, Data(Sodium.sha256(Array(verifier.utf8))).base64URLEncoded)
+    }
+
+    static func hash(_ state: String) -> Data {
+        Data(KeyedHash.digest(Array(state.utf8), key: Array("credlog oauth2 state v1".utf8), outputLength: 32))
+    }
+}
+
+extension Data {
+    /// Base64url without padding (RFC 4648 §5).
+    var base64URLEncoded: String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

@@ -1,0 +1,152 @@
+import CredlogDomain
+import CredlogEvents
+import Foundation
+import GRDB
+
+/// Hands credentials to the engine, refreshing an OAuth2 token first when it expires within
+/// ``LifecycleSettings/refreshLead``; and refreshes on the sweeper's behalf.
+///
+/// However many callers ask at once, in this process or others on the same database, one
+/// refresh reaches the provider: callers in this process share one flight, processes take turns
+/// through a lease, and whoever waited sees the new credential's fingerprint and stops.
+public struct CredentialBroker: Sendable {
+    let service: CommandService
+    let pieces: ProjectPieces
+    let client: OAuth2Client
+    let settings: LifecycleSettings
+    let lease: RefreshLease
+    let failures: RefreshFailures
+    let flights = RefreshFlights()
+
+    public init(service: CommandService, database: DatabasePool, client: OAuth2Client, settings: LifecycleSettings = .init()) {
+        self.service = service
+        pieces = ProjectPieces(service: service)
+        self.client = client
+        self.settings = settings
+        lease = RefreshLease(database: database, holder: "holder-" + Sodium.randomText(12))
+        failures = RefreshFailures(database: database)
+    }
+
+    /// The connection can't be used: it is inactive (expired or revoked), perhaps just now by a refresh.
+    public struct ConnectionInactive: Error, Equatable, CustomStringConvertible {
+        public var connectionId: String
+        public var reason: String
+        public var description: String { "connection \(connectionId) is inactive (\(reason)): an admin must reconnect it" }
+    }
+
+    /// The plaintext credentials for the engine (refreshed first when due); each read is audited.
+    /// Anyone else is refused as ``CommandService/revealCredentials(_:context:)`` refuses. The caller wipes them.
+    public func credentials(_ id: String, context: CommandContext) async throws -> [UInt8] {
+        if case .engine = context.principal {
+            let (state, _) = try await service.loadConnection(id)
+            if let connection = state.connection, context.mayReach(connection.projectId) {
+                if case .live = state, Self.isDue(connection, now: context.now, lead: settings.refreshLead) {
+                    _ = try await refresh(id, fingerprint: connection.credentials.fingerprint, context: context)
+                }
+                let (after, _) = try await service.loadConnection(id)
+                if case .live(let current) = after, case .inactive(let inactive) = current.status {
+                    throw ConnectionInactive(connectionId: id, reason: "\(inactive.kind.rawValue): \(inactive.reason)")
+                }
+            }
+        }
+        return try await service.revealCredentials(id, context: context)
+    }
+
+    /// Refreshes the connection's token if it is due, or whatever its expiry when `force` (the
+    /// sweeper's daily refresh). `context.principal` is recorded on the refresh event.
+    public func refreshIfDue(_ id: String, force: Bool, context: CommandContext) async throws -> RefreshResult {
+        let (state, _) = try await service.loadConnection(id)
+        guard case .live(let connection) = state, force || Self.isDue(connection, now: context.now, lead: settings.refreshLead)
+        else { return .notNeeded }
+        return try await refresh(id, fingerprint: connection.credentials.fingerprint, context: context)
+    }
+
+    /// An active OAuth2 connection with a refresh token, expiring within `lead`.
+    static func isDue(_ connection: Connection, now: Timestamp, lead: Duration) -> Bool {
+        guard connection.authType == .oauth2, connection.status.isActive, connection.credentials.refreshable == true,
+              let expiry = connection.credentials.expiresAt.flatMap(Timestamp.init(iso8601:)) else { return false }
+        return expiry.microseconds - now.microseconds <= lead.microseconds
+    }
+
+    /// One flight per connection here, one lease holder across processes; stops as soon as the
+    /// credential `fingerprint` was replaced by someone else.
+    private func refresh(_ id: String, fingerprint: String, context: CommandContext) async throws -> RefreshResult {
+        try await flights.run(id) {
+            while true {
+                if try await replaced(id, fingerprint) { return .refreshed }
+                if try await lease.acquire(id, now: .now(), for: settings.leaseTime) {
+                    do {
+                        let result = try await replaced(id, fingerprint) ? .refreshed : try await refreshHoldingLease(id, context: context)
+                        try await lease.release(id)
+                        return result
+                    } catch {
+                        try? await lease.release(id)
+                        throw error
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+        }
+    }
+
+    /// Whether the connection's credential is no longer the one with `fingerprint` (or it is gone or inactive).
+    private func replaced(_ id: String, _ fingerprint: String) async throws -> Bool {
+        guard case .live(let connection) = try await service.loadConnection(id).state else { return true }
+        return connection.credentials.fingerprint != fingerprint || !connection.status.isActive
+    }
+
+    private func refreshHoldingLease(_ id: String, context: CommandContext) async throws -> RefreshResult {
+        let events = try await service.store.readStream(.connection(id), from: 1)
+        let decoded = try events.map { ($0, try $0.decode(as: ConnectionEvent.self)) }
+        guard case .live(let connection) = ConnectionState.fold(decoded.map(\.1)),
+              let (carrier, payload) = decoded.last(where: { $0.1.credentials != nil }), let sealed = payload.credentials
+        else { return .notNeeded }
+        var plaintext = try await service.vault.open(sealed, connectionId: id, streamVersion: carrier.streamVersion)
+        defer { Sodium.wipe(&plaintext) }
+        guard let stored = try? JSONDecoder().decode(StoredOAuth2Credentials.self, from: Data(plaintext)),
+              let refreshToken = stored.refreshToken else { return .notNeeded }
+        let oauth = try await pieces.oauth2Client(for: connection.piece, in: connection.projectId)
+
+        var lastFailure: OAuth2Client.Failure?
+        for attempt in 0..<max(1, settings.attempts) {
+            if attempt > 0 { try await Task.sleep(for: settings.retryDelay * (1 << (attempt - 1))) }
+            let grant: TokenGrant
+            do {
+                grant = try await client.refresh(refreshToken: refreshToken, client: oauth)
+            } catch let failure {
+                lastFailure = failure
+                guard failure.isTransient else { break }
+                continue
+            }
+            var json = try grant.credentialJSON(now: context.now, previousRefreshToken: refreshToken)
+            _ = try await service.recordRefresh(id, credentials: &json, replacing: connection.credentials.fingerprint,
+                                                context: relay(context))
+            try await failures.clear(id)
+            return .refreshed
+        }
+        guard let lastFailure else { return .notNeeded }
+        if case .invalidGrant = lastFailure {
+            return try await expire(id, reason: "refresh token refused: \(lastFailure)", context: context)
+        }
+        let since = try await failures.record(id, now: context.now, error: lastFailure.description)
+        if context.now.microseconds - since.microseconds >= settings.gracePeriod.microseconds {
+            return try await expire(id, reason: "token refresh failing since \(since.iso8601): \(lastFailure)", context: context)
+        }
+        return .failing(since: since.iso8601, error: lastFailure.description)
+    }
+
+    private func expire(_ id: String, reason: String, context: CommandContext) async throws -> RefreshResult {
+        var systemContext = relay(context)
+        systemContext.principal = .system
+        _ = try await service.expire(id, reason: String(reason.prefix(500)), context: systemContext)
+        try await failures.clear(id)
+        return .expired(reason: reason)
+    }
+
+    /// A context for the commands a refresh appends: same caller, time and correlation, no
+    /// idempotency key or version of the request that triggered it.
+    private func relay(_ context: CommandContext) -> CommandContext {
+        CommandContext(principal: context.principal, now: context.now, correlationId: context.correlationId,
+                       projectScope: context.projectScope, via: context.via)
+    }
+}

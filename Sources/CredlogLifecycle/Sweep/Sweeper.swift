@@ -1,0 +1,70 @@
+import CredlogDomain
+import CredlogEvents
+import CredlogProjections
+import GRDB
+
+/// What nobody asks for but must happen: OAuth2 tokens refreshed ahead of expiry and at least
+/// once a day (providers drop idle refresh tokens), and credentials past their known expiry
+/// (API keys, OAuth2 tokens without a refresh token) expired. Run by `credlog serve` every
+/// ``LifecycleSettings/sweepInterval``, and by `credlog sweep` (for cron).
+public struct Sweeper: Sendable {
+    let database: DatabasePool
+    let service: CommandService
+    let broker: CredentialBroker
+    let settings: LifecycleSettings
+
+    public init(database: DatabasePool, service: CommandService, broker: CredentialBroker, settings: LifecycleSettings) {
+        self.database = database
+        self.service = service
+        self.broker = broker
+        self.settings = settings
+    }
+
+    /// What one sweep did, by connection id.
+    public struct Report: Sendable, Equatable {
+        public var refreshed: [String] = []
+        public var expired: [String: String] = [:]
+        public var failing: [String: String] = [:]
+        /// Connections whose refresh raised an error other than the provider's (logged by the caller).
+        public var errors: [String: String] = [:]
+
+        public init() {}
+    }
+
+    public func sweep(now: Timestamp) async throws -> Report {
+        let soon = Timestamp(microseconds: now.microseconds + settings.refreshLead.microseconds)
+        let (expiring, idle) = try await database.read { db in
+            (try ExpiringQuery.connections(expiringBefore: soon, projects: nil, db),
+             try ExpiringQuery.idleRefreshable(setBefore: Timestamp(microseconds: now.microseconds - settings.idleRefresh.microseconds), db))
+        }
+        var report = Report()
+        let context = { CommandContext(principal: .system, now: now, via: "sweeper") }
+        for connection in expiring where !connection.renewsItself {
+            guard connection.credentialExpiresAt <= now.iso8601 else { continue }
+            let reason = connection.authType == AuthType.apiKey.rawValue
+                ? "the API key's expiry date (\(connection.credentialExpiresAt)) has passed"
+                : "the credential expired at \(connection.credentialExpiresAt) and cannot be renewed"
+            do {
+                if try await !service.expire(connection.id, reason: reason, context: context()).changedNothing {
+                    report.expired[connection.id] = reason
+                }
+            } catch {
+                report.errors[connection.id] = "\(error)"
+            }
+        }
+        let due = expiring.filter(\.renewsItself).map(\.id)
+        for id in due + idle.filter({ !due.contains($0) }) {
+            do {
+                switch try await broker.refreshIfDue(id, force: true, context: context()) {
+                case .refreshed: report.refreshed.append(id)
+                case .expired(let reason): report.expired[id] = reason
+                case .failing(_, let error): report.failing[id] = error
+                case .notNeeded: break
+                }
+            } catch {
+                report.errors[id] = "\(error)"
+            }
+        }
+        return report
+    }
+}

@@ -1,0 +1,146 @@
+import CredlogEvents
+import CredlogProjections
+import Foundation
+import GRDB
+
+/// Feeds the webhook outbox from the log: a connection turning Inactive, or recovering, becomes
+/// one notification per webhook of its project at that moment.
+///
+/// Its position, the fold it keeps (each project's webhooks, each connection's name and status)
+/// and the notifications it enqueues commit in one transaction, and a delivery id is derived from
+/// the event and the webhook: however often a process dies and resumes, each notification is
+/// enqueued once. It is not a projection: a rebuild of the read models does not send anything again.
+public struct WebhookFeed: Sendable {
+    let database: DatabasePool
+    let batchSize: Int
+
+    public init(database: DatabasePool, batchSize: Int = 500) {
+        self.database = database
+        self.batchSize = batchSize
+    }
+
+    /// Reads the log from the feed's position to the head; returns the notifications enqueued.
+    @discardableResult
+    public func advance() async throws -> Int {
+        var enqueued = 0
+        while true {
+            let (count, more) = try await database.write { db in try advanceOneBatch(db) }
+            enqueued += count
+            if !more { return enqueued }
+        }
+    }
+
+    private func advanceOneBatch(_ db: Database) throws -> (Int, Bool) {
+        let position = try Int64.fetchOne(db, sql: "SELECT position FROM webhook_feed") ?? 0
+        let events = try RecordedEvent.fetchAll(db, sql: "SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                                                arguments: [position, batchSize])
+        var enqueued = 0
+        for recorded in events {
+            enqueued += try apply(ProjectedEvent(recorded), db)
+        }
+        guard let last = events.last else { return (0, false) }
+        try db.execute(sql: "UPDATE webhook_feed SET position = ?", arguments: [last.position])
+        return (enqueued, events.count == batchSize)
+    }
+
+    private func apply(_ event: ProjectedEvent, _ db: Database) throws -> Int {
+        let recorded = event.recorded
+        switch event.payload {
+        case .membership(.webhookAdded(let added)):
+            try db.execute(sql: "INSERT OR REPLACE INTO webhook_targets VALUES (?, ?, ?, ?)",
+                           arguments: [recorded.projectId, added.webhookId, added.url, recorded.streamVersion])
+        case .membership(.webhookRemoved(let removed)):
+            try db.execute(sql: "DELETE FROM webhook_targets WHERE project_id = ? AND webhook_id = ?",
+                           arguments: [recorded.projectId, removed.webhookId])
+        case .connection(let decoded):
+            guard let id = recorded.stream.connectionId else { return 0 }
+            let row = try Row.fetchOne(db, sql: "SELECT name, piece, status FROM webhook_connections WHERE connection_id = ?", arguments: [id])
+            let status: String? = row?["status"]
+            switch decoded {
+            case .created(let created):
+                try db.execute(sql: "INSERT OR REPLACE INTO webhook_connections VALUES (?, ?, ?, 'active')",
+                               arguments: [id, created.name, created.piece])
+            case .renamed(let renamed):
+                try db.execute(sql: "UPDATE webhook_connections SET name = ? WHERE connection_id = ?", arguments: [renamed.to, id])
+            case .deleted:
+                try db.execute(sql: "DELETE FROM webhook_connections WHERE connection_id = ?", arguments: [id])
+            case .expired(let why), .revoked(let why):
+                guard status == "active", let row else { return 0 }
+                try db.execute(sql: "UPDATE webhook_connections SET status = 'inactive' WHERE connection_id = ?", arguments: [id])
+                let kind = decoded.typeName == ConnectionEvent.TypeName.expired ? "expired" : "revoked"
+                return try enqueue(.inactive, reason: "\(kind): \(why.reason)", name: row["name"], piece: row["piece"], event: recorded, db)
+            case .reconnected:
+                guard status == "inactive", let row else { return 0 }
+                try db.execute(sql: "UPDATE webhook_connections SET status = 'active' WHERE connection_id = ?", arguments: [id])
+                return try enqueue(.recovered, reason: "reconnected", name: row["name"], piece: row["piece"], event: recorded, db)
+            case .attachedToFlow, .detachedFromFlow, .tokenRefreshed:
+                break
+            }
+        default:
+            break
+        }
+        return 0
+    }
+
+    private func enqueue(_ kind: WebhookNotification.Kind, reason: String, name: String, piece: String, event: RecordedEvent,
+                         _ db: Database) throws -> Int {
+        let targets = try Row.fetchAll(db, sql: "SELECT webhook_id, url, secret_version FROM webhook_targets WHERE project_id = ? ORDER BY webhook_id",
+                                       arguments: [event.projectId])
+        for target in targets {
+            let webhookId: String = target["webhook_id"]
+            let deliveryId = WebhookNotification.deliveryId(eventId: event.eventId.uuidString.lowercased(), webhookId: webhookId)
+            let notification = WebhookNotification(
+                deliveryId: deliveryId, type: kind.rawValue, occurredAt: event.recordedAt.iso8601, projectId: event.projectId,
+                connection: .init(id: event.stream.connectionId ?? "", name: name, piece: piece),
+                status: kind == .inactive ? "inactive" : "active", reason: reason, eventPosition: event.position,
+                actor: event.actor.id)
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO webhook_outbox (delivery_id, project_id, webhook_id, url, secret_version, event_position, body,
+                                                      next_attempt_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [deliveryId, event.projectId, webhookId, target["url"], target["secret_version"], event.position,
+                                 try notification.json(), event.recordedAt.iso8601])
+        }
+        return targets.count
+    }
+}
+
+/// The JSON a webhook receives.
+public struct WebhookNotification: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable {
+        case inactive = "connection.inactive"
+        case recovered = "connection.recovered"
+    }
+
+    /// The same for every attempt to deliver this notification to this webhook: receivers dedupe on it.
+    public var deliveryId: String
+    /// `connection.inactive` or `connection.recovered`.
+    public var type: String
+    public var occurredAt: String
+    public var projectId: String
+    public var connection: ConnectionRef
+    /// The status it turned to.
+    public var status: String
+    public var reason: String
+    /// The log position of the event, for `credlog log` and time travel.
+    public var eventPosition: Int64
+    /// Who caused it (`system` for the sweeper and refreshes).
+    public var actor: String
+
+    public struct ConnectionRef: Sendable, Codable, Equatable {
+        public var id: String
+        public var name: String
+        public var piece: String
+    }
+
+    static func deliveryId(eventId: String, webhookId: String) -> String {
+        "dlv_" + KeyedHash.digest(Array("\(eventId)/\(webhookId)".utf8), key: Array("credlog webhook delivery v1".utf8),
+                                  outputLength: 16).hex
+    }
+
+    func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}

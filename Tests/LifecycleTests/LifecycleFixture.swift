@@ -1,0 +1,131 @@
+import AsyncHTTPClient
+import CredlogDomain
+import CredlogEvents
+import CredlogLifecycle
+import CredlogServer
+import CredlogTestSupport
+import Foundation
+import GRDB
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Synchronization
+
+/// A temporary credlog (project `acme`: alice admin, bob member) whose project registered the
+/// piece `testmail`, an OAuth2 client of the loopback ``TestOAuthProvider``.
+final class LifecycleFixture: @unchecked Sendable {
+    let log: TemporaryLog
+    let baseURL: String
+    let lifecycle: CredentialLifecycle
+    /// The decision time of commands and lifecycle rounds; tests move it.
+    let clock: Mutex<Timestamp>
+    static let start = Timestamp(iso8601: "2026-11-22T10:00:00Z")!
+
+    init(baseURL: String, settings: LifecycleSettings = LifecycleFixture.fastSettings,
+         timeout: Duration = .seconds(2), clientAuthentication: String = "body") async throws {
+        log = try TemporaryLog()
+        self.baseURL = baseURL
+        clock = Mutex(Self.start)
+        try await log.seedProject("acme")
+        var secret: [UInt8]? = Array(TestOAuthProvider.clientSecret.utf8)
+        let piece = try JSONDecoder().decode(PieceDefinition.self, from: Data(
+            TestOAuthProvider.piece(baseURL: baseURL, clientAuthentication: clientAuthentication).utf8))
+        _ = try await log.service.registerPiece(piece, clientSecret: &secret, in: "acme",
+                                                context: CommandContext(principal: .member("alice"), now: Self.start))
+        lifecycle = CredentialLifecycle(database: log.database, service: log.service, settings: settings,
+                                        http: OutboundHTTP(timeout: timeout), callbackURL: "http://credlog.test/v1/oauth2/callback")
+    }
+
+    /// Quick retries, for tests.
+    static var fastSettings: LifecycleSettings {
+        var settings = LifecycleSettings()
+        settings.attempts = 2
+        settings.retryDelay = .milliseconds(10)
+        return settings
+    }
+
+    var now: Timestamp { clock.withLock { $0 } }
+
+    /// Moves the clock forward.
+    func advance(_ seconds: Int64) {
+        clock.withLock { $0 = Timestamp(microseconds: $0.microseconds + seconds * 1_000_000) }
+    }
+
+    func context(_ principal: Principal) -> CommandContext {
+        CommandContext(principal: principal, now: now, projectScope: "acme")
+    }
+
+    /// A `testmail` connection made by bob with these tokens (the refresh token must be live at the provider).
+    func oauth2Connection(accessToken: String = "at-seed", refreshToken: String? = "rt-seed", expiresIn seconds: Int64) async throws -> String {
+        let expiry = Timestamp(microseconds: now.microseconds + seconds * 1_000_000).iso8601
+        let refresh = refreshToken.map { #","refreshToken":"\#($0)""# } ?? ""
+        var json = Array(#"{"accessToken":"\#(accessToken)"\#(refresh),"expiresAt":"\#(expiry)"}"#.utf8)
+        let outcome = try await log.service.createConnection(projectId: "acme", piece: "testmail", authType: .oauth2, name: "Test Mail",
+                                                             credentials: &json, context: context(.member("bob")))
+        return outcome.stream.connectionId ?? ""
+    }
+
+    /// The credential JSON the engine is handed (through the broker).
+    func engineRead(_ id: String) async throws -> [String: Any] {
+        let bytes = try await lifecycle.broker.credentials(id, context: context(.engine))
+        return try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] ?? [:]
+    }
+
+    func state(_ id: String) async throws -> Connection? {
+        try await log.service.loadConnection(id).state.connection
+    }
+
+    func eventTypes(_ id: String) async throws -> [String] {
+        try await log.store.readStream(.connection(id), from: 1).map(\.type)
+    }
+
+    /// Every line the server logged.
+    let serverLog = Mutex<[String]>([])
+
+    /// The server over this fixture (its clock), in Hummingbird's router test mode.
+    func server(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let environment = ServerEnvironment(database: log.database, store: log.store, service: log.service, lifecycle: lifecycle,
+                                            clock: { [self] in now })
+        var logger = Logger(label: "credlog-test") { [self] _ in LineCapture(append: { line in self.serverLog.withLock { $0.append(line) } }) }
+        logger.logLevel = .trace
+        let app = Application(router: try await CredlogServer.router(environment), logger: logger)
+        try await app.test(.router) { client in try await body(client) }
+    }
+
+    /// Issues a bearer token.
+    func token(member: String?) async throws -> String {
+        try await log.database.write { db in
+            try AccessTokens.issue(kind: member == nil ? .engine : .member, memberId: member, projectId: "acme", now: Self.start, db).token
+        }
+    }
+}
+
+/// An HTTP client that does not follow redirects: the test reads the provider's redirect itself,
+/// as a browser would before going to credlog's callback.
+let noRedirects = HTTPClient(eventLoopGroupProvider: .singleton,
+                             configuration: .init(redirectConfiguration: .disallow))
+
+/// Plays the person at the provider's consent page: opens the authorization URL and returns the
+/// path and query the provider redirects to (credlog's callback).
+func consent(at authorizationURL: String) async throws -> String {
+    let response = try await noRedirects.execute(HTTPClientRequest(url: authorizationURL), timeout: .seconds(5))
+    guard response.status.code == 302, let location = response.headers.first(name: "location"),
+          let components = URLComponents(string: location) else {
+        throw TestProviderError("the provider did not redirect (HTTP \(response.status.code))")
+    }
+    return components.path + "?" + (components.percentEncodedQuery ?? "")
+}
+
+/// A log handler that hands each line (message and metadata) to `append`.
+struct LineCapture: LogHandler {
+    let append: @Sendable (String) -> Void
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+        append("\(event.level) \(event.message) \(metadata.merging(event.metadata ?? [:]) { $1 })")
+    }
+}

@@ -1,0 +1,157 @@
+import CredlogDomain
+import CredlogEvents
+import CredlogLifecycle
+import CredlogProjections
+import CredlogTestSupport
+import Foundation
+import GRDB
+import Testing
+
+/// Token refresh when the engine asks for credentials, against the loopback provider.
+@Suite("Token refresh")
+struct RefreshTests {
+    @Test func aTokenExpiringWithinFifteenMinutesIsRefreshedBeforeItIsHandedOut() async throws {
+        let provider = TestOAuthProvider()
+        provider.set { $0.liveRefreshTokens = ["rt-seed"] }
+        try await provider.serve { baseURL in
+            let fixture = try await LifecycleFixture(baseURL: baseURL)
+            let fresh = try await fixture.oauth2Connection(accessToken: "at-fresh", expiresIn: 16 * 60)
+            #expect(try await fixture.engineRead(fresh)["accessToken"] as? String == "at-fresh", "16 minutes left: not refreshed")
+            #expect(provider.refreshGrants == 0)
+
+            let id = try await fixture.oauth2Connection(accessToken: "at-old", expiresIn: 14 * 60)
+            let before = try #require(try await fixture.state(id)).credentials.fingerprint
+            let handed = try await fixture.engineRead(id)
+            #expect(handed["accessToken"] as? String == "at-1" && handed["refreshToken"] as? String == "rt-1", "rotated refresh token kept")
+            #expect(provider.refreshGrants == 1)
+            let events = try await fixture.log.store.readStream(.connection(id), from: 1)
+            #expect(events.map(\.type) == ["connection.created", "connection.token-refreshed"])
+            #expect(events.last?.actor.id == "engine")
+            // The event carries fingerprints and the sealed box only.
+            let payload = String(decoding: try #require(events.last).payload, as: UTF8.self)
+            #expect(payload.contains(before) && !payload.contains("at-1") && !payload.contains("rt-1"))
+            let after = try #require(try await fixture.state(id))
+            #expect(after.status == .active && after.credentials.fingerprint != before)
+            #expect(after.credentials.expiresAt == Timestamp(microseconds: fixture.now.microseconds + 3_600_000_000).iso8601)
+        }
+    }
+
+    @Test func fiftyConcurrentRequestsCauseOneRefreshAndAllGetTheNewToken() async throws {
+        let provider = TestOAuthProvider()
+        provider.set { $0.liveRefreshTokens = ["rt-seed"] }
+        try await provider.serve { baseURL in
+            let fixture = try await LifecycleFixture(baseURL: baseURL)
+            let id = try await fixture.oauth2Connection(expiresIn: 60)
+            let tokens = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<50 { group.addTask { try await fixture.engineRead(id)["accessToken"] as? String ?? "" } }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(provider.refreshGrants == 1)
+            #expect(Set(tokens) == ["at-1"] && tokens.count == 50)
+            #expect(try await fixture.eventTypes(id).filter { $0 == "connection.token-refreshed" }.count == 1)
+            // Every read is in the audit trail.
+            let reads = try await fixture.log.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM credential_reads") }
+            #expect(reads == 50)
+        }
+    }
+
+    @Test func twoCredlogsOnOneDatabaseRefreshOnceBetweenThem() async throws {
+        let provider = TestOAuthProvider()
+        provider.set { $0.liveRefreshTokens = ["rt-seed"] }
+        try await provider.serve { baseURL in
+            let fixture = try await LifecycleFixture(baseURL: baseURL)
+            let id = try await fixture.oauth2Connection(expiresIn: 60)
+            // A second credlog: its own connection pool, store, service and broker on the same file.
+            let database = try CredlogDatabase.open(path: fixture.log.path)
+            let store = SQLiteEventStore(database: database, chain: ChainHasher(key: fixture.log.keys.chainKey),
+                                         observers: [DataKeys.Shredder(), InlineProjections()])
+            let service = CommandService(store: store, vault: CredentialVault(database: database, keys: fixture.log.keys))
+            let other = CredentialLifecycle(database: database, service: service, settings: LifecycleFixture.fastSettings,
+                                            http: OutboundHTTP(timeout: .seconds(2)), callbackURL: "http://credlog.test/cb")
+            provider.set { $0.accessTokenLifetime = 3600 }
+            let tokens = try await withThrowingTaskGroup(of: String.self) { group in
+                for n in 0..<20 {
+                    let broker = n % 2 == 0 ? fixture.lifecycle.broker : other.broker
+                    group.addTask {
+                        let bytes = try await broker.credentials(id, context: fixture.context(.engine))
+                        return (try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])?["accessToken"] as? String ?? ""
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(provider.refreshGrants == 1)
+            #expect(Set(tokens) == ["at-1"])
+        }
+    }
+
+    @Test func aProviderThatReturnsNoNewRefreshTokenKeepsTheOldOne() async throws {
+        let provider = TestOAuthProvider()
+        provider.set { $0.liveRefreshTokens = ["rt-seed"]; $0.rotates = false }
+        try await provider.serve { baseURL in
+            let fixture = try await LifecycleFixture(baseURL: baseURL)
+            let id = try await fixture.oauth2Connection(expiresIn: 60)
+            let handed = try await fixture.engineRead(id)
+            #expect(handed["accessToken"] as? String == "at-1" && handed["refreshToken"] as? String == "rt-seed")
+        }
+    }
+
+    @Test func invalidGrantTurnsTheConnectionInactiveWithTheProvidersReason() async throws {
+        let provider = TestOAuthProvider()
+        try await provider.serve { baseURL in
+            let fixture = try await LifecycleFixture(baseURL: baseURL)
+            let id = try await fixture.oauth2Connection(refreshToken: "rt-revoked", expiresIn: 60)
+            await #expect(throws: CredentialBroker.ConnectionInactive.self) { _ = try await fixture.engineRead(id) }
+            let connection = try #require(try await fixture.state(id))
+            guard case .inactive(let inactive) = connection.status else { Issue.record("still active"); return }
+            #expect(inactive.kind == .expired && inactive.reason.contains("invalid_grant: Token has been expired or revoked."))
+            let history = try await fixture.log.database.read { db in try StatusHistoryQuery.history(of: id, db) }
+            #expect(history.last?.toStatus == "inactive" && history.last?.reason?.contains("invalid_grant") == true)
+            #expect(history.last?.actorId == "system")
+            // Time travel and the flow debugger tell the same.
+            let detail = try await ConnectionDetail.load(id, at: nil, store: fixture.log.store, service: fixture.log.service,
+                                                         principal: .member("bob"))
+            #expect(detail.status == "Inactive" && detail.statusReason?.contains("invalid_grant") == true)
+        }
+    }
+
+    @Test func anOutageInsideTheGracePeriodLeavesTheConnectionActiveAndOneBeyondItExpiresIt() async throws {
+        let provider = TestOAuthProvider()
+        provider.set { $0.liveRefreshTokens = ["rt-seed"]; $0.mode = .failing }
+        try await provider.serve { baseURL in
+            var settings = LifecycleFixture.fastSettings
+            settings.gracePeriod = .seconds(3600)
+            let fixture = try await LifecycleFixture(baseURL: baseURL, settings: settings)
+            let id = try await fixture.oauth2Connection(accessToken: "at-still-good", expiresIn: 10 * 60)
+            let before = try fixture.log.eventCount()
+            #expect(try await fixture.engineRead(id)["accessToken"] as? String == "at-still-good")
+            fixture.advance(30 * 60)
+            #expect(try await fixture.engineRead(id)["accessToken"] as? String == "at-still-good", "within the grace period")
+            #expect(try await fixture.state(id)?.status == .active)
+            #expect(try fixture.log.eventCount() == before, "failures inside the grace period append nothing")
+            let failures = try await fixture.log.database.read { db in
+                try Row.fetchOne(db, sql: "SELECT failures, last_error FROM refresh_failures WHERE connection_id = ?", arguments: [id])
+            }
+            #expect(failures?["failures"] as Int? == 2 && (failures?["last_error"] as String?)?.contains("HTTP 500") == true)
+
+            fixture.advance(31 * 60)
+            await #expect(throws: CredentialBroker.ConnectionInactive.self) { _ = try await fixture.engineRead(id) }
+            guard case .inactive(let inactive)? = try await fixture.state(id)?.status else { Issue.record("still active"); return }
+            #expect(inactive.reason.contains("token refresh failing since 2026-11-22T10:00:00") && inactive.reason.contains("HTTP 500"))
+        }
+    }
+
+    @Test func aProviderThatHangsCountsAsAnOutage() async throws {
+        let provider = TestOAuthProvider()
+        provider.set { $0.liveRefreshTokens = ["rt-seed"]; $0.mode = .hanging }
+        try await provider.serve { baseURL in
+            var settings = LifecycleFixture.fastSettings
+            settings.attempts = 1
+            let fixture = try await LifecycleFixture(baseURL: baseURL, settings: settings, timeout: .milliseconds(300))
+            let id = try await fixture.oauth2Connection(expiresIn: 60)
+            let result = try await fixture.lifecycle.broker.refreshIfDue(id, force: false, context: fixture.context(.system))
+            guard case .failing(_, let error) = result else { Issue.record("expected failing, got \(result)"); return }
+            #expect(error.contains("timed out"))
+            #expect(try await fixture.state(id)?.status == .active)
+        }
+    }
+}
