@@ -155,3 +155,52 @@ struct RefreshTests {
         }
     }
 }
+
+/// The same, with real processes: several `credlog connection credentials` at once on one database.
+@Suite("Token refresh across processes")
+struct RefreshAcrossProcessesTests {
+    @Test func fiveCredlogProcessesAskingAtOnceCauseOneRefresh() async throws {
+        let provider = TestOAuthProvider()
+        provider.set { $0.liveRefreshTokens = ["rt-seed"] }
+        try await provider.serve { baseURL in
+            let cli = try CLI()
+            #expect(try cli.run(["init"]).status == 0)
+            #expect(try cli.run(["project", "create", "acme", "--admin", "alice"]).status == 0)
+            let pieceFile = cli.directory.appendingPathComponent("testmail.json")
+            try Data(TestOAuthProvider.piece(baseURL: baseURL).utf8).write(to: pieceFile)
+            let registered = try cli.run(["piece", "register", "--project", "acme", "--file", pieceFile.path, "--client-secret-stdin",
+                                          "--as", "alice"], stdin: TestOAuthProvider.clientSecret)
+            #expect(registered.status == 0, "\(registered.stderr)")
+            let soon = Timestamp(microseconds: Timestamp.now().microseconds + 120_000_000).iso8601
+            let id = try cli.run(["connection", "create", "--project", "acme", "--piece", "testmail", "--auth", "oauth2", "--name", "Mail",
+                                  "--credentials-stdin", "--as", "alice"],
+                                 stdin: #"{"accessToken":"at-seed","refreshToken":"rt-seed","expiresAt":"\#(soon)"}"#).stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+
+            let outputs = (0..<5).map { n in cli.directory.appendingPathComponent("read-\(n).json") }
+            let processes = try outputs.map { output -> Process in
+                _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+                let process = Process()
+                process.executableURL = CLI.executable
+                process.arguments = ["connection", "credentials", id, "--as", "engine"]
+                process.currentDirectoryURL = cli.directory
+                process.environment = cli.environment
+                process.standardOutput = try FileHandle(forWritingTo: output)
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                return process
+            }
+            for process in processes {
+                while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+                #expect(process.terminationStatus == 0)
+            }
+            let tokens = try outputs.map { output in
+                try (JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any])?["accessToken"] as? String
+            }
+            #expect(provider.refreshGrants == 1)
+            #expect(Set(tokens) == ["at-1"])
+            let log = try cli.run(["log", "--json"])
+            #expect(log.stdout.components(separatedBy: "connection.token-refreshed").count == 2)
+        }
+    }
+}

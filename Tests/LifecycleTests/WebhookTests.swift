@@ -1,0 +1,125 @@
+import CredlogDomain
+import CredlogEvents
+import CredlogLifecycle
+import CredlogProjections
+import CredlogTestSupport
+import Foundation
+import GRDB
+import Testing
+
+/// Notifications to webhooks: signed, from a durable outbox fed by the log.
+@Suite("Webhook notifications")
+struct WebhookTests {
+    @Test func inactiveAndRecoveredAreDeliveredSignedOncePerDeliveryIdWithRetries() async throws {
+        let receiver = WebhookReceiver()
+        try await receiver.serve { hook in
+            let fixture = try await LifecycleFixture(baseURL: "http://127.0.0.1:9")
+            let service = fixture.log.service
+            let before = try fixture.log.eventCount()
+            await #expect(throws: DomainError.self, "only admins add webhooks") {
+                _ = try await service.addWebhook(url: hook, to: "acme", context: fixture.context(.member("bob")))
+            }
+            await #expect(throws: DomainError.self) {
+                _ = try await service.addWebhook(url: "ftp://example.com/x", to: "acme", context: fixture.context(.member("alice")))
+            }
+            #expect(try fixture.log.eventCount() == before)
+            let added = try await service.addWebhook(url: hook, to: "acme", context: fixture.context(.member("alice")))
+            receiver.expectSecret(added.secret)
+            // The secret is sealed in the log: only its fingerprint shows.
+            #expect(!(try fixture.log.fileBytes()).contains(bytes: Array(added.secret.utf8)))
+
+            var key = Array(#"{"apiKey":"k-1"}"#.utf8)
+            let id = try await service.createConnection(projectId: "acme", piece: "hubspot", authType: .apiKey, name: "HubSpot",
+                                                        credentials: &key, context: fixture.context(.member("bob"))).stream.connectionId ?? ""
+            _ = try await service.expire(id, reason: "key rotated by the provider", context: fixture.context(.system))
+
+            let first = try await fixture.lifecycle.round(now: fixture.now, sweeping: false)
+            #expect(first.enqueued == 1 && first.deliveries.map(\.delivered) == [true])
+            let inactive = try #require(receiver.received.first)
+            #expect(inactive.signatureValid)
+            #expect(inactive.body["type"] as? String == "connection.inactive" && inactive.body["reason"] as? String == "expired: key rotated by the provider")
+            #expect((inactive.body["connection"] as? [String: Any])?["name"] as? String == "HubSpot")
+            #expect(inactive.body["deliveryId"] as? String == inactive.deliveryId)
+
+            // Nothing more to send; a rebuild of the read models sends nothing again.
+            try ProjectionRunner(database: fixture.log.database).rebuild()
+            let idle = try await fixture.lifecycle.round(now: fixture.now, sweeping: false)
+            #expect(idle.enqueued == 0 && idle.deliveries.isEmpty)
+
+            // The receiver fails: the recovery is retried after a back-off, with the same delivery id.
+            receiver.answer(503)
+            var fresh = Array(#"{"apiKey":"k-2"}"#.utf8)
+            _ = try await service.reconnect(id, credentials: &fresh, context: fixture.context(.member("alice")))
+            let failed = try await fixture.lifecycle.round(now: fixture.now, sweeping: false)
+            #expect(failed.deliveries.map(\.delivered) == [false] && failed.deliveries.first?.error == "HTTP 503")
+            let tooSoon = try await fixture.lifecycle.round(now: fixture.now, sweeping: false)
+            #expect(tooSoon.deliveries.isEmpty, "not due before its back-off")
+            receiver.answer(200)
+            fixture.advance(6)
+            let retried = try await fixture.lifecycle.round(now: fixture.now, sweeping: false)
+            #expect(retried.deliveries.map(\.delivered) == [true])
+            #expect(retried.deliveries.first?.deliveryId == failed.deliveries.first?.deliveryId)
+            #expect(receiver.received.last?.body["type"] as? String == "connection.recovered")
+            let acknowledged = receiver.acknowledged
+            #expect(acknowledged.count == 2 && acknowledged.values.allSatisfy { $0 == 1 })
+            #expect(receiver.received.allSatisfy { $0.signatureValid })
+            let rows = try await fixture.log.database.read { db in try WebhookDelivery.list(project: "acme", limit: 10, db) }
+            #expect(rows.map(\.state) == ["delivered", "delivered"] && rows.first?.attempts == 2)
+        }
+    }
+
+    /// `credlog serve` killed (SIGKILL) between the event and the delivery, and events appended
+    /// while no server runs: after a restart each notification is delivered, once per delivery id.
+    @Test func aKilledServerDeliversEveryNotificationOnceAfterRestart() async throws {
+        let receiver = WebhookReceiver()
+        try await receiver.serve { hook in
+            let cli = try CLI()
+            #expect(try cli.run(["init"]).status == 0)
+            #expect(try cli.run(["project", "create", "acme", "--admin", "alice"]).status == 0)
+            let added = try cli.run(["webhook", "add", "--project", "acme", "--url", hook, "--as", "alice", "--json"])
+            let secret = try #require((try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [String: String])?["secret"])
+            receiver.expectSecret(secret)
+            let id = try cli.run(["connection", "create", "--project", "acme", "--piece", "hubspot", "--auth", "api-key", "--name", "HubSpot",
+                                  "--credentials-stdin", "--as", "alice"], stdin: #"{"apiKey":"k-1"}"#).stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+
+            receiver.answer(503)
+            var server = try Self.serve(cli)
+            #expect(try cli.run(["connection", "expire", id, "--reason", "key leaked", "--as", "system"]).status == 0)
+            #expect(try await receiver.wait(seconds: 10) { !$0.received.isEmpty }, "the server tried to deliver")
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+            let failedAttempt = try #require(receiver.received.first)
+
+            // While no server runs: the connection recovers (an event no process has fed to the outbox).
+            #expect(try cli.run(["connection", "reconnect", id, "--credentials-stdin", "--as", "alice"], stdin: #"{"apiKey":"k-2"}"#).status == 0)
+            receiver.answer(200)
+            server = try Self.serve(cli)
+            #expect(try await receiver.wait(seconds: 20) { $0.acknowledged.count == 2 }, "both delivered after the restart")
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+
+            // Once more, with nothing pending: nothing is sent again.
+            let swept = try cli.run(["sweep", "--as", "system"])
+            #expect(swept.status == 0 && swept.stdout.contains("0 notifications queued, 0 delivered"))
+            let acknowledged = receiver.acknowledged
+            #expect(acknowledged.count == 2 && acknowledged.values.allSatisfy { $0 == 1 })
+            #expect(acknowledged[failedAttempt.deliveryId] == 1, "the failed delivery kept its id")
+            #expect(receiver.received.allSatisfy { $0.signatureValid })
+            #expect(Set(receiver.received.compactMap { $0.body["type"] as? String }) == ["connection.inactive", "connection.recovered"])
+        }
+    }
+
+    /// Starts `credlog serve` on a free port in the CLI's directory.
+    static func serve(_ cli: CLI) throws -> Process {
+        let process = Process()
+        process.executableURL = CLI.executable
+        process.arguments = ["serve", "--port", "0"]
+        process.currentDirectoryURL = cli.directory
+        process.environment = cli.environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+}
