@@ -20,6 +20,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from oauth_provider import CLIENT_SECRET, Provider
+
 CREDLOG = os.environ.get("CREDLOG_BIN", ".build/debug/credlog")
 OUT = os.environ.get("BROWSER_OUT", "browser-out")
 XSS_NAME = "<script>alert(1)</script>"
@@ -28,7 +30,8 @@ XSS_NAME = "<script>alert(1)</script>"
 class Server:
     """A seeded database and `credlog serve` on it."""
 
-    def __init__(self):
+    def __init__(self, provider):
+        self.provider = provider
         self.dir = tempfile.mkdtemp(prefix="credlog-browser-")
         self.env = dict(os.environ, CREDLOG_DB=os.path.join(self.dir, "credlog.sqlite"))
         for key in ("CREDLOG_MASTER_KEY", "CREDLOG_KEY_FILE", "CREDLOG_ACTOR", "CREDLOG_CLOCK"):
@@ -48,6 +51,10 @@ class Server:
         self.cli("init")
         self.cli("project", "create", "acme", "--admin", "alice")
         self.cli("member", "add", "bob", "--project", "acme", "--as", "alice")
+        piece = os.path.join(self.dir, "testmail.json")
+        with open(piece, "w") as file:
+            json.dump(self.provider.piece(), file)
+        self.cli("piece", "register", "--project", "acme", "--file", piece, "--client-secret-stdin", "--as", "alice", stdin=CLIENT_SECRET)
         self.gmail = self.create("gmail", "oauth2", "Gmail - Support", {"accessToken": "ya29.browser-test"})
         self.hubspot = self.create("hubspot", "api-key", "HubSpot", {"apiKey": "pat-browser-test"})
         self.smtp = self.create("smtp", "basic", "SMTP relay", {"username": "u", "password": "p"})
@@ -162,7 +169,7 @@ def admin_reconnects_an_inactive_connection(driver, server):
                if f.is_displayed()]
     assert visible == ["oauth2"], f"only the OAuth2 fields are shown, saw {visible}"
     driver.save_screenshot(os.path.join(OUT, "reconnect-modal.png"))
-    driver.find_element(By.NAME, "accessToken").send_keys("ya29.reconnected-in-browser")
+    driver.find_element(By.CSS_SELECTOR, "#reconnect-dialog [name=accessToken]").send_keys("ya29.reconnected-in-browser")
     driver.find_element(By.ID, "reconnect-save").click()
     WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.ID, "notice")))
     assert "status=inactive" in driver.current_url and driver.find_elements(By.ID, "empty"), "nothing is inactive now"
@@ -183,6 +190,53 @@ def admin_sees_history_and_time_travel(driver, server):
     assert "did not exist yet" in driver.page_source
 
 
+def consent_in_the_popup(driver, main_window):
+    """Waits for the popup, clicks Allow at the provider, and returns once the popup has closed."""
+    WebDriverWait(driver, 10).until(lambda d: len(d.window_handles) == 2)
+    popup = next(handle for handle in driver.window_handles if handle != main_window)
+    driver.switch_to.window(popup)
+    WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.ID, "allow")))
+    driver.save_screenshot(os.path.join(OUT, "oauth2-consent-popup.png"))
+    driver.find_element(By.ID, "allow").click()
+    WebDriverWait(driver, 10).until(lambda d: len(d.window_handles) == 1)
+    driver.switch_to.window(main_window)
+
+
+def admin_connects_through_the_oauth2_popup(driver, server):
+    driver.get(server.url + "/connections?status=all")
+    main_window = driver.current_window_handle
+    driver.find_element(By.ID, "new-connection").click()
+    WebDriverWait(driver, 5).until(lambda d: d.find_element(By.ID, "create-dialog").is_displayed())
+    Select(driver.find_element(By.ID, "create-piece")).select_by_visible_text("Test Mail")
+    visible = [f for f in driver.find_elements(By.CSS_SELECTOR, "#create-dialog fieldset") if f.is_displayed()]
+    assert not visible, "an OAuth2 piece asks for no token: the provider gives them"
+    assert driver.find_element(By.ID, "create-save").text == "Connect with Test Mail"
+    driver.find_element(By.ID, "create-name").send_keys("Test Mail - Browser")
+    driver.find_element(By.ID, "create-save").click()
+    consent_in_the_popup(driver, main_window)
+    WebDriverWait(driver, 10).until(EC.url_contains("authorized="))
+    assert "Authorized at the provider" in driver.find_element(By.ID, "notice").text
+    created = [r for r in rows(driver) if r.find_element(By.CSS_SELECTOR, "a.name").text == "Test Mail - Browser"]
+    assert len(created) == 1 and created[0].find_element(By.CSS_SELECTOR, ".status").text == "Active"
+    server.testmail = created[0].get_attribute("data-id")
+    assert server.provider.exchanges == 1, "one code exchanged, with its PKCE verifier"
+    tokens = json.loads(server.cli("connection", "credentials", server.testmail, "--as", "engine"))
+    assert tokens["accessToken"] == "at-browser-1" and tokens["refreshToken"] == "rt-browser-1", tokens
+    driver.save_screenshot(os.path.join(OUT, "connections-after-oauth2.png"))
+
+
+def admin_reconnects_through_the_oauth2_popup(driver, server):
+    driver.get(server.url + "/connections?status=all")
+    main_window = driver.current_window_handle
+    button = row(driver, server.testmail).find_element(By.CSS_SELECTOR, "button.reconnect")
+    assert button.get_attribute("data-oauth2") is not None
+    button.click()
+    consent_in_the_popup(driver, main_window)
+    WebDriverWait(driver, 10).until(EC.url_contains("authorized="))
+    assert server.connection(server.testmail)["credentialVersion"] == 2, "the reconnect is in the log"
+    assert server.provider.exchanges == 2
+
+
 def xss_name_renders_as_text(driver, server):
     driver.get(server.url + "/connections?status=all")
     try:
@@ -196,7 +250,7 @@ def xss_name_renders_as_text(driver, server):
 
 def member_sees_no_actions(driver, server):
     driver.get(server.url + "/connections?status=all")
-    assert len(rows(driver)) == 4, "a member sees every connection"
+    assert len(rows(driver)) == 5, "a member sees every connection"
     assert not driver.find_elements(By.CSS_SELECTOR, "button.rename, button.reconnect, #rename-dialog"), \
         "no actions offered to a member"
     # A forged rename from the member's own session is refused by the server and changes nothing.
@@ -224,14 +278,17 @@ def phone_layout(driver, server):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    server = Server()
+    provider = Provider()
+    server = Server(provider)
     server.seed()
     server.start()
     failures = 0
     plan = [("alice", server.admin_token, (1280, 900), [admin_filters_by_status, admin_searches_by_name,
                                                          admin_renames_through_the_modal,
                                                          admin_reconnects_an_inactive_connection,
-                                                         admin_sees_history_and_time_travel, xss_name_renders_as_text]),
+                                                         admin_sees_history_and_time_travel,
+                                                         admin_connects_through_the_oauth2_popup,
+                                                         admin_reconnects_through_the_oauth2_popup, xss_name_renders_as_text]),
             ("bob", server.member_token, (1280, 900), [member_sees_no_actions]),
             ("bob", server.member_token, (390, 844), [phone_layout])]
     try:
@@ -252,6 +309,7 @@ def main():
                 driver.quit()
     finally:
         server.stop()
+        provider.stop()
     print(f"{failures} failed" if failures else "all browser tests passed", f"(screenshots in {OUT})")
     return 1 if failures else 0
 

@@ -77,6 +77,13 @@ struct OAuth2FlowTests {
                 #expect(reconnected.status == 200 && reconnected.text.contains("Reconnected"))
                 #expect(try await fixture.eventTypes(id) == ["connection.created", "connection.reconnected"])
             }
+            // Sealed everywhere: the client secret and the provider's tokens are nowhere in the database
+            // (log, projections, keys, state table), nor in the server's log.
+            let bytes = try fixture.log.fileBytes()
+            for secret in [TestOAuthProvider.clientSecret, "at-2", "rt-2", "at-4", "rt-4"] {
+                #expect(!bytes.contains(bytes: Array(secret.utf8)), "\(secret) is in the database file")
+                #expect(!fixture.serverLog.withLock { $0.joined() }.contains(secret))
+            }
             // The callback's query (code and state) is not in the server's log.
             let logged = fixture.serverLog.withLock { $0.joined(separator: "\n") }
             #expect(logged.contains("/v1/oauth2/callback?…") && !logged.contains("code-1") && !logged.contains("state="))

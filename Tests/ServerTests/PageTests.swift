@@ -1,3 +1,4 @@
+import CredlogDomain
 import CredlogEvents
 import Foundation
 import Hummingbird
@@ -100,6 +101,55 @@ struct PageTests {
             #expect(try await api.call(.get, "/connections", headers: [.cookie: cookie]).status == 200)
             try await fixture.log.database.write { db in _ = try AccessTokens.revoke(fixture.aliceTokenId, now: .now(), db) }
             #expect(try await api.call(.get, "/connections", headers: [.cookie: cookie]).status == 303)
+        }
+    }
+
+    @Test func aMemberCreatesFromTheNewConnectionFormAndAWrongPieceChangesNothing() async throws {
+        let fixture = try await APIFixture()
+        try await fixture.test { api in
+            let (cookie, csrf) = try await signIn(api, fixture.bob)
+            let page = try await api.call(.get, "/connections", headers: [.cookie: cookie])
+            #expect(page.text.contains(#"id="new-connection""#) && page.text.contains(#"<option value="hubspot" data-auth="api-key" data-oauth2="false">HubSpot</option>"#))
+            let before = try await fixture.events()
+            let wrong = try await api.call(.post, "/connections/new", form: "csrf=\(csrf)&piece=gmail&name=Mail&apiKey=k", headers: [.cookie: cookie])
+            #expect(wrong.status == 303)
+            #expect(try await api.call(.get, "/connections", headers: [.cookie: cookie]).text.contains("accessToken"),
+                    "the gmail piece takes OAuth2 fields: the form's error says which")
+            #expect(try await fixture.events() == before)
+            let made = try await api.call(.post, "/connections/new", form: "csrf=\(csrf)&piece=hubspot&name=CRM&apiKey=k-9&expiresAt=2027-01-01T00%3A00",
+                                          headers: [.cookie: cookie])
+            #expect(made.status == 303)
+            let after = try await fixture.events()
+            #expect(after.count == before.count + 1 && after.last?.type == "connection.created" && after.last?.actor.id == "bob")
+            let row = try await api.call(.get, "/v1/connections?search=CRM", token: fixture.bob)
+            #expect(row.text.contains(#""credentialExpiresAt":"2027-01-01T00:00:00.000000Z""#))
+        }
+    }
+
+    @Test func oauth2PiecesWithARegisteredClientConnectThroughThePopup() async throws {
+        let fixture = try await APIFixture()
+        let piece = try JSONDecoder().decode(PieceDefinition.self, from: Data(#"""
+            {"id": "testmail", "displayName": "Test Mail", "authType": "oauth2",
+             "oauth2": {"authorizeUrl": "https://provider.test/authorize", "tokenUrl": "https://provider.test/token",
+                        "scopes": ["mail"], "clientId": "client-1", "pkce": true, "clientAuthentication": "body"}}
+            """#.utf8))
+        var secret: [UInt8]? = Array("client-secret".utf8)
+        _ = try await fixture.log.service.registerPiece(piece, clientSecret: &secret, in: "acme", context: .init(principal: .member("alice")))
+        let id = try await fixture.createConnection(name: "Mail", piece: "testmail", json: #"{"accessToken":"a"}"#, auth: .oauth2)
+        try await fixture.test { api in
+            let (cookie, csrf) = try await signIn(api, fixture.alice)
+            let page = try await api.call(.get, "/connections", headers: [.cookie: cookie])
+            #expect(page.text.contains(#"data-oauth2="true">Test Mail</option>"#))
+            #expect(page.text.contains(#"data-id="\#(id)" data-name="Mail" data-auth="oauth2" data-oauth2>Reconnect</button>"#))
+            let refused = try await api.call(.post, "/connections/oauth2", form: "piece=testmail&name=Mail+2", headers: [.cookie: cookie])
+            #expect(refused.status == 403, "no CSRF token")
+            let started = try await api.call(.post, "/connections/oauth2", form: "csrf=\(csrf)&piece=testmail&name=Mail+2",
+                                             headers: [.cookie: cookie])
+            let url = try #require(started.object["authorizationUrl"] as? String)
+            #expect(url.hasPrefix("https://provider.test/authorize?response_type=code&client_id=client-1&redirect_uri="))
+            #expect(url.contains("code_challenge_method=S256"))
+            let reconnect = try await api.call(.post, "/connections/oauth2", form: "csrf=\(csrf)&connectionId=\(id)", headers: [.cookie: cookie])
+            #expect(reconnect.status == 200)
         }
     }
 }

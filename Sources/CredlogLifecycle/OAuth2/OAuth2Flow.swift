@@ -11,9 +11,9 @@ public struct OAuth2Flow: Sendable {
     let client: OAuth2Client
     let pieces: ProjectPieces
     /// Where the provider sends the browser back: credlog's `/v1/oauth2/callback`.
-    public let callbackURL: String
+    public let callbackURL: CallbackURL
 
-    public init(service: CommandService, authorizations: OAuth2Authorizations, client: OAuth2Client, callbackURL: String) {
+    public init(service: CommandService, authorizations: OAuth2Authorizations, client: OAuth2Client, callbackURL: CallbackURL) {
         self.service = service
         self.authorizations = authorizations
         self.client = client
@@ -82,6 +82,7 @@ public struct OAuth2Flow: Sendable {
         }
         let oauth = try await pieces.oauth2Client(for: piece, in: request.projectId)
         let pkce = oauth.settings.pkce ? OAuth2Authorizations.pkcePair() : nil
+        let callbackURL = callbackURL.url
         let (state, expiresAt) = try authorizations.begin(
             .init(projectId: request.projectId, memberId: request.memberId, piece: piece, target: target,
                   codeVerifier: pkce?.verifier, redirectURI: callbackURL), now: now)

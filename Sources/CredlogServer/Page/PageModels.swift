@@ -16,6 +16,8 @@ struct ConnectionsPage {
     struct Row {
         var id: String
         var piece: String
+        /// The piece's display name in the catalogue (its id when not catalogued).
+        var pieceName: String
         var providerInitials: String
         /// One of 12 badge colours, from the piece's name.
         var hue: Int
@@ -79,14 +81,14 @@ struct MessagePage {
 }
 
 extension ConnectionsPage.Row {
-    init(_ row: ConnectionRow, popup: Bool) {
+    init(_ row: ConnectionRow, piece: PieceDefinition?) {
         let words = row.piece.split(whereSeparator: { !$0.isLetter && !$0.isNumber })
         let initials = words.count > 1 ? words.prefix(2).compactMap(\.first).map(String.init).joined() : String(row.piece.prefix(2))
-        self.init(id: row.id, piece: row.piece, providerInitials: initials.uppercased(),
+        self.init(id: row.id, piece: row.piece, pieceName: piece?.displayName ?? row.piece, providerInitials: initials.uppercased(),
                   hue: Int(row.piece.utf8.reduce(UInt32(7)) { ($0 &* 31) &+ UInt32($1) } % 12),
                   name: row.name, authType: row.authType, isActive: row.status == "active",
                   statusReason: row.statusReason ?? "", flowCount: row.flowCount, connectedOn: String(row.connectedAt.prefix(10)),
-                  popup: popup && row.authType == AuthType.oauth2.rawValue)
+                  popup: piece?.hasOAuth2Client == true && row.authType == AuthType.oauth2.rawValue)
     }
 }
 

@@ -70,13 +70,13 @@ struct PageRoutes {
             let page = try await environment.database.read { db in try list.fetch(db) }
             let project = try await environment.service.loadProject(layout.projectId).state
             let pieces = environment.service.pieces.pieces(in: project)
-            let popupPieces = Set(pieces.filter(\.hasOAuth2Client).map(\.id))
+            let byId = Dictionary(pieces.map { ($0.id, $0) }) { first, _ in first }
             var flash = await environment.sessions.takeFlash(session.id)
             if flash == nil, query.get("authorized") != nil { flash = Flash(message: "Authorized at the provider; the connection is active.", isError: false) }
             var returnTo = "/connections?status=\(status.rawValue)"
             if !search.isEmpty { returnTo += "&search=" + search.formEncoded }
             return renderer.response("connections", ConnectionsPage(
-                layout: layout, rows: page.connections.map { ConnectionsPage.Row($0, popup: popupPieces.contains($0.piece)) },
+                layout: layout, rows: page.connections.map { ConnectionsPage.Row($0, piece: byId[$0.piece]) },
                 pieces: pieces.map { ConnectionsPage.PieceChoice(id: $0.id, name: $0.displayName, authType: $0.authType.rawValue,
                                                                  oauth2: $0.hasOAuth2Client) },
                 statusChoices: [("active", "Active"), ("inactive", "Inactive"), ("all", "All")].map {

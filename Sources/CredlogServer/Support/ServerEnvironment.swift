@@ -22,7 +22,7 @@ public struct ServerEnvironment: Sendable {
                 publicURL: String = "http://127.0.0.1:8080", sessions: SessionStore = SessionStore(),
                 clock: @escaping @Sendable () -> Timestamp = { .now() }) {
         let lifecycle = lifecycle ?? CredentialLifecycle(database: database, service: service,
-                                                         callbackURL: Self.callbackURL(publicURL: publicURL))
+                                                         callbackURL: CallbackURL(Self.callbackURL(publicURL: publicURL)))
         self.database = database
         self.store = store
         self.service = lifecycle.service

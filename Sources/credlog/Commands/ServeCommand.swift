@@ -25,6 +25,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port is 0 to 65535") }
+        if let publicUrl {
+            guard let url = URLComponents(string: publicUrl), ["http", "https"].contains(url.scheme), url.host?.isEmpty == false else {
+                throw ValidationError("--public-url is an http(s) URL, such as https://credlog.example.com")
+            }
+        }
+        guard sweepInterval.microseconds >= 1_000_000 else { throw ValidationError("--sweep-interval is 1s or more") }
     }
 
     func run() async throws {
@@ -35,11 +41,12 @@ struct ServeCommand: AsyncParsableCommand {
             var settings = LifecycleSettings()
             settings.sweepInterval = sweepInterval.duration
             settings.gracePeriod = refreshGrace.duration
-            let publicURL = publicUrl ?? "http://\(host):\(port)"
+            let callback = CallbackURL(ServerEnvironment.callbackURL(publicURL: publicUrl ?? "http://\(host):\(port)"))
             let environment = ServerEnvironment(
                 database: workspace.database, store: workspace.store, service: workspace.service,
-                lifecycle: workspace.lifecycle(settings, callbackURL: ServerEnvironment.callbackURL(publicURL: publicURL)))
+                lifecycle: workspace.lifecycle(settings, callbackURL: callback))
             let app = try await CredlogServer.application(environment, host: host, port: port, logger: logger) { port in
+                if publicUrl == nil { callback.set(ServerEnvironment.callbackURL(publicURL: "http://\(host):\(port)")) }
                 Output.line("credlog serving http://\(host):\(port)/connections (API: http://\(host):\(port)/v1, /openapi.json)")
             }
             try await app.runService()

@@ -37,7 +37,7 @@ struct Workspace {
     }
 
     /// The credential lifecycle on this database (refresh, sweep, webhooks, OAuth2).
-    func lifecycle(_ settings: LifecycleSettings = .init(), callbackURL: String = "http://127.0.0.1:8080/v1/oauth2/callback")
+    func lifecycle(_ settings: LifecycleSettings = .init(), callbackURL: CallbackURL = "http://127.0.0.1:8080/v1/oauth2/callback")
         -> CredentialLifecycle {
         CredentialLifecycle(database: database, service: service, settings: settings, callbackURL: callbackURL)
     }
