@@ -9,7 +9,8 @@ public struct ExpiringConnection: Sendable, Equatable, Codable, FetchableRecord 
     public var piece: String
     public var authType: String
     public var credentialExpiresAt: String
-    /// Whether credlog renews it itself (OAuth2 with a refresh token); if not, a person must.
+    /// Whether credlog renews it itself (OAuth2 with a refresh token — and, as the lifecycle
+    /// reports it, a registered client for its piece); if not, a person must.
     public var renewsItself: Bool
 
     enum CodingKeys: String, CodingKey {

@@ -1,5 +1,6 @@
 import CredlogDomain
 import CredlogEvents
+import CredlogProjections
 import GRDB
 
 /// The credential lifecycle on one database, assembled: the engine's broker (refresh on read),
@@ -13,6 +14,7 @@ public struct CredentialLifecycle: Sendable {
     public let dispatcher: WebhookDispatcher
     public let oauth2: OAuth2Flow
     public let settings: LifecycleSettings
+    let database: DatabasePool
 
     /// - Parameter callbackURL: credlog's public `/v1/oauth2/callback` URL, registered at providers.
     public init(database: DatabasePool, service: CommandService, settings: LifecycleSettings = .init(),
@@ -27,6 +29,23 @@ public struct CredentialLifecycle: Sendable {
         oauth2 = OAuth2Flow(service: service, authorizations: OAuth2Authorizations(database: database), client: client,
                             callbackURL: callbackURL)
         self.settings = settings
+        self.database = database
+    }
+
+    /// Active connections whose credential expires before `until`, in `projects` (`nil`: all); one
+    /// renews itself only if it has a refresh token and its piece a registered OAuth2 client.
+    public func expiring(before until: Timestamp, projects: [String]?) async throws -> [ExpiringConnection] {
+        var rows = try await database.read { db in try ExpiringQuery.connections(expiringBefore: until, projects: projects, db) }
+        var clients: [String: Set<String>] = [:]
+        for index in rows.indices where rows[index].renewsItself {
+            let project = rows[index].projectId
+            if clients[project] == nil {
+                let state = try await service.loadProject(project).state
+                clients[project] = Set(service.pieces.pieces(in: state).filter { $0.oauth2?.clientId != nil }.map(\.id))
+            }
+            rows[index].renewsItself = clients[project]?.contains(rows[index].piece) == true
+        }
+        return rows
     }
 
     /// What one round did.

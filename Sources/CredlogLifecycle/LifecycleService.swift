@@ -42,6 +42,7 @@ public struct LifecycleService: Service {
             for (id, reason) in sweep.expired { logger.notice("expired \(id): \(reason)") }
             for (id, error) in sweep.failing { logger.warning("refresh of \(id) failing: \(error)") }
             for (id, error) in sweep.errors { logger.error("sweep of \(id) failed: \(error)") }
+            for (id, why) in sweep.unrenewable { logger.debug("cannot refresh \(id): \(why)") }
         }
         for attempt in round.deliveries {
             if attempt.delivered {

@@ -73,10 +73,8 @@ struct ValidationAndSweepTests {
             let lasting = try await key("lasting", expiresIn: 30 * 86_400)
 
             // Listing what expires within 7 days.
-            let week = try await fixture.log.database.read { db in
-                try ExpiringQuery.connections(expiringBefore: Timestamp(microseconds: fixture.now.microseconds + 7 * 86_400_000_000),
-                                              projects: ["acme"], db)
-            }
+            let week = try await fixture.lifecycle.expiring(before: Timestamp(microseconds: fixture.now.microseconds + 7 * 86_400_000_000),
+                                                            projects: ["acme"])
             #expect(week.map(\.id) == [noRefresh, lapsing, soon, idle])
             #expect(week.first { $0.id == noRefresh }?.renewsItself == false && week.first { $0.id == soon }?.renewsItself == true)
 
@@ -102,6 +100,31 @@ struct ValidationAndSweepTests {
             let count = try fixture.log.eventCount()
             _ = try await fixture.lifecycle.sweeper.sweep(now: fixture.now)
             #expect(try fixture.log.eventCount() == count)
+        }
+    }
+
+    @Test func aPieceWithoutARegisteredClientIsNotRefreshedAndExpiresOnlyWhenItsTokenDoes() async throws {
+        try await TestOAuthProvider().serve { baseURL in
+            let fixture = try await LifecycleFixture(baseURL: baseURL)
+            func gmail(expiresIn seconds: Int64) async throws -> String {
+                let expiry = Timestamp(microseconds: fixture.now.microseconds + seconds * 1_000_000).iso8601
+                var json = Array(#"{"accessToken":"a","refreshToken":"r","expiresAt":"\#(expiry)"}"#.utf8)
+                return try await fixture.log.service.createConnection(projectId: "acme", piece: "gmail", authType: .oauth2, name: "G",
+                                                                      credentials: &json, context: fixture.context(.member("bob"))).stream.connectionId ?? ""
+            }
+            let valid = try await gmail(expiresIn: 5 * 86_400)
+            let lapsing = try await gmail(expiresIn: 60)
+            let expiring = try await fixture.lifecycle.expiring(before: Timestamp(microseconds: fixture.now.microseconds + 7 * 86_400_000_000),
+                                                                projects: nil)
+            #expect(expiring.map(\.id) == [lapsing, valid] && expiring.allSatisfy { !$0.renewsItself },
+                    "a refresh token without a registered client renews nothing")
+            fixture.advance(25 * 3600)
+            let report = try await fixture.lifecycle.sweeper.sweep(now: fixture.now)
+            #expect(report.unrenewable[valid]?.contains("no OAuth2 client is registered for gmail") == true)
+            #expect(try await fixture.state(valid)?.status == .active)
+            #expect(report.expired[lapsing]?.contains("cannot be renewed") == true && report.errors.isEmpty)
+            // The engine still gets the valid one's token (nothing to refresh it with).
+            #expect(try await fixture.engineRead(valid)["accessToken"] as? String == "a")
         }
     }
 }

@@ -87,6 +87,14 @@ struct WebhookTests {
             var server = try Self.serve(cli)
             #expect(try cli.run(["connection", "expire", id, "--reason", "key leaked", "--as", "system"]).status == 0)
             #expect(try await receiver.wait(seconds: 10) { !$0.received.isEmpty }, "the server tried to deliver")
+            // Kill it once the failed attempt is recorded (the next one scheduled): between the event and its delivery.
+            var recorded = false
+            for _ in 0..<100 where !recorded {
+                let row = try cli.runProgram("sqlite3", [cli.databasePath, "SELECT attempts, lease_until IS NULL FROM webhook_outbox"])
+                recorded = row.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1|1"
+                if !recorded { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(recorded, "the failed attempt was recorded")
             kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
             let failedAttempt = try #require(receiver.received.first)

@@ -105,7 +105,12 @@ public struct CredentialBroker: Sendable {
         defer { Sodium.wipe(&plaintext) }
         guard let stored = try? JSONDecoder().decode(StoredOAuth2Credentials.self, from: Data(plaintext)),
               let refreshToken = stored.refreshToken else { return .notNeeded }
-        let oauth = try await pieces.oauth2Client(for: connection.piece, in: connection.projectId)
+        let oauth: OAuth2Client.Client
+        do {
+            oauth = try await pieces.oauth2Client(for: connection.piece, in: connection.projectId)
+        } catch let error as DomainError {
+            return .unavailable(reason: error.description)
+        }
 
         var lastFailure: OAuth2Client.Failure?
         for attempt in 0..<max(1, settings.attempts) {

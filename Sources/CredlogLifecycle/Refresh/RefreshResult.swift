@@ -9,4 +9,6 @@ public enum RefreshResult: Sendable, Equatable {
     case expired(reason: String)
     /// The provider failed (network, 5xx); within the grace period the connection stays Active.
     case failing(since: String, error: String)
+    /// credlog cannot refresh it: no OAuth2 client is registered for its piece in its project.
+    case unavailable(reason: String)
 }

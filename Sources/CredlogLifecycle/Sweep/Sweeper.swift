@@ -25,6 +25,8 @@ public struct Sweeper: Sendable {
         public var refreshed: [String] = []
         public var expired: [String: String] = [:]
         public var failing: [String: String] = [:]
+        /// OAuth2 connections credlog cannot refresh (no client registered for their piece), still valid.
+        public var unrenewable: [String: String] = [:]
         /// Connections whose refresh raised an error other than the provider's (logged by the caller).
         public var errors: [String: String] = [:]
 
@@ -52,14 +54,21 @@ public struct Sweeper: Sendable {
                 report.errors[connection.id] = "\(error)"
             }
         }
-        let due = expiring.filter(\.renewsItself).map(\.id)
-        for id in due + idle.filter({ !due.contains($0) }) {
+        let due = expiring.filter(\.renewsItself)
+        let expiries = Dictionary(due.map { ($0.id, $0.credentialExpiresAt) }) { first, _ in first }
+        for id in due.map(\.id) + idle.filter({ expiries[$0] == nil }) {
             do {
                 switch try await broker.refreshIfDue(id, force: true, context: context()) {
                 case .refreshed: report.refreshed.append(id)
                 case .expired(let reason): report.expired[id] = reason
                 case .failing(_, let error): report.failing[id] = error
                 case .notNeeded: break
+                case .unavailable(let why):
+                    guard let expiry = expiries[id], expiry <= now.iso8601 else { report.unrenewable[id] = why; continue }
+                    let reason = "the access token expired at \(expiry) and cannot be renewed (\(why))"
+                    if try await !service.expire(id, reason: String(reason.prefix(500)), context: context()).changedNothing {
+                        report.expired[id] = reason
+                    }
                 }
             } catch {
                 report.errors[id] = "\(error)"

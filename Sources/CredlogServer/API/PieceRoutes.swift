@@ -26,8 +26,6 @@ struct PieceRoutes {
             return span
         } ?? TimeSpan(days: 7)
         let until = Timestamp(microseconds: environment.clock().microseconds + within.microseconds)
-        return try JSONCoding.response(try await environment.database.read { db in
-            try ExpiringQuery.connections(expiringBefore: until, projects: [identity.projectId], db)
-        })
+        return try JSONCoding.response(try await environment.lifecycle.expiring(before: until, projects: [identity.projectId]))
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CredlogDomain
 import CredlogEvents
+import CredlogLifecycle
 import CredlogProjections
 
 struct ConnectionsGroup: AsyncParsableCommand {
@@ -63,8 +64,7 @@ extension ConnectionsGroup {
                     projects = [project]
                 }
                 let until = Timestamp(microseconds: try options.now().microseconds + within.microseconds)
-                let visible = projects
-                let rows = try await workspace.database.read { db in try ExpiringQuery.connections(expiringBefore: until, projects: visible, db) }
+                let rows = try await workspace.lifecycle().expiring(before: until, projects: projects)
                 if options.json { return try Output.json(rows) }
                 if rows.isEmpty { return Output.line("no active connection expires before \(until.iso8601)") }
                 Output.table(["ID", "PROJECT", "PROVIDER", "NAME", "EXPIRES AT", "RENEWS ITSELF"], rows.map {

@@ -27,6 +27,7 @@ struct SweepCommand: AsyncParsableCommand {
             for id in sweep.refreshed { Output.line("refreshed \(id)") }
             for (id, reason) in sweep.expired.sorted(by: { $0.key < $1.key }) { Output.line("expired \(id): \(reason)") }
             for (id, error) in sweep.failing.sorted(by: { $0.key < $1.key }) { Output.line("failing \(id): \(error) (still Active)") }
+            for (id, why) in sweep.unrenewable.sorted(by: { $0.key < $1.key }) { Output.line("cannot refresh \(id): \(why)") }
             for (id, error) in sweep.errors.sorted(by: { $0.key < $1.key }) { Output.line("error \(id): \(error)") }
             for attempt in round.deliveries {
                 Output.line(attempt.delivered ? "delivered \(attempt.deliveryId)" : "not delivered \(attempt.deliveryId): \(attempt.error ?? "")")
