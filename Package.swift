@@ -101,7 +101,8 @@ let package = Package(
         // Temporary databases and the built CLI, for the test targets.
         .target(
             name: "CredlogTestSupport",
-            dependencies: ["CredlogEvents", "CredlogDomain", "CredlogProjections", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CredlogEvents", "CredlogDomain", "CredlogProjections", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Logging", package: "swift-log")],
             path: "Tests/Support"
         ),
         // The benchmark: credlog beside the raw SQLite limit and the Python eventsourcing library.

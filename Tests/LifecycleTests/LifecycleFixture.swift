@@ -80,13 +80,13 @@ final class LifecycleFixture: @unchecked Sendable {
     }
 
     /// Every line the server logged.
-    let serverLog = Mutex<[String]>([])
+    let serverLog = LogCapture()
 
     /// The server over this fixture (its clock), in Hummingbird's router test mode.
     func server(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let environment = ServerEnvironment(database: log.database, store: log.store, service: log.service, lifecycle: lifecycle,
                                             clock: { [self] in now })
-        var logger = Logger(label: "credlog-test") { [self] _ in LineCapture(append: { line in self.serverLog.withLock { $0.append(line) } }) }
+        var logger = Logger(label: "credlog-test") { [serverLog] _ in serverLog.handler() }
         logger.logLevel = .trace
         let app = Application(router: try await CredlogServer.router(environment), logger: logger)
         try await app.test(.router) { client in try await body(client) }
@@ -114,18 +114,4 @@ func consent(at authorizationURL: String) async throws -> String {
         throw TestProviderError("the provider did not redirect (HTTP \(response.status.code))")
     }
     return components.path + "?" + (components.percentEncodedQuery ?? "")
-}
-
-/// A log handler that hands each line (message and metadata) to `append`.
-struct LineCapture: LogHandler {
-    let append: @Sendable (String) -> Void
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-    func log(event: LogEvent) {
-        append("\(event.level) \(event.message) \(metadata.merging(event.metadata ?? [:]) { $1 })")
-    }
 }

@@ -82,10 +82,10 @@ struct OAuth2FlowTests {
             let bytes = try fixture.log.fileBytes()
             for secret in [TestOAuthProvider.clientSecret, "at-2", "rt-2", "at-4", "rt-4"] {
                 #expect(!bytes.contains(bytes: Array(secret.utf8)), "\(secret) is in the database file")
-                #expect(!fixture.serverLog.withLock { $0.joined() }.contains(secret))
+                #expect(!fixture.serverLog.text.contains(secret))
             }
             // The callback's query (code and state) is not in the server's log.
-            let logged = fixture.serverLog.withLock { $0.joined(separator: "\n") }
+            let logged = fixture.serverLog.text
             #expect(logged.contains("/v1/oauth2/callback?…") && !logged.contains("code-1") && !logged.contains("state="))
         }
     }

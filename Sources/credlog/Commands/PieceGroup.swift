@@ -16,8 +16,7 @@ struct PieceGroup: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let workspace = try Workspace.open(options)
-                let (state, _) = try await workspace.service.loadProject(project)
-                guard try Caller(options.principal(), in: state).actor != nil else { throw DomainError.notFound("project \(project)") }
+                let state = try await workspace.project(project, options)
                 let pieces = workspace.service.pieces.pieces(in: state)
                 if options.json { return try Output.json(pieces) }
                 Output.table(["PIECE", "NAME", "AUTH", "OAUTH2 CLIENT", "VALIDATION", "SOURCE"], pieces.map { piece in

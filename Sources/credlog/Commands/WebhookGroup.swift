@@ -54,8 +54,7 @@ struct WebhookGroup: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let workspace = try Workspace.open(options)
-                let (state, _) = try await workspace.service.loadProject(project)
-                try MembershipDecider.authorize(Caller(try options.principal(), in: state), projectId: project, state: state)
+                let state = try await workspace.project(project, options, adminsOnly: true)
                 let hooks = state.webhooks.values.sorted { $0.webhookId < $1.webhookId }
                 if options.json { return try Output.json(hooks.map { ["webhookId": $0.webhookId, "url": $0.url] }) }
                 Output.table(["ID", "URL", "SECRET"], hooks.map { [$0.webhookId, $0.url, $0.secret.fingerprint] })
@@ -72,8 +71,7 @@ struct WebhookGroup: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let workspace = try Workspace.open(options)
-                let (state, _) = try await workspace.service.loadProject(project)
-                try MembershipDecider.authorize(Caller(try options.principal(), in: state), projectId: project, state: state)
+                _ = try await workspace.project(project, options, adminsOnly: true)
                 let rows = try await workspace.database.read { db in try WebhookDelivery.list(project: project, limit: limit, db) }
                 if options.json { return try Output.json(rows) }
                 Output.table(["DELIVERY", "WEBHOOK", "EVENT", "STATE", "ATTEMPTS", "LAST ERROR"], rows.map {

@@ -42,6 +42,19 @@ struct Workspace {
         CredentialLifecycle(database: database, service: service, settings: settings, callbackURL: callbackURL)
     }
 
+    /// A project as the acting principal sees it: "not found" to outsiders, and "forbidden" to
+    /// members who are not admins when `adminsOnly`.
+    func project(_ id: String, _ options: GlobalOptions, adminsOnly: Bool = false) async throws -> ProjectState {
+        let (state, _) = try await service.loadProject(id)
+        let caller = Caller(try options.principal(), in: state)
+        if adminsOnly {
+            try MembershipDecider.authorize(caller, projectId: id, state: state)
+        } else if caller.actor == nil {
+            throw DomainError.notFound("project \(id)")
+        }
+        return state
+    }
+
     /// The projects the principal may see: all for the operator (no `--as`), `system` and `engine`.
     func visibleProjects(_ principal: Principal?) throws -> [String]? {
         guard case .member(let id) = principal else { return nil }
