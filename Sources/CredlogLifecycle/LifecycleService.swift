@@ -16,6 +16,8 @@ public struct LifecycleService: Service {
         self.logger = logger
     }
 
+    static let minimumPause = Duration.milliseconds(250)
+
     public func run() async throws {
         try await cancelWhenGracefulShutdown {
             var nextSweep = ContinuousClock.now
@@ -31,6 +33,8 @@ public struct LifecycleService: Service {
                 } catch {
                     logger.error("credential lifecycle round failed: \(type(of: error))")
                 }
+                // At most four rounds a second, however busy the log: appends keep their write lock.
+                try? await Task.sleep(for: Self.minimumPause)
                 await store.waitForAppends(since: mark, timeout: .seconds(1))
             }
         }

@@ -88,6 +88,28 @@ struct ConnectionDeciderTests {
         guard case .invalid = refusal([Self.created], .expire(reason: "  "), by: .system) else { Issue.record("empty reason"); return }
     }
 
+    @Test func aTokenRefreshReplacesTheCurrentCredentialOnly() throws {
+        let oauth = ConnectionEvent.created(.init(connectionId: "conn_1", projectId: "acme", piece: "gmail", authType: .oauth2,
+                                                  name: "Gmail", credentials: Self.sealed(.oauth2, fingerprint: "fp:1")))
+        let new = Self.sealed(.oauth2, fingerprint: "fp:2")
+        let events = try whenTwice([oauth], .refresh(new, replacing: "fp:1"), by: .engine)
+        #expect(events == [.tokenRefreshed(.init(credentials: new, previousFingerprint: "fp:1"))])
+        #expect(ConnectionState.fold([oauth] + events).connection?.credentials == new)
+        #expect(ConnectionState.fold([oauth] + events).connection?.status == .active, "a refresh changes no status")
+        // The credential was replaced meanwhile (a person reconnected): the refresh is dropped.
+        #expect(try when([oauth, .reconnected(.init(credentials: Self.sealed(.oauth2, fingerprint: "fp:9")))],
+                         .refresh(new, replacing: "fp:1"), by: .system) == [])
+        guard case .invalid = refusal([oauth, .expired(.init(reason: "x"))], .refresh(new, replacing: "fp:1"), by: .system) else {
+            Issue.record("an inactive connection was refreshed"); return
+        }
+        guard case .invalid = refusal([Self.created], .refresh(new, replacing: "fp:1"), by: .system) else {
+            Issue.record("an API key was refreshed"); return
+        }
+        guard case .forbidden = refusal([oauth], .refresh(new, replacing: "fp:1"), by: Self.admin) else {
+            Issue.record("a person recorded a refresh"); return
+        }
+    }
+
     @Test func flowsAttachAndDetachOnce() throws {
         #expect(try whenTwice([Self.created], .attach(flowId: "flow-1"), by: Self.member) == [.attachedToFlow(.init(flowId: "flow-1"))])
         let attached = [Self.created, .attachedToFlow(.init(flowId: "flow-1"))]

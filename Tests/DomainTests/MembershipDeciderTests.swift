@@ -62,4 +62,46 @@ struct MembershipDeciderTests {
         #expect(refusal(Self.founded, .removeMember("zed"), by: .system) == .notFound("member zed of project acme"))
         #expect(refusal(Self.founded, .addMember("alice", .member), by: .system) == .alreadyExists("member alice of project acme"))
     }
+
+    @Test func adminsRegisterValidPiecesAndManageWebhooks() throws {
+        let secret = SealedCredentials(authType: .custom, keyId: "dk-p", box: "Ym94", fingerprint: "fp:s", expiresAt: nil)
+        let oauth = OAuth2Settings(authorizeUrl: "https://p.test/authorize", tokenUrl: "https://p.test/token", scopes: ["a"],
+                                   clientId: "client", pkce: true, clientAuthentication: .basic)
+        let piece = PieceDefinition(id: "testmail", displayName: "Test Mail", authType: .oauth2, oauth2: oauth)
+        let events = try when(Self.founded, .registerPiece(piece, clientSecret: secret), by: .member("alice"))
+        #expect(events == [.pieceRegistered(.init(piece: piece, clientSecret: secret))])
+        #expect(ProjectState.fold(Self.founded + events).pieces["testmail"]?.piece == piece)
+
+        let member: [MembershipEvent] = Self.founded + [.memberAdded(.init(projectId: "acme", memberId: "bob", role: .member))]
+        guard case .forbidden = refusal(member, .registerPiece(piece, clientSecret: secret), by: .member("bob")) else {
+            Issue.record("a member registered a piece"); return
+        }
+        var broken: [PieceDefinition] = []
+        var noClient = oauth
+        noClient.clientId = nil
+        broken.append(PieceDefinition(id: "x", displayName: "X", authType: .oauth2, oauth2: noClient))
+        var badURL = oauth
+        badURL.tokenUrl = "file:///etc/passwd"
+        broken.append(PieceDefinition(id: "x", displayName: "X", authType: .oauth2, oauth2: badURL))
+        broken.append(PieceDefinition(id: "X Y", displayName: "X", authType: .apiKey))
+        broken.append(PieceDefinition(id: "x", displayName: "X", authType: .apiKey, oauth2: oauth))
+        broken.append(PieceDefinition(id: "x", displayName: "X", authType: .apiKey, validation: .init(
+            method: "DELETE", url: "https://p.test", credential: .init(location: .header, name: "A", value: "{apiKey}"), validStatuses: [200])))
+        for definition in broken {
+            guard case .invalid = refusal(Self.founded, .registerPiece(definition, clientSecret: nil), by: .member("alice")) else {
+                Issue.record("accepted \(definition)"); return
+            }
+        }
+        // A client authenticating with HTTP Basic needs its secret.
+        guard case .invalid = refusal(Self.founded, .registerPiece(piece, clientSecret: nil), by: .member("alice")) else {
+            Issue.record("no secret accepted"); return
+        }
+
+        let added = try when(Self.founded, .addWebhook(id: "wh_1", url: "https://hooks.test/x", secret: secret), by: .member("alice"))
+        #expect(ProjectState.fold(Self.founded + added).webhooks["wh_1"]?.url == "https://hooks.test/x")
+        #expect(refusal(Self.founded + added, .addWebhook(id: "wh_1", url: "https://hooks.test/y", secret: secret), by: .member("alice"))
+                == .alreadyExists("webhook wh_1"))
+        #expect(try when(Self.founded + added, .removeWebhook(id: "wh_1"), by: .member("alice")) == [.webhookRemoved(.init(webhookId: "wh_1"))])
+        #expect(refusal(Self.founded, .removeWebhook(id: "wh_1"), by: .member("alice")) == .notFound("webhook wh_1 of project acme"))
+    }
 }

@@ -73,12 +73,13 @@ public struct CredentialBroker: Sendable {
     private func refresh(_ id: String, fingerprint: String, context: CommandContext) async throws -> RefreshResult {
         try await flights.run(id) {
             while true {
-                if try await replaced(id, fingerprint) { return .refreshed }
+                if let settled = try await settled(id, fingerprint) { return settled }
                 if try await lease.acquire(id, now: .now(), for: settings.leaseTime) {
                     do {
-                        let result = try await replaced(id, fingerprint) ? .refreshed : try await refreshHoldingLease(id, context: context)
+                        var result = try await settled(id, fingerprint)
+                        if result == nil { result = try await refreshHoldingLease(id, context: context) }
                         try await lease.release(id)
-                        return result
+                        return result ?? .notNeeded
                     } catch {
                         try? await lease.release(id)
                         throw error
@@ -89,10 +90,13 @@ public struct CredentialBroker: Sendable {
         }
     }
 
-    /// Whether the connection's credential is no longer the one with `fingerprint` (or it is gone or inactive).
-    private func replaced(_ id: String, _ fingerprint: String) async throws -> Bool {
-        guard case .live(let connection) = try await service.loadConnection(id).state else { return true }
-        return connection.credentials.fingerprint != fingerprint || !connection.status.isActive
+    /// What became of the credential with `fingerprint` while this caller waited: replaced
+    /// (refreshed by someone else), or its connection expired, revoked or deleted; `nil` when it
+    /// is still the current one of an active connection.
+    private func settled(_ id: String, _ fingerprint: String) async throws -> RefreshResult? {
+        guard case .live(let connection) = try await service.loadConnection(id).state else { return .notNeeded }
+        if case .inactive(let inactive) = connection.status { return .expired(reason: inactive.reason) }
+        return connection.credentials.fingerprint == fingerprint ? nil : .refreshed
     }
 
     private func refreshHoldingLease(_ id: String, context: CommandContext) async throws -> RefreshResult {

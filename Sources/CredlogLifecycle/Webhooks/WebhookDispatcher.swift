@@ -63,12 +63,17 @@ public struct WebhookDispatcher: Sendable {
 
     private func claim(now: Timestamp, limit: Int) async throws -> [Claimed] {
         let until = Timestamp(microseconds: now.microseconds + policy.lease.microseconds).iso8601
+        let due = """
+            SELECT delivery_id, project_id, webhook_id, url, secret_version, body, attempts FROM webhook_outbox
+            WHERE delivered_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+            ORDER BY next_attempt_at, event_position LIMIT ?
+            """
+        // Usually nothing is due: check with a read, so that an idle dispatcher takes no write lock.
+        guard try await database.read({ db in try Row.fetchOne(db, sql: due, arguments: [now.iso8601, now.iso8601, 1]) }) != nil else {
+            return []
+        }
         return try await database.write { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT delivery_id, project_id, webhook_id, url, secret_version, body, attempts FROM webhook_outbox
-                WHERE delivered_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
-                ORDER BY next_attempt_at, event_position LIMIT ?
-                """, arguments: [now.iso8601, now.iso8601, limit])
+            let rows = try Row.fetchAll(db, sql: due, arguments: [now.iso8601, now.iso8601, limit])
             for row in rows {
                 try db.execute(sql: "UPDATE webhook_outbox SET lease_until = ? WHERE delivery_id = ?", arguments: [until, row["delivery_id"]])
             }

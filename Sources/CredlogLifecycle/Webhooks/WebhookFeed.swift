@@ -22,6 +22,11 @@ public struct WebhookFeed: Sendable {
     /// Reads the log from the feed's position to the head; returns the notifications enqueued.
     @discardableResult
     public func advance() async throws -> Int {
+        // Usually there is nothing new: check with a read, so that an idle feed takes no write lock.
+        let behind = try await database.read { db in
+            try Bool.fetchOne(db, sql: "SELECT (SELECT position FROM webhook_feed) < (SELECT COALESCE(MAX(position), 0) FROM events)") ?? false
+        }
+        guard behind else { return 0 }
         var enqueued = 0
         while true {
             let (count, more) = try await database.write { db in try advanceOneBatch(db) }

@@ -54,6 +54,12 @@ struct OAuth2Routes {
         } catch let error as DomainError {
             page = OAuth2ResultPage(ok: false, title: "Not connected", message: error.description, connectionId: nil)
             status = .unprocessableContent
+        } catch {
+            // Anything else (the database, the keys) is described without its text, as everywhere.
+            let problem = Problem.from(error)
+            context.logger.error("OAuth2 callback failed: \(type(of: error))")
+            page = OAuth2ResultPage(ok: false, title: "Not connected", message: problem.detail ?? problem.title, connectionId: nil)
+            status = .init(code: problem.status)
         }
         return renderer.response("oauth2-result", page, status: status)
     }
