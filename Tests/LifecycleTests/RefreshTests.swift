@@ -114,6 +114,39 @@ struct RefreshTests {
         }
     }
 
+    @Test func timeTravelAndTheFlowDebuggerShowTheRefreshAndTheExpiryWithItsReason() async throws {
+        let provider = TestOAuthProvider()
+        provider.set { $0.liveRefreshTokens = ["rt-seed"] }
+        try await provider.serve { baseURL in
+            let fixture = try await LifecycleFixture(baseURL: baseURL)
+            let id = try await fixture.oauth2Connection(expiresIn: 60)
+            _ = try await fixture.log.service.attach(flow: "triage", to: id, context: fixture.context(.member("bob")))
+            fixture.advance(120)
+            _ = try await fixture.engineRead(id)  // 10:02: refreshed
+            let refreshedAt = fixture.now
+            fixture.advance(3 * 3600)
+            provider.revokeAll()
+            _ = try? await fixture.engineRead(id)  // 13:02: due again; the refresh token was revoked
+            let debugger = FlowDebugger(store: fixture.log.store, database: fixture.log.database)
+
+            let then = try await debugger.diagnose(flow: "triage", at: Timestamp(microseconds: refreshedAt.microseconds + 60_000_000),
+                                                   visibleProjects: nil)
+            let before = try #require(then.connections.first)
+            #expect(before.status == "Active" && before.credentialSource == "refreshed")
+            #expect(before.verdict.contains("refreshed at 10:02"))
+            #expect(before.events.contains { $0.type == "connection.token-refreshed" && $0.detail.contains("previous=fp:") })
+
+            let later = try await debugger.diagnose(flow: "triage", at: fixture.now, visibleProjects: nil)
+            let after = try #require(later.connections.first)
+            #expect(after.status == "Inactive" && after.statusReason?.contains("invalid_grant") == true)
+            #expect(later.verdict.contains("Inactive since 13:02") && later.verdict.contains("invalid_grant"))
+
+            let past = try await ConnectionDetail.load(id, at: .time(refreshedAt), store: fixture.log.store, service: fixture.log.service,
+                                                       principal: .member("bob"))
+            #expect(past.status == "Active" && past.credentialSource == "refreshed" && past.credentialVersion == 3)
+        }
+    }
+
     @Test func anOutageInsideTheGracePeriodLeavesTheConnectionActiveAndOneBeyondItExpiresIt() async throws {
         let provider = TestOAuthProvider()
         provider.set { $0.liveRefreshTokens = ["rt-seed"]; $0.mode = .failing }
