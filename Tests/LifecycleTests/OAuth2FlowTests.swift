@@ -120,6 +120,14 @@ struct OAuth2FlowTests {
                 let down = try await Self.call(client, .get, callback)
                 #expect(down.status == 400 && down.text.contains("could not be reached"))
 
+                // The provider answers 200 without an access token.
+                let fourth = try await Self.call(client, .post, "/v1/oauth2/authorize", token: bob, json: #"{"piece":"testmail","name":"M"}"#)
+                provider.set { $0.mode = .normal }
+                let tokenless = try await consent(at: try #require(fourth.json["authorizationUrl"] as? String))
+                provider.set { $0.mode = .tokenless }
+                let useless = try await Self.call(client, .get, tokenless)
+                #expect(useless.status == 400 && useless.text.contains("no access_token"))
+
                 #expect(try fixture.log.eventCount() == before, "no attempt appended anything")
                 #expect(provider.codeGrants == 0)
             }

@@ -12,7 +12,11 @@ final class TestOAuthProvider: Sendable {
     static let clientSecret = "test-client-secret-0d9f"
     static let validKey = "sk-valid-1234"
 
-    enum Mode: Sendable { case normal, failing, hanging }
+    enum Mode: Sendable {
+        case normal, failing, hanging
+        /// A 200 answer without an access token.
+        case tokenless
+    }
 
     struct State {
         var codes: [String: (redirectURI: String, challenge: String?)] = [:]
@@ -81,6 +85,9 @@ final class TestOAuthProvider: Sendable {
             switch mode {
             case .failing: return Response(status: .internalServerError)
             case .hanging: try await Task.sleep(for: .seconds(2))
+            case .tokenless:
+                return Response(status: .ok, headers: [.contentType: "application/json"],
+                                body: .init(byteBuffer: ByteBuffer(string: #"{"token_type":"Bearer","expires_in":3600}"#)))
             case .normal: break
             }
             guard self.clientAuthenticated(request, form) else { return Self.error(401, "invalid_client") }

@@ -34,8 +34,8 @@ public struct OAuth2Client: Sendable {
         public var isTransient: Bool { if case .unavailable = self { true } else { false } }
     }
 
-    /// The client's credentials at the provider.
-    public struct Client: Sendable {
+    /// The client as registered at the provider: its settings, id and secret.
+    public struct Registration: Sendable {
         public var settings: OAuth2Settings
         public var clientId: String
         public var clientSecret: String?
@@ -48,7 +48,7 @@ public struct OAuth2Client: Sendable {
     }
 
     /// Exchanges an authorization code (with its PKCE verifier) for tokens.
-    public func exchange(code: String, verifier: String?, redirectURI: String, client: Client) async throws(Failure) -> TokenGrant {
+    public func exchange(code: String, verifier: String?, redirectURI: String, client: Registration) async throws(Failure) -> TokenGrant {
         var form = TokenForm(grantType: "authorization_code")
         form.code = code
         form.redirectUri = redirectURI
@@ -57,13 +57,13 @@ public struct OAuth2Client: Sendable {
     }
 
     /// Trades a refresh token for a new access token (and perhaps a new refresh token).
-    public func refresh(refreshToken: String, client: Client) async throws(Failure) -> TokenGrant {
+    public func refresh(refreshToken: String, client: Registration) async throws(Failure) -> TokenGrant {
         var form = TokenForm(grantType: "refresh_token")
         form.refreshToken = refreshToken
         return try await request(form, client: client)
     }
 
-    private func request(_ form: TokenForm, client: Client) async throws(Failure) -> TokenGrant {
+    private func request(_ form: TokenForm, client: Registration) async throws(Failure) -> TokenGrant {
         var form = form
         var headers = [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")]
         switch client.settings.clientAuthentication {

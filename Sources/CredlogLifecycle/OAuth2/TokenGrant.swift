@@ -25,9 +25,7 @@ public struct TokenGrant: Sendable, Decodable {
     }
 }
 
-/// The fields of stored OAuth2 credentials that a refresh needs.
+/// The field of stored OAuth2 credentials that a refresh needs.
 struct StoredOAuth2Credentials: Decodable {
-    var accessToken: String
     var refreshToken: String?
-    var expiresAt: String?
 }

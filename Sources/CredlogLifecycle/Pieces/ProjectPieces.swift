@@ -14,7 +14,7 @@ public struct ProjectPieces: Sendable {
     }
 
     /// The OAuth2 client the project uses for `pieceId`, its secret opened.
-    public func oauth2Client(for pieceId: String, in projectId: String) async throws -> OAuth2Client.Client {
+    public func oauth2Client(for pieceId: String, in projectId: String) async throws -> OAuth2Client.Registration {
         let events = try await service.store.readStream(.project(projectId), from: 1)
         let state = ProjectState.fold(try events.map { try $0.decode(as: MembershipEvent.self) })
         guard let piece = service.pieces.piece(pieceId, in: state), let settings = piece.oauth2 else {
@@ -23,14 +23,16 @@ public struct ProjectPieces: Sendable {
         guard let clientId = settings.clientId else {
             throw DomainError.invalid("no OAuth2 client is registered for \(pieceId) in project \(projectId): an admin registers one with `credlog piece register`")
         }
+        // The secret of the project's latest registration of the piece (a built-in one has none).
         var secret: String?
-        if let registration = events.last(where: { event in
-            if case .pieceRegistered(let registered)? = try? event.decode(as: MembershipEvent.self) { return registered.piece.id == pieceId }
-            return false
-        }), case .pieceRegistered(let registered) = try registration.decode(as: MembershipEvent.self), let sealed = registered.clientSecret {
-            secret = try await open(sealed, in: projectId, version: registration.streamVersion)
+        for event in events.reversed() {
+            guard case .pieceRegistered(let registered) = try event.decode(as: MembershipEvent.self), registered.piece.id == pieceId else {
+                continue
+            }
+            if let sealed = registered.clientSecret { secret = try await open(sealed, in: projectId, version: event.streamVersion) }
+            break
         }
-        return OAuth2Client.Client(settings: settings, clientId: clientId, clientSecret: secret)
+        return OAuth2Client.Registration(settings: settings, clientId: clientId, clientSecret: secret)
     }
 
     /// Opens a secret sealed in the project's stream at `version`.

@@ -109,7 +109,7 @@ public struct CredentialBroker: Sendable {
         defer { Sodium.wipe(&plaintext) }
         guard let stored = try? JSONDecoder().decode(StoredOAuth2Credentials.self, from: Data(plaintext)),
               let refreshToken = stored.refreshToken else { return .notNeeded }
-        let oauth: OAuth2Client.Client
+        let oauth: OAuth2Client.Registration
         do {
             oauth = try await pieces.oauth2Client(for: connection.piece, in: connection.projectId)
         } catch let error as DomainError {
