@@ -40,7 +40,7 @@ struct BenchLog {
     func life(_ n: Int) async throws {
         var secret = Array(#"{"apiKey":"sk-live-\#(n)"}"#.utf8)
         let bob = CommandContext(principal: .member("bob"))
-        let created = try await service.createConnection(projectId: "acme", piece: "gmail", authType: .apiKey,
+        let created = try await service.createConnection(projectId: "acme", piece: "hubspot", authType: .apiKey,
                                                          name: "Gmail \(n)", credentials: &secret, context: bob)
         guard let id = created.stream.connectionId else { return }
         for flow in 0..<3 { _ = try await service.attach(flow: "flow-\(flow)", to: id, context: CommandContext(principal: .member("bob"))) }
