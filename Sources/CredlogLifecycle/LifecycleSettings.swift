@@ -9,6 +9,9 @@ public struct LifecycleSettings: Sendable {
     /// Attempts of one refresh when the provider fails, and the wait before the second (doubling).
     public var attempts: Int = 3
     public var retryDelay: Duration = .milliseconds(250)
+    /// After a failed refresh, how long callers get the current token without asking the provider
+    /// again (so an outage does not slow every credential read by the retries and timeouts).
+    public var quietAfterFailure: Duration = .seconds(30)
     /// How long one process may hold a connection's refresh (longer than its attempts can take).
     public var leaseTime: Duration = .seconds(120)
     /// How often `credlog serve` sweeps (refreshes ahead of expiry, expires API keys).

@@ -157,6 +157,10 @@ struct RefreshTests {
             let id = try await fixture.oauth2Connection(accessToken: "at-still-good", expiresIn: 10 * 60)
             let before = try fixture.log.eventCount()
             #expect(try await fixture.engineRead(id)["accessToken"] as? String == "at-still-good")
+            // Right after a failure, reads do not wait for the provider again.
+            let grants = provider.tokenRequests
+            #expect(try await fixture.engineRead(id)["accessToken"] as? String == "at-still-good")
+            #expect(provider.tokenRequests == grants, "no request within quietAfterFailure")
             fixture.advance(30 * 60)
             #expect(try await fixture.engineRead(id)["accessToken"] as? String == "at-still-good", "within the grace period")
             #expect(try await fixture.state(id)?.status == .active)

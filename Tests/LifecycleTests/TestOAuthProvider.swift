@@ -30,13 +30,15 @@ final class TestOAuthProvider: Sendable {
         var rotates = true
         /// How the client must authenticate at the token endpoint.
         var clientAuthentication = "body"
-        var requests: [String] = []
+        /// Every request to the token endpoint, answered or not.
+        var tokenRequests = 0
     }
 
     let state = Mutex(State())
 
     var refreshGrants: Int { state.withLock { $0.refreshGrants } }
     var codeGrants: Int { state.withLock { $0.codeGrants } }
+    var tokenRequests: Int { state.withLock { $0.tokenRequests } }
     func set(_ change: (inout State) -> Void) { state.withLock { change(&$0) } }
     /// Revokes every refresh token issued so far (the user removed the app's access).
     func revokeAll() { state.withLock { $0.liveRefreshTokens.removeAll() } }
@@ -81,7 +83,10 @@ final class TestOAuthProvider: Sendable {
         router.post("token") { request, context -> Response in
             let body = String(buffer: try await request.body.collect(upTo: 64 * 1024))
             let form = Self.parseForm(body)
-            let mode = self.state.withLock { $0.mode }
+            let mode = self.state.withLock { state -> Mode in
+                state.tokenRequests += 1
+                return state.mode
+            }
             switch mode {
             case .failing: return Response(status: .internalServerError)
             case .hanging: try await Task.sleep(for: .seconds(2))

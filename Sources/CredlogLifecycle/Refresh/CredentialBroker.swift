@@ -72,6 +72,9 @@ public struct CredentialBroker: Sendable {
     /// credential `fingerprint` was replaced by someone else.
     private func refresh(_ id: String, fingerprint: String, context: CommandContext) async throws -> RefreshResult {
         try await flights.run(id) {
+            if let recent = try await failures.recent(id, now: context.now, quiet: settings.quietAfterFailure) {
+                return .failing(since: recent.since, error: recent.error)
+            }
             while true {
                 if let settled = try await settled(id, fingerprint) { return settled }
                 if try await lease.acquire(id, now: .now(), for: settings.leaseTime) {

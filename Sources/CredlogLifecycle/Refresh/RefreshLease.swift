@@ -46,6 +46,17 @@ struct RefreshFailures: Sendable {
         }
     }
 
+    /// The failures, if the last one is less than `quiet` before `now`.
+    func recent(_ connectionId: String, now: Timestamp, quiet: Duration) async throws -> (since: String, error: String)? {
+        try await database.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT first_failed_at, last_failed_at, last_error FROM refresh_failures WHERE connection_id = ?",
+                                             arguments: [connectionId]),
+                  let last = Timestamp(iso8601: row["last_failed_at"]),
+                  now.microseconds - last.microseconds < quiet.microseconds else { return nil }
+            return (row["first_failed_at"], row["last_error"])
+        }
+    }
+
     func clear(_ connectionId: String) async throws {
         try await database.write { db in
             try db.execute(sql: "DELETE FROM refresh_failures WHERE connection_id = ?", arguments: [connectionId])
