@@ -16,7 +16,7 @@ public struct ExpiringConnection: Sendable, Equatable, Codable, FetchableRecord 
     enum CodingKeys: String, CodingKey {
         case id, name, piece
         case projectId = "project_id", authType = "auth_type", credentialExpiresAt = "credential_expires_at"
-        case renewsItself = "credential_refreshable"
+        case renewsItself = "renews_itself"
     }
 }
 
@@ -25,7 +25,7 @@ public enum ExpiringQuery {
     /// Active connections expiring before `until` (already expired ones included), in `projects` (`nil`: all).
     public static func connections(expiringBefore until: Timestamp, projects: [String]?, _ db: Database) throws -> [ExpiringConnection] {
         var sql = """
-            SELECT id, project_id, name, piece, auth_type, credential_expires_at, credential_refreshable FROM connections
+            SELECT id, project_id, name, piece, auth_type, credential_expires_at, credential_refreshable AS renews_itself FROM connections
             WHERE status = 'active' AND credential_expires_at IS NOT NULL AND credential_expires_at <= ?
             """
         var arguments: StatementArguments = [until.iso8601]

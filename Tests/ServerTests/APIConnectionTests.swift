@@ -220,4 +220,21 @@ struct APIConnectionTests {
             #expect(paths.keys.contains("/v1/connections/{id}/credentials"))
         }
     }
+
+    @Test func expiringConnectionsAreListedSoonestFirst() async throws {
+        let fixture = try await APIFixture()
+        let soon = Timestamp(microseconds: Timestamp.now().microseconds + 3 * 86_400_000_000).iso8601
+        let later = Timestamp(microseconds: Timestamp.now().microseconds + 20 * 86_400_000_000).iso8601
+        let id = try await fixture.createConnection(name: "Key", piece: "hubspot", json: #"{"apiKey":"k","expiresAt":"\#(soon)"}"#)
+        _ = try await fixture.createConnection(name: "Later", piece: "hubspot", json: #"{"apiKey":"k2","expiresAt":"\#(later)"}"#)
+        try await fixture.test { api in
+            let week = try await api.call(.get, "/v1/connections-expiring?within=7d", token: fixture.bob)
+            #expect(week.status == 200 && week.array.count == 1)
+            #expect(week.array.first?["id"] as? String == id && week.array.first?["renewsItself"] as? Bool == false)
+            #expect(week.array.first?["credentialExpiresAt"] as? String == soon)
+            #expect(try await api.call(.get, "/v1/connections-expiring?within=30d", token: fixture.bob).array.count == 2)
+            let bad = try await api.call(.get, "/v1/connections-expiring?within=7x", token: fixture.bob)
+            #expect(bad.status == 400 && bad.isProblem)
+        }
+    }
 }
