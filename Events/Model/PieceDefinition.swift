@@ -12,6 +12,9 @@ public struct PieceDefinition: Sendable, Equatable, Codable {
     /// A request that tells whether a credential works, run before it is accepted.
     public var validation: ValidationRequest?
 
+    /// An OAuth2 piece whose client is registered: credlog can run its consent flow and refresh its tokens.
+    public var hasOAuth2Client: Bool { oauth2?.clientId != nil }
+
     public init(id: String, displayName: String, authType: AuthType, fields: [String]? = nil,
                 oauth2: OAuth2Settings? = nil, validation: ValidationRequest? = nil) {
         self.id = id

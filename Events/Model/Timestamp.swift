@@ -19,6 +19,16 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.microseconds < rhs.microseconds }
 
+    /// The instant `duration` later (to the microsecond).
+    public static func + (time: Timestamp, duration: Duration) -> Timestamp {
+        Timestamp(microseconds: time.microseconds + duration.wholeMicroseconds)
+    }
+
+    /// The instant `duration` earlier (to the microsecond).
+    public static func - (time: Timestamp, duration: Duration) -> Timestamp {
+        Timestamp(microseconds: time.microseconds - duration.wholeMicroseconds)
+    }
+
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
     public var iso8601: String {
         let seconds = microseconds.floorDiv(1_000_000)
@@ -146,4 +156,9 @@ extension Int64 {
         let quotient = self / divisor
         return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
     }
+}
+
+extension Duration {
+    /// The duration in whole microseconds (the precision of a ``Timestamp``).
+    public var wholeMicroseconds: Int64 { components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000 }
 }

@@ -1,3 +1,11 @@
+/// The engine asked for the credentials of an inactive (expired or revoked) connection: there is
+/// nothing usable to hand over until an admin reconnects it.
+public struct ConnectionInactive: Error, Equatable, CustomStringConvertible {
+    public var connectionId: String
+    public var reason: String
+    public var description: String { "connection \(connectionId) is inactive (\(reason)): an admin must reconnect it" }
+}
+
 /// Why a command was refused. Messages are shown to users and kept in the audit
 /// trail, so they never contain a secret.
 public enum DomainError: Error, Equatable, CustomStringConvertible {

@@ -41,7 +41,7 @@ public struct CredentialLifecycle: Sendable {
             let project = rows[index].projectId
             if clients[project] == nil {
                 let state = try await service.loadProject(project).state
-                clients[project] = Set(service.pieces.pieces(in: state).filter { $0.oauth2?.clientId != nil }.map(\.id))
+                clients[project] = Set(service.pieces.pieces(in: state).filter(\.hasOAuth2Client).map(\.id))
             }
             rows[index].renewsItself = clients[project]?.contains(rows[index].piece) == true
         }

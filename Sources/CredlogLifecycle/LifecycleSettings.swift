@@ -19,8 +19,3 @@ public struct LifecycleSettings: Sendable {
 
     public init() {}
 }
-
-extension Duration {
-    /// Whole microseconds, for arithmetic with ``Timestamp``.
-    var microseconds: Int64 { components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000 }
-}

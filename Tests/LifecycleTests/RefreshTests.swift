@@ -100,7 +100,7 @@ struct RefreshTests {
         try await provider.serve { baseURL in
             let fixture = try await LifecycleFixture(baseURL: baseURL)
             let id = try await fixture.oauth2Connection(refreshToken: "rt-revoked", expiresIn: 60)
-            await #expect(throws: CredentialBroker.ConnectionInactive.self) { _ = try await fixture.engineRead(id) }
+            await #expect(throws: ConnectionInactive.self) { _ = try await fixture.engineRead(id) }
             let connection = try #require(try await fixture.state(id))
             guard case .inactive(let inactive) = connection.status else { Issue.record("still active"); return }
             #expect(inactive.kind == .expired && inactive.reason.contains("invalid_grant: Token has been expired or revoked."))
@@ -171,7 +171,7 @@ struct RefreshTests {
             #expect(failures?["failures"] as Int? == 2 && (failures?["last_error"] as String?)?.contains("HTTP 500") == true)
 
             fixture.advance(31 * 60)
-            await #expect(throws: CredentialBroker.ConnectionInactive.self) { _ = try await fixture.engineRead(id) }
+            await #expect(throws: ConnectionInactive.self) { _ = try await fixture.engineRead(id) }
             guard case .inactive(let inactive)? = try await fixture.state(id)?.status else { Issue.record("still active"); return }
             #expect(inactive.reason.contains("token refresh failing since 2026-11-22T10:00:00") && inactive.reason.contains("HTTP 500"))
         }

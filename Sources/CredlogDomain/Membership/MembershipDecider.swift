@@ -13,12 +13,10 @@ public enum MembershipCommand: Sendable, Equatable {
     case addWebhook(id: String, url: String, secret: SealedCredentials)
     case removeWebhook(id: String)
 
-    static let createProjectAuditName = "project.create"
-
     /// The name kept in the audit trail.
     public var auditName: String {
         switch self {
-        case .createProject: Self.createProjectAuditName
+        case .createProject: "project.create"
         case .addMember: "member.add"
         case .changeRole: "member.role"
         case .removeMember: "member.remove"

@@ -42,13 +42,15 @@ extension CommandService {
 
     /// The same loop for a project: members, pieces, webhooks.
     func executeMembership(_ command: MembershipCommand, projectId: String, context: CommandContext) async throws -> CommandOutcome {
+        // Nothing is prepared: the decider alone authorizes (a project's creation included).
         try await executeProject(command.auditName, projectId: projectId, context: context,
-                                 digest: requestDigest([command.auditName, projectId, String(describing: command)])) { _, _ in (command, nil) }
+                                 digest: requestDigest([command.auditName, projectId, String(describing: command)]),
+                                 authorizingFirst: false) { _, _ in (command, nil) }
     }
 
-    /// Load the project, prepare the command (sealing a secret under the project's data key,
-    /// only once the caller is known to be an admin), decide, append.
-    func executeProject(_ auditName: String, projectId: String, context: CommandContext, digest: String,
+    /// Load the project, prepare the command, decide, append. With `authorizingFirst`, only an
+    /// admin of the project gets as far as `prepare` (which may seal a secret under its data key).
+    func executeProject(_ auditName: String, projectId: String, context: CommandContext, digest: String, authorizingFirst: Bool = true,
                         prepare: (ProjectState, Int64) async throws -> (MembershipCommand, NewDataKey?)) async throws -> CommandOutcome {
         let stream = StreamID.project(projectId)
         if let earlier = try await replay(context, digest: digest) { return earlier }
@@ -57,9 +59,7 @@ extension CommandService {
             let caller = Caller(context.principal, in: state)
             do {
                 guard context.mayReach(projectId) else { throw DomainError.notFound("project \(projectId)") }
-                if auditName != MembershipCommand.createProjectAuditName {
-                    try MembershipDecider.authorize(caller, projectId: projectId, state: state)
-                }
+                if authorizingFirst { try MembershipDecider.authorize(caller, projectId: projectId, state: state) }
                 let (command, newDataKey) = try await prepare(state, version)
                 let events = try MembershipDecider.decide(command, by: caller, projectId: projectId, state: state)
                 return try await append(events, to: stream, after: version, by: caller, projectId: projectId,

@@ -85,11 +85,8 @@ public struct CommandService: Sendable {
         let id = newConnectionId()
         return try await executeConnection(.create, id: id, newInProject: projectId, context: context, digest: digest) { _, version, project in
             let definition = try pieces.check(piece: piece, authType: authType, in: project)
-            var checked = try CredentialRules.check(plaintext, as: authType)
-            defer { Sodium.wipe(&checked.canonical) }
-            try await validate(checked.canonical, for: definition)
-            let sealing = try await vault.seal(checked.canonical, authType: authType, expiresAt: checked.expiresAt,
-                                               refreshable: checked.refreshable, connectionId: id, streamVersion: version + 1)
+            let sealing = try await checkAndSeal(plaintext, as: authType, validatingFor: definition, connectionId: id,
+                                                 streamVersion: version + 1)
             return (.create(.init(connectionId: id, projectId: projectId, piece: piece, name: name, credentials: sealing.credentials)),
                     sealing.newDataKey)
         }
@@ -104,11 +101,9 @@ public struct CommandService: Sendable {
         let digest = requestDigest(["reconnect", id, vault.fingerprint(of: plaintext)])
         return try await executeConnection(.reconnect, id: id, context: context, digest: digest) { state, version, project in
             guard let connection = state.connection else { throw DomainError.notFound("connection \(id)") }
-            var checked = try CredentialRules.check(plaintext, as: connection.authType)
-            defer { Sodium.wipe(&checked.canonical) }
-            try await validate(checked.canonical, for: pieces.piece(connection.piece, in: project))
-            let sealing = try await vault.seal(checked.canonical, authType: connection.authType, expiresAt: checked.expiresAt,
-                                               refreshable: checked.refreshable, connectionId: id, streamVersion: version + 1)
+            let sealing = try await checkAndSeal(plaintext, as: connection.authType,
+                                                 validatingFor: pieces.piece(connection.piece, in: project), connectionId: id,
+                                                 streamVersion: version + 1)
             return (.reconnect(sealing.credentials), sealing.newDataKey)
         }
     }
@@ -123,18 +118,24 @@ public struct CommandService: Sendable {
         defer { Sodium.wipe(&plaintext) }
         let digest = requestDigest(["refresh", id, replacing, vault.fingerprint(of: plaintext)])
         return try await executeConnection(.refresh, id: id, context: context, digest: digest) { _, version, _ in
-            var checked = try CredentialRules.check(plaintext, as: .oauth2)
-            defer { Sodium.wipe(&checked.canonical) }
-            let sealing = try await vault.seal(checked.canonical, authType: .oauth2, expiresAt: checked.expiresAt,
-                                               refreshable: checked.refreshable, connectionId: id, streamVersion: version + 1)
+            // The provider just issued these tokens: no validation request.
+            let sealing = try await checkAndSeal(plaintext, as: .oauth2, validatingFor: nil, connectionId: id,
+                                                 streamVersion: version + 1)
             return (.refresh(sealing.credentials, replacing: replacing), sealing.newDataKey)
         }
     }
 
-    /// Runs the piece's validation request, if it has one and a validator is set.
-    private func validate(_ canonical: [UInt8], for piece: PieceDefinition?) async throws {
-        guard let piece, piece.validation != nil, let validator else { return }
-        try await validator.validate(canonical, for: piece)
+    /// Checks credentials against their auth type's rules, runs the piece's validation request
+    /// (if it has one and a validator is set), and seals them for the event at `streamVersion`.
+    private func checkAndSeal(_ plaintext: [UInt8], as authType: AuthType, validatingFor piece: PieceDefinition?,
+                              connectionId: String, streamVersion: Int64) async throws -> CredentialVault.Sealing {
+        var checked = try CredentialRules.check(plaintext, as: authType)
+        defer { Sodium.wipe(&checked.canonical) }
+        if let piece, piece.validation != nil, let validator {
+            try await validator.validate(checked.canonical, for: piece)
+        }
+        return try await vault.seal(checked.canonical, authType: authType, expiresAt: checked.expiresAt,
+                                    refreshable: checked.refreshable, connectionId: connectionId, streamVersion: streamVersion)
     }
 
     public func rename(_ id: String, to name: String, context: CommandContext) async throws -> CommandOutcome {
@@ -172,7 +173,7 @@ public struct CommandService: Sendable {
         }
     }
 
-    /// The plaintext credentials of a connection, for the engine that runs its piece only.
+    /// The plaintext credentials of an active connection, for the engine that runs its piece only.
     /// Each read is kept for the audit trail. The caller must wipe them.
     public func revealCredentials(_ id: String, context: CommandContext) async throws -> [UInt8] {
         let events = try await store.readStream(.connection(id), from: 1)
@@ -190,6 +191,9 @@ public struct CommandService: Sendable {
         let decoded = try events.map { ($0, try $0.decode(as: ConnectionEvent.self)) }
         let state = ConnectionState.fold(decoded.map(\.1))
         if case .deleted = state { throw DomainError.connectionDeleted(id) }
+        if case .inactive(let inactive)? = state.connection?.status {
+            throw ConnectionInactive(connectionId: id, reason: "\(inactive.kind.rawValue): \(inactive.reason)")
+        }
         guard let (event, payload) = decoded.last(where: { $0.1.credentials != nil }), let sealed = payload.credentials else {
             throw DomainError.notFound("credentials of connection \(id)")
         }

@@ -34,7 +34,7 @@ public struct OAuth2Authorizations: Sendable {
     /// Stores a new authorization; returns its state and when it expires.
     public func begin(_ pending: Pending, now: Timestamp) throws -> (state: String, expiresAt: Timestamp) {
         let state = Sodium.randomText(32)
-        let expiresAt = Timestamp(microseconds: now.microseconds + lifetime.components.seconds * 1_000_000)
+        let expiresAt = now + lifetime
         var name: String?, connectionId: String?
         switch pending.target {
         case .create(let newName): name = newName

@@ -80,7 +80,7 @@ public struct OAuth2Flow: Sendable {
             piece = requested
             target = .create(name: try ConnectionName.validate(request.name ?? ""))
         }
-        let oauth = try await pieces.oauth2Client(for: piece, in: request.projectId)
+        let oauth = try await pieces.oauth2Client(for: piece, in: request.projectId, openingSecret: false)
         let pkce = oauth.settings.pkce ? OAuth2Authorizations.pkcePair() : nil
         let callbackURL = callbackURL.url
         let (state, expiresAt) = try authorizations.begin(

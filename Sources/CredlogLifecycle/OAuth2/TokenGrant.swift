@@ -19,7 +19,7 @@ public struct TokenGrant: Sendable, Decodable {
     public func credentialJSON(now: Timestamp, previousRefreshToken: String? = nil) throws -> [UInt8] {
         var fields: [String: Any] = ["accessToken": accessToken]
         if let refresh = refreshToken ?? previousRefreshToken { fields["refreshToken"] = refresh }
-        if let expiresIn { fields["expiresAt"] = Timestamp(microseconds: now.microseconds + Int64(expiresIn) * 1_000_000).iso8601 }
+        if let expiresIn { fields["expiresAt"] = (now + .seconds(expiresIn)).iso8601 }
         if let scopes = scope?.split(separator: " ").map(String.init), !scopes.isEmpty { fields["scopes"] = scopes }
         return [UInt8](try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]))
     }

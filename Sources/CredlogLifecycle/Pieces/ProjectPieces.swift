@@ -8,13 +8,9 @@ public struct ProjectPieces: Sendable {
 
     public init(service: CommandService) { self.service = service }
 
-    /// The piece as the project sees it, or `nil` when neither catalogued nor registered.
-    public func piece(_ id: String, in projectId: String) async throws -> PieceDefinition? {
-        service.pieces.piece(id, in: try await service.loadProject(projectId).state)
-    }
-
-    /// The OAuth2 client the project uses for `pieceId`, its secret opened.
-    public func oauth2Client(for pieceId: String, in projectId: String) async throws -> OAuth2Client.Registration {
+    /// The OAuth2 client the project uses for `pieceId`; its secret opened only when `openingSecret`
+    /// (a token request needs it, a consent URL does not).
+    public func oauth2Client(for pieceId: String, in projectId: String, openingSecret: Bool = true) async throws -> OAuth2Client.Registration {
         let events = try await service.store.readStream(.project(projectId), from: 1)
         let state = ProjectState.fold(try events.map { try $0.decode(as: MembershipEvent.self) })
         guard let piece = service.pieces.piece(pieceId, in: state), let settings = piece.oauth2 else {
@@ -25,7 +21,7 @@ public struct ProjectPieces: Sendable {
         }
         // The secret of the project's latest registration of the piece (a built-in one has none).
         var secret: String?
-        for event in events.reversed() {
+        for event in events.reversed() where openingSecret {
             guard case .pieceRegistered(let registered) = try event.decode(as: MembershipEvent.self), registered.piece.id == pieceId else {
                 continue
             }

@@ -27,28 +27,14 @@ public struct CredentialBroker: Sendable {
         failures = RefreshFailures(database: database)
     }
 
-    /// The connection can't be used: it is inactive (expired or revoked), perhaps just now by a refresh.
-    public struct ConnectionInactive: Error, Equatable, CustomStringConvertible {
-        public var connectionId: String
-        public var reason: String
-        public var description: String { "connection \(connectionId) is inactive (\(reason)): an admin must reconnect it" }
-    }
-
     /// The plaintext credentials for the engine (refreshed first when due); each read is audited.
     /// Anyone else is refused as ``CommandService/revealCredentials(_:context:)`` refuses. The caller wipes them.
     public func credentials(_ id: String, context: CommandContext) async throws -> [UInt8] {
-        if case .engine = context.principal {
-            let (state, _) = try await service.loadConnection(id)
-            if let connection = state.connection, context.mayReach(connection.projectId) {
-                if case .live = state, Self.isDue(connection, now: context.now, lead: settings.refreshLead) {
-                    _ = try await refresh(id, fingerprint: connection.credentials.fingerprint, context: context)
-                }
-                let (after, _) = try await service.loadConnection(id)
-                if case .live(let current) = after, case .inactive(let inactive) = current.status {
-                    throw ConnectionInactive(connectionId: id, reason: "\(inactive.kind.rawValue): \(inactive.reason)")
-                }
-            }
+        if case .engine = context.principal, case .live(let connection) = try await service.loadConnection(id).state,
+           context.mayReach(connection.projectId), Self.isDue(connection, now: context.now, lead: settings.refreshLead) {
+            _ = try await refresh(id, fingerprint: connection.credentials.fingerprint, context: context)
         }
+        // Refused, or inactive (perhaps expired just now by the refresh): revealing throws.
         return try await service.revealCredentials(id, context: context)
     }
 
@@ -65,7 +51,7 @@ public struct CredentialBroker: Sendable {
     static func isDue(_ connection: Connection, now: Timestamp, lead: Duration) -> Bool {
         guard connection.authType == .oauth2, connection.status.isActive, connection.credentials.refreshable == true,
               let expiry = connection.credentials.expiresAt.flatMap(Timestamp.init(iso8601:)) else { return false }
-        return expiry.microseconds - now.microseconds <= lead.microseconds
+        return expiry <= now + lead
     }
 
     /// One flight per connection here, one lease holder across processes; stops as soon as the
@@ -141,7 +127,7 @@ public struct CredentialBroker: Sendable {
             return try await expire(id, reason: "refresh token refused: \(lastFailure)", context: context)
         }
         let since = try await failures.record(id, now: context.now, error: lastFailure.description)
-        if context.now.microseconds - since.microseconds >= settings.gracePeriod.microseconds {
+        if context.now >= since + settings.gracePeriod {
             return try await expire(id, reason: "token refresh failing since \(since.iso8601): \(lastFailure)", context: context)
         }
         return .failing(since: since.iso8601, error: lastFailure.description)

@@ -10,7 +10,7 @@ struct RefreshLease: Sendable {
 
     /// Takes the connection's lease if it is free or expired.
     func acquire(_ connectionId: String, now: Timestamp, for duration: Duration) async throws -> Bool {
-        let until = Timestamp(microseconds: now.microseconds + duration.microseconds).iso8601
+        let until = (now + duration).iso8601
         return try await database.write { db in
             try db.execute(sql: """
                 INSERT INTO refresh_leases (connection_id, holder, expires_at) VALUES (?, ?, ?)
@@ -52,7 +52,7 @@ struct RefreshFailures: Sendable {
             guard let row = try Row.fetchOne(db, sql: "SELECT first_failed_at, last_failed_at, last_error FROM refresh_failures WHERE connection_id = ?",
                                              arguments: [connectionId]),
                   let last = Timestamp(iso8601: row["last_failed_at"]),
-                  now.microseconds - last.microseconds < quiet.microseconds else { return nil }
+                  now < last + quiet else { return nil }
             return (row["first_failed_at"], row["last_error"])
         }
     }

@@ -34,10 +34,10 @@ public struct Sweeper: Sendable {
     }
 
     public func sweep(now: Timestamp) async throws -> Report {
-        let soon = Timestamp(microseconds: now.microseconds + settings.refreshLead.microseconds)
+        let soon = now + settings.refreshLead
         let (expiring, idle) = try await database.read { db in
             (try ExpiringQuery.connections(expiringBefore: soon, projects: nil, db),
-             try ExpiringQuery.idleRefreshable(setBefore: Timestamp(microseconds: now.microseconds - settings.idleRefresh.microseconds), db))
+             try ExpiringQuery.idleRefreshable(setBefore: now - settings.idleRefresh, db))
         }
         var report = Report()
         let context = { CommandContext(principal: .system, now: now, via: "sweeper") }

@@ -62,7 +62,7 @@ public struct WebhookDispatcher: Sendable {
     }
 
     private func claim(now: Timestamp, limit: Int) async throws -> [Claimed] {
-        let until = Timestamp(microseconds: now.microseconds + policy.lease.microseconds).iso8601
+        let until = (now + policy.lease).iso8601
         let due = """
             SELECT delivery_id, project_id, webhook_id, url, secret_version, body, attempts FROM webhook_outbox
             WHERE delivered_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
@@ -116,9 +116,9 @@ public struct WebhookDispatcher: Sendable {
         if attempts >= policy.maxAttempts {
             try await finish(delivery, now: now, outcome: .gaveUp("\(failure), \(attempts) attempts"))
         } else {
-            let wait = min(policy.firstDelay.microseconds << min(attempts - 1, 30), policy.maxDelay.microseconds)
+            let wait = min(policy.firstDelay.wholeMicroseconds << min(attempts - 1, 30), policy.maxDelay.wholeMicroseconds)
             let jittered = wait - Int64.random(in: 0...(wait / 5))
-            try await finish(delivery, now: now, outcome: .retry(at: Timestamp(microseconds: now.microseconds + jittered), failure))
+            try await finish(delivery, now: now, outcome: .retry(at: now + .microseconds(jittered), failure))
         }
         return Attempt(deliveryId: delivery.deliveryId, delivered: false, error: failure)
     }

@@ -25,7 +25,7 @@ struct PieceRoutes {
             guard let span = TimeSpan(text) else { throw Problem.badRequest("'within' is a span such as 7d, 12h or 30m") }
             return span
         } ?? TimeSpan(days: 7)
-        let until = Timestamp(microseconds: environment.clock().microseconds + within.microseconds)
+        let until = environment.clock() + within.duration
         return try JSONCoding.response(try await environment.lifecycle.expiring(before: until, projects: [identity.projectId]))
     }
 }

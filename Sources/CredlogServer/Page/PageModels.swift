@@ -91,8 +91,3 @@ extension ConnectionsPage.Row {
                   popup: piece?.hasOAuth2Client == true && row.authType == AuthType.oauth2.rawValue)
     }
 }
-
-extension PieceDefinition {
-    /// An OAuth2 piece whose client is known: it connects through the provider's consent page.
-    var hasOAuth2Client: Bool { oauth2?.clientId != nil }
-}

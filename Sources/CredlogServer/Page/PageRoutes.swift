@@ -146,7 +146,7 @@ struct PageRoutes {
             guard let authType = try await environment.service.loadConnection(id).state.connection?.authType else {
                 throw DomainError.notFound("connection \(id)")
             }
-            var secret = try ReconnectForm.credentials(from: form, authType: authType)
+            var secret = try CredentialForm.credentials(from: form, authType: authType)
             _ = try await environment.service.reconnect(id, credentials: &secret, context: command)
             return "Reconnected; the connection is active."
         }
@@ -161,7 +161,7 @@ struct PageRoutes {
             guard let authType = environment.service.pieces.piece(piece, in: project)?.authType ?? form["authType"].flatMap(AuthType.init) else {
                 throw DomainError.invalid("choose a piece")
             }
-            var secret = try ReconnectForm.credentials(from: form, authType: authType)
+            var secret = try CredentialForm.credentials(from: form, authType: authType)
             _ = try await environment.service.createConnection(projectId: session.identity.projectId, piece: piece, authType: authType,
                                                                name: form["name"] ?? "", credentials: &secret, context: command)
             return "Created \(form["name"] ?? "")."

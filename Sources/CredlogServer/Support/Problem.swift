@@ -48,7 +48,7 @@ public struct Problem: Error, Encodable, Sendable {
             case .emptyAppend: return Problem(.unprocessableContent, error.description)
             case .notInitialised: return Problem(.internalServerError, "the database is not initialised")
             }
-        case let inactive as CredentialBroker.ConnectionInactive:
+        case let inactive as ConnectionInactive:
             return Problem(.conflict, inactive.description)
         case let failure as OAuth2Flow.Failure:
             return Problem(.badRequest, failure.description)

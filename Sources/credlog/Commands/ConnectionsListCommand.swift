@@ -63,7 +63,7 @@ extension ConnectionsGroup {
                     guard projects?.contains(project) ?? true else { throw DomainError.notFound("project \(project)") }
                     projects = [project]
                 }
-                let until = Timestamp(microseconds: try options.now().microseconds + within.microseconds)
+                let until = try options.now() + within.duration
                 let rows = try await workspace.lifecycle().expiring(before: until, projects: projects)
                 if options.json { return try Output.json(rows) }
                 if rows.isEmpty { return Output.line("no active connection expires before \(until.iso8601)") }

@@ -54,7 +54,7 @@ enum ExitStatus: Int32 {
             case .integrity: .integrity
             }
         case is CorruptEventRow, is EventDecodingError: .integrity
-        case is CredentialBroker.ConnectionInactive: .conflict
+        case is ConnectionInactive: .conflict
         case is OAuth2Flow.Failure: .invalidInput
         default: .failure
         }
@@ -72,7 +72,7 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
         switch error {
         case let error as CustomStringConvertible where error is DomainError || error is StoreError || error is KeyError
             || error is CLIError || error is CorruptEventRow || error is EventDecodingError
-            || error is CredentialBroker.ConnectionInactive || error is OAuth2Flow.Failure:
+            || error is ConnectionInactive || error is OAuth2Flow.Failure:
             message = error.description
         default:
             // Foreign errors (SQLite, file system) can quote data; print only their kind.

@@ -3,7 +3,7 @@ import Foundation
 
 /// The credential fields of the New connection and Reconnect modals, by auth type, turned into
 /// the credentials JSON the rules check.
-enum ReconnectForm {
+enum CredentialForm {
     /// API key: `apiKey`, optional `expiresAt`; OAuth2: `accessToken`, optional `refreshToken` and `expiresAt`; basic:
     /// `username`, `password`; custom: `fields`, one `name=value` per line.
     static func credentials(from form: FormData, authType: AuthType) throws -> [UInt8] {
