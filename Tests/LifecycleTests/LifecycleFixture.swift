@@ -82,14 +82,15 @@ final class LifecycleFixture: @unchecked Sendable {
     /// Every line the server logged.
     let serverLog = LogCapture()
 
-    /// The server over this fixture (its clock), in Hummingbird's router test mode.
-    func server(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    /// The server over this fixture (its clock), in Hummingbird's router test mode (or on a real
+    /// loopback port with `.live`).
+    func server(_ mode: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let environment = ServerEnvironment(database: log.database, store: log.store, service: log.service, lifecycle: lifecycle,
                                             clock: { [self] in now })
         var logger = Logger(label: "credlog-test") { [serverLog] _ in serverLog.handler() }
         logger.logLevel = .trace
         let app = Application(router: try await CredlogServer.router(environment), logger: logger)
-        try await app.test(.router) { client in try await body(client) }
+        try await app.test(mode) { client in try await body(client) }
     }
 
     /// Issues a bearer token.

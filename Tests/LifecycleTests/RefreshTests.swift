@@ -5,6 +5,10 @@ import CredlogProjections
 import CredlogTestSupport
 import Foundation
 import GRDB
+import AsyncHTTPClient
+import Hummingbird
+import HummingbirdTesting
+import Synchronization
 import Testing
 
 /// Token refresh when the engine asks for credentials, against the loopback provider.
@@ -42,10 +46,9 @@ struct RefreshTests {
         try await provider.serve { baseURL in
             let fixture = try await LifecycleFixture(baseURL: baseURL)
             let id = try await fixture.oauth2Connection(expiresIn: 60)
-            let tokens = try await withThrowingTaskGroup(of: String.self) { group in
-                for _ in 0..<50 { group.addTask { try await fixture.engineRead(id)["accessToken"] as? String ?? "" } }
-                return try await group.reduce(into: [String]()) { $0.append($1) }
-            }
+            let engine = try await fixture.token(member: nil)
+            // 50 engine requests to `GET /v1/connections/{id}/credentials` at once.
+            let tokens = try await Self.concurrentCredentialRequests(50, id: id, token: engine, fixture: fixture)
             #expect(provider.refreshGrants == 1)
             #expect(Set(tokens) == ["at-1"] && tokens.count == 50)
             #expect(try await fixture.eventTypes(id).filter { $0 == "connection.token-refreshed" }.count == 1)
@@ -53,6 +56,29 @@ struct RefreshTests {
             let reads = try await fixture.log.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM credential_reads") }
             #expect(reads == 50)
         }
+    }
+
+    /// The access tokens `count` simultaneous credential requests over HTTP (the server on a
+    /// loopback port) were handed.
+    static func concurrentCredentialRequests(_ count: Int, id: String, token: String, fixture: LifecycleFixture) async throws -> [String] {
+        let tokens = Mutex<[String]>([])
+        try await fixture.server(.live) { client in
+            let url = "http://127.0.0.1:\(client.port ?? 0)/v1/connections/\(id)/credentials"
+            try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<count {
+                    group.addTask {
+                        var request = HTTPClientRequest(url: url)
+                        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                        let body = try await response.body.collect(upTo: 1 << 16)
+                        let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
+                        return json?["accessToken"] as? String ?? "HTTP \(response.status.code)"
+                    }
+                }
+                for try await token in group { tokens.withLock { $0.append(token) } }
+            }
+        }
+        return tokens.withLock { $0 }
     }
 
     @Test func twoCredlogsOnOneDatabaseRefreshOnceBetweenThem() async throws {
