@@ -63,46 +63,93 @@ public struct ChainVerifier: Sendable {
     /// Checks every row in position order: positions 1, 2, 3… with no gap, each hash
     /// chained to the one before. With `expectedHead`, also checks that the log still
     /// contains that point (catches a log rolled back or truncated since it was taken).
-    public func verify(_ database: DatabasePool, expectedHead: ChainHeadReference? = nil) throws -> VerificationReport {
-        let last = try database.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(position) FROM events") ?? 0 }
-        let workers = Int64(max(1, ProcessInfo.processInfo.activeProcessorCount))
-        let size = max(minimumRange, (last + workers - 1) / workers)
-        let ranges = last == 0 ? [] : stride(from: Int64(1), through: last, by: Int(size)).map { $0...min($0 + size - 1, last) }
-        let results = Mutex([Result<VerificationReport.Problem?, any Error>](repeating: .success(nil), count: ranges.count))
-        DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
-            let result = Result { try database.read { db in try check(ranges[index], db) } }
-            results.withLock { $0[index] = result }
-        }
+    /// SQLite's rows are checked in parallel ranges, read in place; PostgreSQL's in batches.
+    public func verify(_ database: any SQLDatabase, expectedHead: ChainHeadReference? = nil) async throws -> VerificationReport {
+        let last: Int64 = try await database.read { db in try db.fetchValue(sql: "SELECT MAX(position) FROM events") ?? 0 }
         var report = VerificationReport(eventCount: last, head: nil, firstProblem: nil)
-        for result in results.withLock({ $0 }) {
-            if let problem = try result.get() {
-                report.firstProblem = problem
-                report.eventCount = problem.position - 1
-                return report
-            }
+        let problem = if let sqlite = database as? SQLiteDatabase {
+            try checkInParallel(sqlite.pool, through: last)
+        } else {
+            try await checkInBatches(database, through: last)
+        }
+        if let problem {
+            report.firstProblem = problem
+            report.eventCount = problem.position - 1
+            return report
         }
         if last > 0 {
-            let hash = try database.read { db in try Data.fetchOne(db, sql: "SELECT hash FROM events WHERE position = ?", arguments: [last]) }
-            report.head = ChainHeadReference(position: last, hash: [UInt8](hash ?? Data()).hex)
+            report.head = ChainHeadReference(position: last, hash: try await storedHash(at: last, database)?.hex ?? "")
         }
         if let expected = expectedHead {
             if expected.position > last {
                 report.firstProblem = .init(position: last + 1,
                     reason: "the log ends at \(last), before the expected head \(expected.position): it was truncated or rolled back")
-            } else {
-                let found = try database.read { db in
-                    try Data.fetchOne(db, sql: "SELECT hash FROM events WHERE position = ?", arguments: [expected.position])
-                }
-                if found.map({ [UInt8]($0).hex }) != expected.hash {
-                    report.firstProblem = .init(position: expected.position,
-                        reason: "differs from the expected head: the log was rewritten from here")
-                }
+            } else if try await storedHash(at: expected.position, database)?.hex != expected.hash {
+                report.firstProblem = .init(position: expected.position,
+                    reason: "differs from the expected head: the log was rewritten from here")
             }
         }
         return report
     }
 
-    /// The first problem in a range of positions, or `nil` when every row is in place and chained.
+    private func storedHash(at position: Int64, _ database: any SQLDatabase) async throws -> [UInt8]? {
+        try await database.read { db in
+            (try db.fetchValue(sql: "SELECT hash FROM events WHERE position = ?", arguments: [position]) as Data?).map { [UInt8]($0) }
+        }
+    }
+
+    /// The first problem of a SQLite log, its ranges checked on every core.
+    private func checkInParallel(_ pool: DatabasePool, through last: Int64) throws -> VerificationReport.Problem? {
+        let workers = Int64(max(1, ProcessInfo.processInfo.activeProcessorCount))
+        let size = max(minimumRange, (last + workers - 1) / workers)
+        let ranges = last == 0 ? [] : stride(from: Int64(1), through: last, by: Int(size)).map { $0...min($0 + size - 1, last) }
+        let results = Mutex([Result<VerificationReport.Problem?, any Error>](repeating: .success(nil), count: ranges.count))
+        DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
+            let result = Result { try pool.read { db in try check(ranges[index], db) } }
+            results.withLock { $0[index] = result }
+        }
+        for result in results.withLock({ $0 }) {
+            if let problem = try result.get() { return problem }
+        }
+        return nil
+    }
+
+    /// The first problem of a log read through ``SQLDatabase``, a batch of rows at a time.
+    private func checkInBatches(_ database: any SQLDatabase, through last: Int64) async throws -> VerificationReport.Problem? {
+        var previous = ChainHasher.genesis
+        var expectedPosition: Int64 = 1
+        let batch: Int64 = 5_000
+        while expectedPosition <= last {
+            let rows = try await database.read { [expectedPosition] db in
+                try db.fetchAll(sql: """
+                    SELECT position, stream_id, stream_version, event_id, event_type, schema_version, recorded_at, actor_id,
+                           actor_role, project_id, correlation_id, causation_id, payload, hash
+                    FROM events WHERE position BETWEEN ? AND ? ORDER BY position
+                    """, arguments: [expectedPosition, min(last, expectedPosition + batch - 1)])
+            }
+            for row in rows {
+                let position: Int64 = row[0]
+                guard position == expectedPosition else {
+                    return .init(position: expectedPosition,
+                                 reason: position > expectedPosition ? "missing (the next row is \(position))" : "out of order")
+                }
+                let computed = chain.hash(previous: previous, row: ChainHasher.Row(
+                    position: position, streamId: row[1], streamVersion: row[2], eventId: row[3], eventType: row[4],
+                    schemaVersion: row[5], recordedAt: row[6], actorId: row[7], actorRole: row[8], projectId: row[9],
+                    correlationId: row[10], causationId: row[11], payload: row[12]))
+                guard Sodium.constantTimeEqual([UInt8](row[13] as Data), computed) else {
+                    return .init(position: position,
+                                 reason: "hash mismatch: the row was edited, replaced or moved, or an earlier row was removed")
+                }
+                previous = computed
+                expectedPosition += 1
+            }
+            if rows.isEmpty { break }
+        }
+        guard expectedPosition > last else { return .init(position: expectedPosition, reason: "missing (the log ends before \(last))") }
+        return nil
+    }
+
     private func check(_ range: ClosedRange<Int64>, _ db: Database) throws -> VerificationReport.Problem? {
         var previous = range.lowerBound == 1 ? ChainHasher.genesis
             : [UInt8](try Data.fetchOne(db, sql: "SELECT hash FROM events WHERE position = ?",

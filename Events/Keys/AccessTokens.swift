@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A bearer token of the HTTP API, as stored: who it speaks for, never its secret.
 public struct AccessToken: Sendable, Equatable, Codable {
@@ -29,7 +28,7 @@ public enum AccessTokens {
 
     /// Makes a token and stores its hash; the returned text is shown once and never again.
     public static func issue(kind: AccessToken.Kind, memberId: String?, projectId: String, now: Timestamp,
-                             _ db: Database) throws -> (token: String, record: AccessToken) {
+                             _ db: any SQLSession) throws -> (token: String, record: AccessToken) {
         precondition((kind == .member) == (memberId != nil), "a member token names its member; an engine token none")
         let tokenId = "tok_" + Sodium.randomText(16)
         let secret = Sodium.randomText(32)
@@ -44,35 +43,34 @@ public enum AccessTokens {
 
     /// The live token that `presented` is, or `nil` when it is malformed, unknown, wrong or revoked.
     /// The secret is compared in constant time.
-    public static func verify(_ presented: String, _ db: Database) throws -> AccessToken? {
+    public static func verify(_ presented: String, _ db: any SQLSession) throws -> AccessToken? {
         guard presented.hasPrefix(prefix) else { return nil }
         let parts = presented.dropFirst(prefix.count).split(separator: "_", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "tok" else { return nil }
         let tokenId = "tok_" + parts[1]
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM access_tokens WHERE token_id = ?", arguments: [tokenId]),
+        guard let row = try db.fetchOne(sql: "SELECT * FROM access_tokens WHERE token_id = ?", arguments: [tokenId]),
               Sodium.constantTimeEqual(hash(String(parts[2])), [UInt8](row["secret_hash"] as Data)) else { return nil }
         let token = record(row)
         return token.revokedAt == nil ? token : nil
     }
 
     /// Whether the token is still live (not revoked), for sessions opened with it.
-    public static func isLive(_ tokenId: String, _ db: Database) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT revoked_at IS NULL FROM access_tokens WHERE token_id = ?", arguments: [tokenId]) ?? false
+    public static func isLive(_ tokenId: String, _ db: any SQLSession) throws -> Bool {
+        try db.fetchValue(sql: "SELECT revoked_at IS NULL FROM access_tokens WHERE token_id = ?", arguments: [tokenId]) ?? false
     }
 
     /// Revokes a token; false when there is no such live token.
-    public static func revoke(_ tokenId: String, now: Timestamp, _ db: Database) throws -> Bool {
+    public static func revoke(_ tokenId: String, now: Timestamp, _ db: any SQLSession) throws -> Bool {
         try db.execute(sql: "UPDATE access_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
-                       arguments: [now.iso8601, tokenId])
-        return db.changesCount == 1
+                       arguments: [now.iso8601, tokenId]) == 1
     }
 
     /// Every token, live or revoked, oldest first.
-    public static func all(_ db: Database) throws -> [AccessToken] {
-        try Row.fetchAll(db, sql: "SELECT * FROM access_tokens ORDER BY created_at, token_id").map(record)
+    public static func all(_ db: any SQLSession) throws -> [AccessToken] {
+        try db.fetchAll(sql: "SELECT * FROM access_tokens ORDER BY created_at, token_id").map(record)
     }
 
-    private static func record(_ row: Row) -> AccessToken {
+    private static func record(_ row: SQLRow) -> AccessToken {
         AccessToken(tokenId: row["token_id"], kind: AccessToken.Kind(rawValue: row["kind"]) ?? .member,
                     memberId: row["member_id"], projectId: row["project_id"], createdAt: row["created_at"],
                     revokedAt: row["revoked_at"])

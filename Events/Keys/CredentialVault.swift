@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Seals and opens connection credentials with envelope encryption.
 ///
@@ -9,10 +8,10 @@ import GRDB
 /// ciphertext copied to another row fails to open. Deleting the connection deletes its
 /// data key: its history stays, its secrets are gone for good (crypto-shredding).
 public struct CredentialVault: Sendable {
-    let database: DatabasePool
+    let database: any SQLDatabase
     let keys: KeyRing
 
-    public init(database: DatabasePool, keys: KeyRing) {
+    public init(database: any SQLDatabase, keys: KeyRing) {
         self.database = database
         self.keys = keys
     }
@@ -68,11 +67,9 @@ public struct CredentialVault: Sendable {
         "fp:" + KeyedHash.digest(canonicalPlaintext, key: keys.fingerprintKey, outputLength: 16).hex.prefix(16)
     }
 
-    /// Moves the freed pages of shredded keys out of the write-ahead log and the database file.
+    /// Makes the space of shredded keys unreadable now (``SQLDatabase/reclaimDeletedRows(of:)``).
     public func purgeShreddedKeys() async throws {
-        try await database.writeWithoutTransaction { db in
-            _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
-        }
+        try await database.reclaimDeletedRows(of: "data_keys")
     }
 
     private func binding(_ connectionId: String, _ streamVersion: Int64, _ dataKeyId: String) -> [UInt8] {
@@ -83,7 +80,7 @@ public struct CredentialVault: Sendable {
     private func storedDataKey(for connectionId: String) async throws -> (String, [UInt8])? {
         let master = keys.masterKey
         return try await database.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT data_key_id, master_key_id, wrapped FROM data_keys WHERE connection_id = ?",
+            guard let row = try db.fetchOne(sql: "SELECT data_key_id, master_key_id, wrapped FROM data_keys WHERE connection_id = ?",
                                              arguments: [connectionId]) else { return nil }
             let dataKeyId: String = row["data_key_id"]
             let masterKeyId: String = row["master_key_id"]
@@ -116,7 +113,7 @@ public enum DataKeys {
     public struct Shredder: AppendObserver {
         public init() {}
 
-        public func didAppend(_ events: [RecordedEvent], in db: Database) throws {
+        public func didAppend(_ events: [RecordedEvent], in db: any SQLSession) throws {
             for event in events where event.type == ConnectionEvent.TypeName.deleted {
                 guard let connectionId = event.stream.connectionId else { continue }
                 try db.execute(sql: "DELETE FROM data_keys WHERE connection_id = ?", arguments: [connectionId])

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// The keys of one database, unlocked with its master key.
 ///
@@ -22,29 +21,30 @@ public struct KeyRing: Sendable {
     }
 
     /// Creates the keyring of a new database.
-    public static func create(in database: DatabasePool, masterKey: MasterKey, path: String) throws -> KeyRing {
+    public static func create(in database: any SQLDatabase, masterKey: MasterKey, path: String) async throws -> KeyRing {
         var root = Sodium.randomBytes(Sodium.keyBytes)
         defer { Sodium.wipe(&root) }
-        try database.write { db in
-            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM keyring") == 0 else {
+        let wrapped = Data(KeyWrap.wrap(root, name: integrityRoot, under: masterKey))
+        try await database.write { db in
+            guard try db.fetchValue(sql: "SELECT COUNT(*) FROM keyring") == 0 else {
                 throw KeyError.alreadyInitialised(path: path)
             }
             try db.execute(sql: "INSERT INTO keyring (name, master_key_id, wrapped) VALUES (?, ?, ?)", arguments: [
-                integrityRoot, masterKey.id, Data(KeyWrap.wrap(root, name: integrityRoot, under: masterKey)),
+                integrityRoot, masterKey.id, wrapped,
             ])
         }
         return KeyRing(masterKey: masterKey, root: root)
     }
 
     /// Unlocks the keyring of an existing database; a wrong master key is a clear error.
-    public static func unlock(_ database: DatabasePool, masterKey: MasterKey) throws -> KeyRing {
-        var root = try database.read { db in try unwrapRoot(db, masterKey: masterKey) }
+    public static func unlock(_ database: any SQLDatabase, masterKey: MasterKey) async throws -> KeyRing {
+        var root = try await database.read { db in try unwrapRoot(db, masterKey: masterKey) }
         defer { Sodium.wipe(&root) }
         return KeyRing(masterKey: masterKey, root: root)
     }
 
-    private static func unwrapRoot(_ db: Database, masterKey: MasterKey) throws -> [UInt8] {
-        guard let row = try Row.fetchOne(db, sql: "SELECT master_key_id, wrapped FROM keyring WHERE name = ?", arguments: [integrityRoot]) else {
+    private static func unwrapRoot(_ db: any SQLSession, masterKey: MasterKey) throws -> [UInt8] {
+        guard let row = try db.fetchOne(sql: "SELECT master_key_id, wrapped FROM keyring WHERE name = ?", arguments: [integrityRoot]) else {
             throw KeyError.keyringDamaged(name: integrityRoot)
         }
         let expected: String = row["master_key_id"]
@@ -58,14 +58,14 @@ public struct KeyRing: Sendable {
 
     /// Re-wraps the integrity root and every data key under `newKey`, in one transaction.
     /// Returns how many data keys were re-wrapped. Ciphertexts in the log are untouched.
-    public static func rotate(_ database: DatabasePool, from oldKey: MasterKey, to newKey: MasterKey) throws -> Int {
-        try database.write { db in
+    public static func rotate(_ database: any SQLDatabase, from oldKey: MasterKey, to newKey: MasterKey) async throws -> Int {
+        try await database.write { db in
             var root = try unwrapRoot(db, masterKey: oldKey)
             defer { Sodium.wipe(&root) }
             try db.execute(sql: "UPDATE keyring SET master_key_id = ?, wrapped = ? WHERE name = ?", arguments: [
                 newKey.id, Data(KeyWrap.wrap(root, name: integrityRoot, under: newKey)), integrityRoot,
             ])
-            let rows = try Row.fetchAll(db, sql: "SELECT connection_id, data_key_id, master_key_id, wrapped FROM data_keys")
+            let rows = try db.fetchAll(sql: "SELECT connection_id, data_key_id, master_key_id, wrapped FROM data_keys")
             for row in rows {
                 let connectionId: String = row["connection_id"]
                 let dataKeyId: String = row["data_key_id"]

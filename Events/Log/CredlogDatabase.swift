@@ -9,9 +9,61 @@ public enum Durability: String, Sendable, CaseIterable {
     case normal
 }
 
-/// Opens a credlog SQLite database: WAL mode, the chosen durability, the schema migrated.
+/// Where credlog keeps its log: a SQLite file (the default) or a PostgreSQL database.
+public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
+    case sqlite(path: String)
+    case postgres(PostgresLocation)
+
+    /// A `postgres://` URL, else a file path.
+    public init(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        self = PostgresLocation.isPostgresURL(text) ? .postgres(try PostgresLocation(url: text, environment: environment))
+            : .sqlite(path: text)
+    }
+
+    /// The file path, or the URL without its password.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): path
+        case .postgres(let location): location.description
+        }
+    }
+}
+
+/// Opens a credlog database, its schema migrated.
 public enum CredlogDatabase {
-    /// Opens (creating when `create` is true) the database at `path`.
+    /// Opens (creating when `create` is true) the database at `location`. A database migrated
+    /// by a newer credlog is refused (``StoreError/newerSchema(database:unknown:)``).
+    public static func open(_ location: StoreLocation, durability: Durability = .full, create: Bool = false)
+        async throws -> any SQLDatabase {
+        switch location {
+        case .sqlite(let path):
+            return SQLiteDatabase(try open(path: path, durability: durability, create: create))
+        case .postgres(let postgres):
+            let database = PostgresDatabase(postgres)
+            if !create, try await !database.read({ try $0.tableExists("credlog_migrations") }) {
+                throw StoreError.notInitialised(path: postgres.description)
+            }
+            try await PostgresSchema.migrate(database)
+            return database
+        }
+    }
+
+    /// The event log kept in `database`.
+    /// - Parameter observers: run inside each append transaction (inline projections, key shredding).
+    public static func eventStore(_ database: any SQLDatabase, chain: ChainHasher, observers: [any AppendObserver])
+        -> any EventStore {
+        switch database {
+        case let postgres as PostgresDatabase:
+            PostgresEventStore(database: postgres, chain: chain, observers: observers)
+        case let sqlite as SQLiteDatabase:
+            SQLiteEventStore(database: sqlite.pool, chain: chain, observers: observers)
+        default:
+            preconditionFailure("credlog keeps its log in SQLite or PostgreSQL")
+        }
+    }
+
+    /// Opens (creating when `create` is true) the SQLite database at `path`: WAL mode, the
+    /// chosen durability, the schema migrated.
     public static func open(path: String, durability: Durability = .full, create: Bool = false) throws -> DatabasePool {
         if !create && !FileManager.default.fileExists(atPath: path) {
             throw StoreError.notInitialised(path: path)
@@ -27,7 +79,10 @@ public enum CredlogDatabase {
         if !create, try pool.read({ try !$0.tableExists("events") }) {
             throw StoreError.notInitialised(path: path)
         }
-        try LogSchema.migrator.migrate(pool)
+        let migrator = LogSchema.migrator
+        let unknown = try pool.read { db in try migrator.appliedIdentifiers(db).subtracting(migrator.migrations) }
+        guard unknown.isEmpty else { throw StoreError.newerSchema(database: path, unknown: unknown.sorted()) }
+        try migrator.migrate(pool)
         return pool
     }
 }

@@ -70,7 +70,7 @@ public protocol EventStore: Sendable {
 
     /// Reads a stream, then, in the same snapshot, the stream that `next` names from its events
     /// (a connection's stream, then its project's membership): one consistent read, one round trip.
-    func readStream(_ stream: StreamID, then next: @Sendable ([RecordedEvent]) -> StreamID?) async throws
+    func readStream(_ stream: StreamID, then next: @escaping @Sendable ([RecordedEvent]) -> StreamID?) async throws
         -> (first: [RecordedEvent], second: [RecordedEvent])
 
     /// Up to `limit` events of the whole log with position `>= position`, in order.

@@ -1,7 +1,8 @@
 import GRDB
 
 /// The SQLite schema of a credlog database. Migrations use plain SQL and are never
-/// edited once shipped; a change is a new migration.
+/// edited once shipped; a change is a new migration, under the same identifier on both
+/// backends (``PostgresSchema``).
 enum LogSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -96,73 +97,75 @@ enum LogSchema {
                 );
                 """)
         }
-        migrator.registerMigration("v3: credential lifecycle") { db in
-            try db.execute(sql: """
-                -- OAuth2 authorizations under way: a state is used once, before it expires. Only a
-                -- hash of the state is kept; the PKCE verifier lives until the callback uses it.
-                CREATE TABLE oauth2_states (
-                    state_hash      BLOB    PRIMARY KEY,
-                    project_id      TEXT    NOT NULL,
-                    member_id       TEXT    NOT NULL,
-                    piece           TEXT    NOT NULL,
-                    connection_name TEXT,
-                    connection_id   TEXT,
-                    code_verifier   BLOB,
-                    redirect_uri    TEXT    NOT NULL,
-                    expires_at      TEXT    NOT NULL,
-                    CHECK ((connection_name IS NULL) != (connection_id IS NULL))
-                );
-                -- Who is refreshing a connection's token now, across processes: one at a time.
-                CREATE TABLE refresh_leases (
-                    connection_id   TEXT    PRIMARY KEY,
-                    holder          TEXT    NOT NULL,
-                    expires_at      TEXT    NOT NULL
-                );
-                -- A provider failing to refresh (network, 5xx) since `first_failed_at`: the connection
-                -- stays Active until the failures outlast the grace period.
-                CREATE TABLE refresh_failures (
-                    connection_id   TEXT    PRIMARY KEY,
-                    first_failed_at TEXT    NOT NULL,
-                    last_failed_at  TEXT    NOT NULL,
-                    failures        INTEGER NOT NULL,
-                    last_error      TEXT    NOT NULL
-                );
-                -- The webhook notifications to send, fed from the log (position in `webhook_feed`).
-                CREATE TABLE webhook_feed (position INTEGER NOT NULL);
-                INSERT INTO webhook_feed VALUES (0);
-                -- What the feed folds from the log: each project's webhooks, each connection's status.
-                CREATE TABLE webhook_targets (
-                    project_id      TEXT    NOT NULL,
-                    webhook_id      TEXT    NOT NULL,
-                    url             TEXT    NOT NULL,
-                    secret_version  INTEGER NOT NULL,
-                    PRIMARY KEY (project_id, webhook_id)
-                );
-                CREATE TABLE webhook_connections (
-                    connection_id   TEXT    PRIMARY KEY,
-                    name            TEXT    NOT NULL,
-                    piece           TEXT    NOT NULL,
-                    status          TEXT    NOT NULL
-                );
-                CREATE TABLE webhook_outbox (
-                    delivery_id     TEXT    PRIMARY KEY,
-                    project_id      TEXT    NOT NULL,
-                    webhook_id      TEXT    NOT NULL,
-                    url             TEXT    NOT NULL,
-                    secret_version  INTEGER NOT NULL,
-                    event_position  INTEGER NOT NULL,
-                    body            TEXT    NOT NULL,
-                    attempts        INTEGER NOT NULL DEFAULT 0,
-                    next_attempt_at TEXT    NOT NULL,
-                    lease_until     TEXT,
-                    delivered_at    TEXT,
-                    gave_up_at      TEXT,
-                    last_error      TEXT
-                );
-                CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at)
-                    WHERE delivered_at IS NULL AND gave_up_at IS NULL;
-                """)
-        }
+        migrator.registerMigration("v3: credential lifecycle") { db in try db.execute(sql: lifecycleTables) }
         return migrator
     }
+
+    /// The tables of the credential lifecycle (v3), the same on both backends
+    /// (``SQLDialect/tableDefinition(_:)`` adapts the types for PostgreSQL).
+    static let lifecycleTables = """
+            -- OAuth2 authorizations under way: a state is used once, before it expires. Only a
+            -- hash of the state is kept; the PKCE verifier lives until the callback uses it.
+            CREATE TABLE oauth2_states (
+                state_hash      BLOB    PRIMARY KEY,
+                project_id      TEXT    NOT NULL,
+                member_id       TEXT    NOT NULL,
+                piece           TEXT    NOT NULL,
+                connection_name TEXT,
+                connection_id   TEXT,
+                code_verifier   BLOB,
+                redirect_uri    TEXT    NOT NULL,
+                expires_at      TEXT    NOT NULL,
+                CHECK ((connection_name IS NULL) != (connection_id IS NULL))
+            );
+            -- Who is refreshing a connection's token now, across processes: one at a time.
+            CREATE TABLE refresh_leases (
+                connection_id   TEXT    PRIMARY KEY,
+                holder          TEXT    NOT NULL,
+                expires_at      TEXT    NOT NULL
+            );
+            -- A provider failing to refresh (network, 5xx) since `first_failed_at`: the connection
+            -- stays Active until the failures outlast the grace period.
+            CREATE TABLE refresh_failures (
+                connection_id   TEXT    PRIMARY KEY,
+                first_failed_at TEXT    NOT NULL,
+                last_failed_at  TEXT    NOT NULL,
+                failures        INTEGER NOT NULL,
+                last_error      TEXT    NOT NULL
+            );
+            -- The webhook notifications to send, fed from the log (position in `webhook_feed`).
+            CREATE TABLE webhook_feed (position INTEGER NOT NULL);
+            INSERT INTO webhook_feed VALUES (0);
+            -- What the feed folds from the log: each project's webhooks, each connection's status.
+            CREATE TABLE webhook_targets (
+                project_id      TEXT    NOT NULL,
+                webhook_id      TEXT    NOT NULL,
+                url             TEXT    NOT NULL,
+                secret_version  INTEGER NOT NULL,
+                PRIMARY KEY (project_id, webhook_id)
+            );
+            CREATE TABLE webhook_connections (
+                connection_id   TEXT    PRIMARY KEY,
+                name            TEXT    NOT NULL,
+                piece           TEXT    NOT NULL,
+                status          TEXT    NOT NULL
+            );
+            CREATE TABLE webhook_outbox (
+                delivery_id     TEXT    PRIMARY KEY,
+                project_id      TEXT    NOT NULL,
+                webhook_id      TEXT    NOT NULL,
+                url             TEXT    NOT NULL,
+                secret_version  INTEGER NOT NULL,
+                event_position  INTEGER NOT NULL,
+                body            TEXT    NOT NULL,
+                attempts        INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at TEXT    NOT NULL,
+                lease_until     TEXT,
+                delivered_at    TEXT,
+                gave_up_at      TEXT,
+                last_error      TEXT
+            );
+            CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at)
+                WHERE delivered_at IS NULL AND gave_up_at IS NULL;
+            """
 }

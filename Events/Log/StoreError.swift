@@ -8,6 +8,12 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case emptyAppend(stream: StreamID)
     /// The database has no credlog schema: run `credlog init`.
     case notInitialised(path: String)
+    /// `--db` names no database credlog can open.
+    case badLocation(String)
+    /// The database was migrated by a newer credlog: this one does not know its schema.
+    case newerSchema(database: String, unknown: [String])
+    /// The database refused a statement (PostgreSQL's message, which names no value).
+    case database(sqlState: String, message: String)
 
     public var description: String {
         switch self {
@@ -19,6 +25,13 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             "an append to \(stream) must carry at least one event"
         case let .notInitialised(path):
             "\(path) is not a credlog database: run `credlog init` first"
+        case let .badLocation(reason):
+            "--db: \(reason)"
+        case let .newerSchema(database, unknown):
+            "\(database) was migrated by a newer credlog (schema \(unknown.joined(separator: ", ")) unknown here): "
+                + "upgrade credlog before using this database"
+        case let .database(sqlState, message):
+            "the database refused the statement: \(message) (SQLSTATE \(sqlState))"
         }
     }
 }

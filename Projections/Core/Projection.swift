@@ -1,7 +1,7 @@
 import CredlogEvents
-import GRDB
 
-/// A read model kept beside the log: a fold over the events, stored in SQLite tables.
+/// A read model kept beside the log: a fold over the events, stored in tables of the log's
+/// database (SQLite or PostgreSQL: the same statements on both).
 ///
 /// Each projection derives its writes from the event and its own tables only, so it can be
 /// rebuilt alone. Its table writes and its checkpoint commit in one transaction.
@@ -13,21 +13,21 @@ public protocol Projection: Sendable {
     /// The tables it reads and writes, in creation order.
     var tables: [String] { get }
     /// Creates its tables and indexes.
-    func createTables(_ db: Database) throws
+    func createTables(_ db: any SQLSession) throws
     /// Applies one event.
-    func apply(_ event: ProjectedEvent, _ db: Database) throws
+    func apply(_ event: ProjectedEvent, _ db: any SQLSession) throws
     /// Whether work was deferred while replaying a long stretch of the log (read only).
-    func hasDeferredWork(_ db: Database) throws -> Bool
+    func hasDeferredWork(_ db: any SQLSession) throws -> Bool
     /// Does that work, once the projection has reached the head of the log.
-    func finishDeferredWork(_ db: Database) throws
+    func finishDeferredWork(_ db: any SQLSession) throws
 }
 
 extension Projection {
-    public func hasDeferredWork(_ db: Database) throws -> Bool { false }
-    public func finishDeferredWork(_ db: Database) throws {}
+    public func hasDeferredWork(_ db: any SQLSession) throws -> Bool { false }
+    public func finishDeferredWork(_ db: any SQLSession) throws {}
 
     /// Drops its tables.
-    func dropTables(_ db: Database) throws {
+    func dropTables(_ db: any SQLSession) throws {
         for table in tables.reversed() { try db.execute(sql: "DROP TABLE IF EXISTS \(table)") }
     }
 }

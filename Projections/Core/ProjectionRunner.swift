@@ -1,15 +1,14 @@
 import CredlogEvents
 import Foundation
-import GRDB
 
 /// Where each projection stands, and the work of bringing it up to the head of the log.
 public struct ProjectionRunner: Sendable {
-    public let database: DatabasePool
+    public let database: any SQLDatabase
     public let projections: [any Projection]
     /// Events read and applied per transaction while catching up.
     public var batchSize: Int
 
-    public init(database: DatabasePool, projections: [any Projection] = BuiltInProjections.all, batchSize: Int = 2_000) {
+    public init(database: any SQLDatabase, projections: [any Projection] = BuiltInProjections.all, batchSize: Int = 2_000) {
         self.database = database
         self.projections = projections
         self.batchSize = batchSize
@@ -44,25 +43,27 @@ public struct ProjectionRunner: Sendable {
     /// Creates missing projections and resets those whose version changed (they are then
     /// behind, and ``catchUp(progress:)`` rebuilds them). Returns the names reset.
     @discardableResult
-    public func prepare() throws -> [String] {
+    public func prepare() async throws -> [String] {
         // Usually nothing changed: check with a read, so that opening takes no write lock.
-        let current = try database.read { db -> Bool in
+        let projections = projections
+        let current = try await database.read { db -> Bool in
             guard try db.tableExists("projection_checkpoints") else { return false }
-            let stored = try Row.fetchAll(db, sql: "SELECT name, version FROM projection_checkpoints")
+            let stored = try db.fetchAll(sql: "SELECT name, version FROM projection_checkpoints")
             let versions = Dictionary(stored.map { ($0[0] as String, $0[1] as Int) }) { first, _ in first }
             return projections.allSatisfy { versions[$0.name] == $0.version }
         }
         if current { return [] }
-        return try database.write { db in
-            try db.execute(sql: """
+        return try await database.write { db in
+            try db.execute(sql: db.dialect.tableDefinition("""
                 CREATE TABLE IF NOT EXISTS projection_checkpoints (
                     name TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL)
-                """)
+                """))
             var resetNames: [String] = []
             for projection in projections {
-                let stored = try Int.fetchOne(db, sql: "SELECT version FROM projection_checkpoints WHERE name = ?", arguments: [projection.name])
+                let stored: Int? = try db.fetchValue(sql: "SELECT version FROM projection_checkpoints WHERE name = ?",
+                                                     arguments: [projection.name])
                 guard stored != projection.version else { continue }
-                try reset(projection, db)
+                try Self.reset(projection, db)
                 if stored != nil { resetNames.append(projection.name) }
             }
             return resetNames
@@ -70,55 +71,60 @@ public struct ProjectionRunner: Sendable {
     }
 
     /// Empties one projection (tables recreated, checkpoint 0).
-    func reset(_ projection: any Projection, _ db: Database) throws {
+    static func reset(_ projection: any Projection, _ db: any SQLSession) throws {
         try projection.dropTables(db)
         try projection.createTables(db)
-        try db.execute(sql: "INSERT OR REPLACE INTO projection_checkpoints (name, version, position) VALUES (?, ?, 0)",
-                       arguments: [projection.name, projection.version])
+        try db.execute(sql: """
+            INSERT INTO projection_checkpoints (name, version, position) VALUES (?, ?, 0)
+            ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = 0
+            """, arguments: [projection.name, projection.version])
     }
 
     /// Every projection's checkpoint against the head of the log.
-    public func status() throws -> [Status] {
-        try database.read { db in
-            let head = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(position), 0) FROM events") ?? 0
+    public func status() async throws -> [Status] {
+        let projections = projections
+        return try await database.read { db in
+            let head: Int64 = try db.fetchValue(sql: "SELECT COALESCE(MAX(position), 0) FROM events") ?? 0
             return try projections.map { projection in
-                let checkpoint = try Int64.fetchOne(db, sql: "SELECT position FROM projection_checkpoints WHERE name = ?",
-                                                    arguments: [projection.name]) ?? 0
+                let checkpoint: Int64 = try db.fetchValue(sql: "SELECT position FROM projection_checkpoints WHERE name = ?",
+                                                          arguments: [projection.name]) ?? 0
                 return Status(name: projection.name, version: projection.version, checkpoint: checkpoint, head: head)
             }
         }
     }
 
     /// Empties the named projections (all when `names` is empty), then rebuilds them from the log.
-    public func rebuild(_ names: [String] = [], progress: (@Sendable (Progress) -> Void)? = nil) throws {
+    public func rebuild(_ names: [String] = [], progress: (@Sendable (Progress) -> Void)? = nil) async throws {
         let chosen = names.isEmpty ? projections : projections.filter { names.contains($0.name) }
-        try database.write { db in for projection in chosen { try reset(projection, db) } }
-        try catchUp(progress: progress)
+        try await database.write { db in for projection in chosen { try Self.reset(projection, db) } }
+        try await catchUp(progress: progress)
     }
 
     /// Applies the events each projection has not seen yet, in batches. Each batch reads the
     /// checkpoints inside its own write transaction (another process may have moved them), and
     /// its table writes and checkpoints commit together: a crash resumes where the last batch
     /// ended, and no event is applied twice or skipped. Memory stays bounded by one batch.
-    public func catchUp(progress: (@Sendable (Progress) -> Void)? = nil) throws {
+    public func catchUp(progress: (@Sendable (Progress) -> Void)? = nil) async throws {
         let clock = ContinuousClock()
         let start = clock.now
-        let initial = try status()
+        let initial = try await status()
         guard let first = initial.map(\.checkpoint).min(), let head = initial.first?.head, first < head else {
-            return try finishDeferredWork()
+            return try await finishDeferredWork()
         }
+        let (projections, batchSize) = (projections, batchSize)
         while true {
-            let reached: Int64? = try database.write { db in
+            let reached: Int64? = try await database.write { db in
                 var checkpoints: [String: Int64] = [:]
                 for projection in projections {
-                    checkpoints[projection.name] = try Int64.fetchOne(
-                        db, sql: "SELECT position FROM projection_checkpoints WHERE name = ?", arguments: [projection.name]) ?? 0
+                    checkpoints[projection.name] = try db.fetchValue(
+                        sql: "SELECT position FROM projection_checkpoints WHERE name = ?", arguments: [projection.name]) ?? 0
                 }
                 guard let lowest = checkpoints.values.min() else { return nil }
-                let rows = try RecordedEvent.fetchCursor(db, sql: "SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?",
-                                                         arguments: [lowest, batchSize])
+                let rows = try db.fetchAll(sql: "SELECT \(RecordedEvent.columns) FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                                           arguments: [lowest, batchSize])
                 var last: Int64?
-                while let recorded = try rows.next() {
+                for row in rows {
+                    let recorded = try RecordedEvent(row: row)
                     let event = try ProjectedEvent(recorded)
                     for projection in projections where checkpoints[projection.name, default: 0] < recorded.position {
                         try projection.apply(event, db)
@@ -131,17 +137,20 @@ public struct ProjectionRunner: Sendable {
                 }
                 return last
             }
-            guard let reached else { return try finishDeferredWork() }
+            guard let reached else { return try await finishDeferredWork() }
             progress?(Progress(applied: min(reached, head) - first, total: head - first, elapsed: clock.now - start))
         }
     }
 
     /// Lets projections that deferred work during a replay (the name trigrams) finish it, in one
     /// transaction; checked with a read first, so that an up-to-date database takes no write lock.
-    func finishDeferredWork() throws {
-        let pending = try database.read { db in try projections.filter { try $0.hasDeferredWork(db) } }
+    func finishDeferredWork() async throws {
+        let projections = projections
+        let pending = try await database.read { db in try projections.filter { try $0.hasDeferredWork(db) }.map(\.name) }
         guard !pending.isEmpty else { return }
-        try database.write { db in for projection in pending { try projection.finishDeferredWork(db) } }
+        try await database.write { db in
+            for projection in projections where pending.contains(projection.name) { try projection.finishDeferredWork(db) }
+        }
     }
 }
 
@@ -155,15 +164,15 @@ public struct InlineProjections: AppendObserver {
         self.projections = projections
     }
 
-    public func didAppend(_ events: [RecordedEvent], in db: Database) throws {
+    public func didAppend(_ events: [RecordedEvent], in db: any SQLSession) throws {
         guard let first = events.first, let last = events.last else { return }
         let projected = try events.map(ProjectedEvent.init)
-        let checkpoint = try db.cachedStatement(sql: "SELECT position FROM projection_checkpoints WHERE name = ?")
-        let advance = try db.cachedStatement(sql: "UPDATE projection_checkpoints SET position = ? WHERE name = ?")
         for projection in projections {
-            guard try Int64.fetchOne(checkpoint, arguments: [projection.name]) == first.position - 1 else { continue }
+            let checkpoint: Int64? = try db.fetchValue(sql: "SELECT position FROM projection_checkpoints WHERE name = ?",
+                                                       arguments: [projection.name])
+            guard checkpoint == first.position - 1 else { continue }
             for event in projected { try projection.apply(event, db) }
-            try advance.execute(arguments: [last.position, projection.name])
+            try db.execute(sql: "UPDATE projection_checkpoints SET position = ? WHERE name = ?", arguments: [last.position, projection.name])
         }
     }
 }

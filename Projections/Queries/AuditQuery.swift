@@ -1,7 +1,7 @@
-import GRDB
+import CredlogEvents
 
 /// One line of the audit trail: an appended event, a refused command or a credential read.
-public struct AuditEntry: Sendable, Equatable, Codable, FetchableRecord {
+public struct AuditEntry: Sendable, Equatable, Codable {
     public var at: String
     /// The event's position; `nil` for a refused command (it appended nothing).
     public var position: Int64?
@@ -48,13 +48,13 @@ public struct AuditQuery: Sendable {
     }
 
     /// Appended events and refused commands, oldest first.
-    public func fetch(_ db: Database) throws -> [AuditEntry] {
+    public func fetch(_ db: any SQLSession) throws -> [AuditEntry] {
         var clauses: [String] = []
-        var arguments: StatementArguments = []
-        func add(_ clause: String, _ value: (any DatabaseValueConvertible)?) {
+        var arguments: SQLArguments = []
+        func add(_ clause: String, _ value: (any SQLBindable)?) {
             guard let value else { return }
             clauses.append(clause)
-            arguments += [value]
+            arguments.append(value)
         }
         add("project_id = ?", projectId)
         add("connection_id = ?", connectionId)
@@ -63,11 +63,11 @@ public struct AuditQuery: Sendable {
         add("at >= ?", since)
         add("at <= ?", until)
         if let visibleProjects {
-            clauses.append("project_id IN (\(visibleProjects.map { _ in "?" }.joined(separator: ", ")))")
-            arguments += StatementArguments(visibleProjects)
+            clauses.append("project_id IN (\(SQLArguments.placeholders(visibleProjects.count)))")
+            arguments = arguments + SQLArguments(visibleProjects.map(\.sqlValue))
         }
         let filter = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
-        return try AuditEntry.fetchAll(db, sql: """
+        return try db.fetchAll(AuditEntry.self, sql: """
             SELECT * FROM (
                 SELECT at, position, 'appended' AS outcome, project_id, connection_id, actor_id, actor_role, action, detail,
                        correlation_id, 0 AS kind, position AS seq
@@ -81,7 +81,7 @@ public struct AuditQuery: Sendable {
                 SELECT recorded_at, NULL, 'read', project_id, connection_id, actor_id, 'engine',
                        'connection.credentials-read', 'credential version ' || credential_version || ' via ' || via,
                        correlation_id, 2, id
-                FROM credential_reads)
+                FROM credential_reads) AS entries
             \(filter)
             ORDER BY at, kind, seq
             """, arguments: arguments)

@@ -1,6 +1,6 @@
+import CredlogEvents
 import CredlogDomain
 import Foundation
-import GRDB
 
 /// A page of the connections table: filtered by status, searched by name, sorted, and
 /// paginated by keyset with an opaque cursor (no row repeated or skipped between pages).
@@ -47,13 +47,12 @@ public struct ConnectionList: Sendable {
     /// The trigram of `term` with the fewest names in the project, counting each at most up to
     /// `countCap` (a trigram past the cap is common: any of those walks fast enough). `nil`
     /// when a trigram is in no name: then nothing matches.
-    static func rarestTrigram(of term: String, projectId: String, _ db: Database) throws -> String? {
-        let count = try db.cachedStatement(sql: """
-            SELECT COUNT(*) FROM (SELECT 1 FROM connection_name_trigrams WHERE project_id = ? AND trigram = ? LIMIT \(countCap))
-            """)
+    static func rarestTrigram(of term: String, projectId: String, _ db: any SQLSession) throws -> String? {
         var rarest: (trigram: String, names: Int)?
         for trigram in Trigrams.of(term).sorted() {
-            let names = try Int.fetchOne(count, arguments: [projectId, trigram]) ?? 0
+            let names: Int = try db.fetchValue(sql: """
+                SELECT COUNT(*) FROM (SELECT 1 FROM connection_name_trigrams WHERE project_id = ? AND trigram = ? LIMIT \(countCap)) AS capped
+                """, arguments: [projectId, trigram]) ?? 0
             if names == 0 { return nil }
             if names < rarest?.names ?? .max { rarest = (trigram, names) }
         }
@@ -98,7 +97,7 @@ public struct ConnectionList: Sendable {
     }
 
 
-    public func fetch(_ db: Database) throws -> Page {
+    public func fetch(_ db: any SQLSession) throws -> Page {
         guard (1...Self.maxLimit).contains(limit) else { throw DomainError.invalid("the limit is 1 to \(Self.maxLimit)") }
         // Without a term (or with one too short for trigrams) the sort index is walked; with one,
         // the rows come from its rarest trigram's range, already in name order, joined to the table.
@@ -117,18 +116,18 @@ public struct ConnectionList: Sendable {
             : "connection_name_trigrams AS k CROSS JOIN connections AS c ON c.id = k.id"
         let k = trigram == nil ? "c" : "k"
         var clauses = ["\(k).project_id = ?"]
-        var arguments: StatementArguments = [projectId]
+        var arguments: SQLArguments = [projectId]
         if let trigram {
             clauses.append("k.trigram = ?")
-            arguments += [trigram]
+            arguments.append(trigram)
         }
         if status != .all {
             clauses.append("\(k).status = ?")
-            arguments += [status.rawValue]
+            arguments.append(status.rawValue)
         }
         if !term.isEmpty {
-            clauses.append("instr(\(k).name_key, ?) > 0")
-            arguments += [term]
+            clauses.append("\(db.dialect.position)(\(k).name_key, ?) > 0")
+            arguments.append(term)
         }
         // The sort's key and id columns, and the direction that comes after the cursor.
         let (key, id, later) = sort == .name ? ("\(k).name_key", "\(k).id", ">") : ("c.connected_at", "c.id", "<")
@@ -136,12 +135,12 @@ public struct ConnectionList: Sendable {
         if let after {
             let cursor = try Cursor(decoding: after, for: sort)
             clauses.append("(\(key) \(later) ? OR (\(key) = ? AND \(id) \(later) ?))")
-            arguments += [cursor.key, cursor.key, cursor.id]
+            arguments = arguments + [cursor.key, cursor.key, cursor.id]
         }
-        arguments += [limit + 1]
-        var rows = try ConnectionRow.fetchAll(db, sql: """
+        arguments.append(limit + 1)
+        var rows = try db.fetchAll(sql: """
             SELECT \(Self.qualifiedColumns) FROM \(source) WHERE \(clauses.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?
-            """, arguments: arguments)
+            """, arguments: arguments).map(ConnectionRow.init(row:))
         var next: String?
         if rows.count > limit {
             rows.removeLast()

@@ -1,8 +1,7 @@
 import CredlogEvents
-import GRDB
 
 /// An active connection whose credential expires soon: the answer to "what is about to break?".
-public struct ExpiringConnection: Sendable, Equatable, Codable, FetchableRecord {
+public struct ExpiringConnection: Sendable, Equatable, Codable {
     public var id: String
     public var projectId: String
     public var name: String
@@ -23,26 +22,26 @@ public struct ExpiringConnection: Sendable, Equatable, Codable, FetchableRecord 
 /// The connections whose credentials expire within a window, soonest first.
 public enum ExpiringQuery {
     /// Active connections expiring before `until` (already expired ones included), in `projects` (`nil`: all).
-    public static func connections(expiringBefore until: Timestamp, projects: [String]?, _ db: Database) throws -> [ExpiringConnection] {
+    public static func connections(expiringBefore until: Timestamp, projects: [String]?, _ db: any SQLSession) throws -> [ExpiringConnection] {
         var sql = """
             SELECT id, project_id, name, piece, auth_type, credential_expires_at, credential_refreshable AS renews_itself FROM connections
             WHERE status = 'active' AND credential_expires_at IS NOT NULL AND credential_expires_at <= ?
             """
-        var arguments: StatementArguments = [until.iso8601]
+        var arguments: SQLArguments = [until.iso8601]
         if let projects {
-            sql += " AND project_id IN (\(databaseQuestionMarks(count: projects.count)))"
-            arguments += StatementArguments(projects)
+            sql += " AND project_id IN (\(SQLArguments.placeholders(projects.count)))"
+            arguments = arguments + SQLArguments(projects.map(\.sqlValue))
         }
-        return try ExpiringConnection.fetchAll(db, sql: sql + " ORDER BY credential_expires_at, id", arguments: arguments)
+        return try db.fetchAll(ExpiringConnection.self, sql: sql + " ORDER BY credential_expires_at, id", arguments: arguments)
     }
 
     /// Active OAuth2 connections with a refresh token whose credential was set before `setBefore`
     /// (the sweeper's daily refresh), oldest first.
-    public static func idleRefreshable(setBefore: Timestamp, _ db: Database) throws -> [String] {
-        try String.fetchAll(db, sql: """
+    public static func idleRefreshable(setBefore: Timestamp, _ db: any SQLSession) throws -> [String] {
+        try db.fetchAll(sql: """
             SELECT id FROM connections
             WHERE status = 'active' AND auth_type = 'oauth2' AND credential_refreshable = 1 AND credential_set_at <= ?
             ORDER BY credential_set_at, id
-            """, arguments: [setBefore.iso8601])
+            """, arguments: [setBefore.iso8601]).map { $0[0] as String }
     }
 }

@@ -1,7 +1,7 @@
-import GRDB
+import CredlogEvents
 
 /// One use of a connection by a flow.
-public struct FlowUse: Sendable, Equatable, Codable, FetchableRecord {
+public struct FlowUse: Sendable, Equatable, Codable {
     public var flowId: String
     public var connectionId: String
     public var projectId: String
@@ -23,20 +23,20 @@ public enum FlowUsageQuery {
         """
 
     /// The flows using a connection now.
-    public static func flows(usingConnection id: String, _ db: Database) throws -> [FlowUse] {
-        try FlowUse.fetchAll(db, sql: select + " WHERE u.connection_id = ? AND u.detached_position IS NULL ORDER BY u.flow_id",
+    public static func flows(usingConnection id: String, _ db: any SQLSession) throws -> [FlowUse] {
+        try db.fetchAll(FlowUse.self, sql: select + " WHERE u.connection_id = ? AND u.detached_position IS NULL ORDER BY u.flow_id",
                              arguments: [id])
     }
 
     /// The connections a flow uses now.
-    public static func connections(usedByFlow flowId: String, _ db: Database) throws -> [FlowUse] {
-        try FlowUse.fetchAll(db, sql: select + " WHERE u.flow_id = ? AND u.detached_position IS NULL ORDER BY u.connection_id",
+    public static func connections(usedByFlow flowId: String, _ db: any SQLSession) throws -> [FlowUse] {
+        try db.fetchAll(FlowUse.self, sql: select + " WHERE u.flow_id = ? AND u.detached_position IS NULL ORDER BY u.connection_id",
                              arguments: [flowId])
     }
 
     /// The connections a flow was using at `time` (attached at or before it, not yet detached).
-    public static func connections(usedByFlow flowId: String, at time: String, _ db: Database) throws -> [FlowUse] {
-        try FlowUse.fetchAll(db, sql: select + """
+    public static func connections(usedByFlow flowId: String, at time: String, _ db: any SQLSession) throws -> [FlowUse] {
+        try db.fetchAll(FlowUse.self, sql: select + """
              WHERE u.flow_id = ? AND u.attached_at <= ? AND (u.detached_at IS NULL OR u.detached_at > ?)
              ORDER BY u.connection_id
             """, arguments: [flowId, time, time])

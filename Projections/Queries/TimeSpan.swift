@@ -1,3 +1,4 @@
+import CredlogEvents
 /// A span of time as people type it: `7d`, `12h`, `30m`, `45s`.
 public struct TimeSpan: Sendable, Equatable, CustomStringConvertible {
     public var microseconds: Int64

@@ -1,5 +1,4 @@
 import CredlogEvents
-import GRDB
 
 /// Every event, indexed for audit queries (project, connection, actor, type, time).
 /// Refused commands live in the store's `refusals` table; ``AuditQuery`` merges both.
@@ -10,8 +9,8 @@ public struct AuditTrailProjection: Projection {
 
     public init() {}
 
-    public func createTables(_ db: Database) throws {
-        try db.execute(sql: """
+    public func createTables(_ db: any SQLSession) throws {
+        try db.executeScript(db.dialect.tableDefinition("""
             CREATE TABLE audit_events (
                 position INTEGER PRIMARY KEY, at TEXT NOT NULL, project_id TEXT NOT NULL, stream_id TEXT NOT NULL,
                 connection_id TEXT, action TEXT NOT NULL, actor_id TEXT NOT NULL, actor_role TEXT NOT NULL,
@@ -20,16 +19,16 @@ public struct AuditTrailProjection: Projection {
             CREATE INDEX audit_by_connection ON audit_events (connection_id, at);
             CREATE INDEX audit_by_actor ON audit_events (actor_id, at);
             CREATE INDEX audit_by_correlation ON audit_events (correlation_id);
-            """)
+            """))
     }
 
-    public func apply(_ event: ProjectedEvent, _ db: Database) throws {
+    public func apply(_ event: ProjectedEvent, _ db: any SQLSession) throws {
         let recorded = event.recorded
-        try db.cachedStatement(sql: """
+        try db.execute(sql: """
             INSERT INTO audit_events (position, at, project_id, stream_id, connection_id, action, actor_id, actor_role,
                                       correlation_id, causation_id, detail)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [recorded.position, recorded.recordedAt.iso8601, recorded.projectId, recorded.stream.rawValue,
+            """, arguments: [recorded.position, recorded.recordedAt.iso8601, recorded.projectId, recorded.stream.rawValue,
                                      recorded.stream.connectionId, recorded.type, recorded.actor.id, recorded.actor.roleName,
                                      recorded.correlationId, recorded.causationId, EventSummary.text(EventSummary.fields(of: event))])
     }

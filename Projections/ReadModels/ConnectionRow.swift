@@ -1,8 +1,7 @@
 import CredlogEvents
-import GRDB
 
 /// One row of the `connections` read model: what the Connections page shows.
-public struct ConnectionRow: Sendable, Equatable, Codable, FetchableRecord {
+public struct ConnectionRow: Sendable, Equatable, Codable {
 
     public var id: String
     public var projectId: String
@@ -38,7 +37,7 @@ public struct ConnectionRow: Sendable, Equatable, Codable, FetchableRecord {
     }
 
     /// Decodes a row of `connections` by column position (see ``columns``).
-    public init(row: Row) {
+    public init(row: SQLRow) {
         id = row[0]
         projectId = row[1]
         piece = row[2]
@@ -64,7 +63,7 @@ public struct ConnectionRow: Sendable, Equatable, Codable, FetchableRecord {
         """
 
     /// The values of ``columns``, in order.
-    var values: StatementArguments {
+    var values: SQLArguments {
         [id, projectId, piece, authType, name, nameKey, status, statusReason, flowCount, connectedAt, statusChangedAt,
          credentialExpiresAt, credentialFingerprint, credentialSetAt, credentialRefreshable, lastPosition]
     }

@@ -1,5 +1,4 @@
 import CredlogEvents
-import GRDB
 
 /// The connections table, with a trigram index for name search.
 public struct ConnectionsProjection: Projection {
@@ -11,8 +10,8 @@ public struct ConnectionsProjection: Projection {
 
     public init() {}
 
-    public func createTables(_ db: Database) throws {
-        try db.execute(sql: """
+    public func createTables(_ db: any SQLSession) throws {
+        try db.executeScript(db.dialect.tableDefinition("""
             CREATE TABLE connections (
                 id TEXT PRIMARY KEY, project_id TEXT NOT NULL, piece TEXT NOT NULL, auth_type TEXT NOT NULL,
                 name TEXT NOT NULL, name_key TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('active', 'inactive')),
@@ -34,81 +33,79 @@ public struct ConnectionsProjection: Projection {
             -- While a non-empty log is replayed into a new table, the trigrams wait: they are made
             -- in one sorted pass once the replay reaches the head (far faster than row by row).
             CREATE TABLE connection_name_trigrams_state (pending INTEGER NOT NULL);
-            INSERT INTO connection_name_trigrams_state SELECT EXISTS (SELECT 1 FROM events);
-            """)
+            INSERT INTO connection_name_trigrams_state SELECT CASE WHEN EXISTS (SELECT 1 FROM events) THEN 1 ELSE 0 END;
+            """))
     }
 
-    public func apply(_ event: ProjectedEvent, _ db: Database) throws {
+    public func apply(_ event: ProjectedEvent, _ db: any SQLSession) throws {
         guard let (connectionId, decoded) = event.connection else { return }
-        let before = try ConnectionRow.fetchOne(
-            db.cachedStatement(sql: "SELECT \(ConnectionRow.columns) FROM connections WHERE id = ?"), arguments: [connectionId])
+        let before = try db.fetchOne(sql: "SELECT \(ConnectionRow.columns) FROM connections WHERE id = ?", arguments: [connectionId])
+            .map(ConnectionRow.init(row:))
         let after = ConnectionRow.evolve(before, decoded, at: event.recorded.recordedAt, position: event.recorded.position)
         switch (before, after) {
         case (nil, nil):
             break
         case (_?, nil):
-            try db.cachedStatement(sql: "DELETE FROM connections WHERE id = ?").execute(arguments: [connectionId])
+            try db.execute(sql: "DELETE FROM connections WHERE id = ?", arguments: [connectionId])
         case (nil, let row?):
-            try db.cachedStatement(sql: "INSERT INTO connections (\(ConnectionRow.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                .execute(arguments: row.values)
+            try db.execute(sql: "INSERT INTO connections (\(ConnectionRow.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", arguments: row.values)
         case (_?, let row?):
-            try db.cachedStatement(sql: """
+            try db.execute(sql: """
                 UPDATE connections SET name = ?, name_key = ?, status = ?, status_reason = ?, flow_count = ?, connected_at = ?,
                     status_changed_at = ?, credential_expires_at = ?, credential_fingerprint = ?, credential_set_at = ?,
                     credential_refreshable = ?, last_position = ?
                 WHERE id = ?
-                """).execute(arguments: [row.name, row.nameKey, row.status, row.statusReason, row.flowCount, row.connectedAt,
+                """, arguments: [row.name, row.nameKey, row.status, row.statusReason, row.flowCount, row.connectedAt,
                                          row.statusChangedAt, row.credentialExpiresAt, row.credentialFingerprint, row.credentialSetAt,
                                          row.credentialRefreshable, row.lastPosition, row.id])
         }
         try updateTrigrams(from: before, to: after, db)
     }
 
-    public func hasDeferredWork(_ db: Database) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT pending FROM connection_name_trigrams_state")) ?? false
+    public func hasDeferredWork(_ db: any SQLSession) throws -> Bool {
+        try db.fetchValue(sql: "SELECT pending FROM connection_name_trigrams_state") ?? false
     }
 
     /// Makes every trigram row from the connections table, in key order, and ends the wait.
     /// (`length` and `substr` count Unicode scalars, as ``Trigrams`` does.)
-    public func finishDeferredWork(_ db: Database) throws {
-        try db.execute(sql: """
+    public func finishDeferredWork(_ db: any SQLSession) throws {
+        try db.executeScript("""
             DELETE FROM connection_name_trigrams;
             WITH RECURSIVE offsets(i) AS (
                 SELECT 1 UNION ALL
                 SELECT i + 1 FROM offsets WHERE i < (SELECT COALESCE(MAX(length(name_key)), 0) - 2 FROM connections))
-            INSERT OR IGNORE INTO connection_name_trigrams (project_id, trigram, name_key, id, status)
+            INSERT INTO connection_name_trigrams (project_id, trigram, name_key, id, status)
             SELECT c.project_id, substr(c.name_key, offsets.i, 3), c.name_key, c.id, c.status
             FROM connections AS c JOIN offsets ON offsets.i <= length(c.name_key) - 2
-            ORDER BY 1, 2, 3, 4;
+            WHERE true ORDER BY 1, 2, 3, 4
+            ON CONFLICT DO NOTHING;
             UPDATE connection_name_trigrams_state SET pending = 0;
             """)
     }
 
     /// Keeps a connection's trigram rows in step with its name and status (unless they wait
     /// for the end of a replay).
-    private func updateTrigrams(from before: ConnectionRow?, to after: ConnectionRow?, _ db: Database) throws {
+    private func updateTrigrams(from before: ConnectionRow?, to after: ConnectionRow?, _ db: any SQLSession) throws {
         guard before?.nameKey != after?.nameKey || before?.status != after?.status, try !hasDeferredWork(db) else { return }
         if let before, let after, before.nameKey == after.nameKey {
-            let update = try db.cachedStatement(sql: """
-                UPDATE connection_name_trigrams SET status = ? WHERE project_id = ? AND trigram = ? AND name_key = ? AND id = ?
-                """)
             for trigram in Trigrams.of(after.nameKey) {
-                try update.execute(arguments: [after.status, after.projectId, trigram, after.nameKey, after.id])
+                try db.execute(sql: """
+                    UPDATE connection_name_trigrams SET status = ? WHERE project_id = ? AND trigram = ? AND name_key = ? AND id = ?
+                    """, arguments: [after.status, after.projectId, trigram, after.nameKey, after.id])
             }
             return
         }
         if let before {
-            let delete = try db.cachedStatement(sql: """
-                DELETE FROM connection_name_trigrams WHERE project_id = ? AND trigram = ? AND name_key = ? AND id = ?
-                """)
             for trigram in Trigrams.of(before.nameKey) {
-                try delete.execute(arguments: [before.projectId, trigram, before.nameKey, before.id])
+                try db.execute(sql: """
+                    DELETE FROM connection_name_trigrams WHERE project_id = ? AND trigram = ? AND name_key = ? AND id = ?
+                    """, arguments: [before.projectId, trigram, before.nameKey, before.id])
             }
         }
         if let after {
-            let insert = try db.cachedStatement(sql: "INSERT INTO connection_name_trigrams VALUES (?, ?, ?, ?, ?)")
             for trigram in Trigrams.of(after.nameKey) {
-                try insert.execute(arguments: [after.projectId, trigram, after.nameKey, after.id, after.status])
+                try db.execute(sql: "INSERT INTO connection_name_trigrams VALUES (?, ?, ?, ?, ?)",
+                               arguments: [after.projectId, trigram, after.nameKey, after.id, after.status])
             }
         }
     }

@@ -1,5 +1,4 @@
 import CredlogEvents
-import GRDB
 
 /// Which flows use which connection, with the history of each use (attached, detached).
 /// The current usage is the rows with no `detached_at`.
@@ -10,8 +9,8 @@ public struct FlowUsageProjection: Projection {
 
     public init() {}
 
-    public func createTables(_ db: Database) throws {
-        try db.execute(sql: """
+    public func createTables(_ db: any SQLSession) throws {
+        try db.executeScript(db.dialect.tableDefinition("""
             CREATE TABLE flow_usage (
                 connection_id TEXT NOT NULL, flow_id TEXT NOT NULL, project_id TEXT NOT NULL,
                 attached_at TEXT NOT NULL, attached_position INTEGER NOT NULL,
@@ -19,28 +18,28 @@ public struct FlowUsageProjection: Projection {
                 PRIMARY KEY (connection_id, flow_id, attached_position));
             CREATE INDEX flow_usage_by_flow ON flow_usage (flow_id, attached_at);
             CREATE INDEX flow_usage_current ON flow_usage (connection_id) WHERE detached_position IS NULL;
-            """)
+            """))
     }
 
-    public func apply(_ event: ProjectedEvent, _ db: Database) throws {
+    public func apply(_ event: ProjectedEvent, _ db: any SQLSession) throws {
         guard let (connectionId, decoded) = event.connection else { return }
         let time = event.recorded.recordedAt.iso8601
         let position = event.recorded.position
         switch decoded {
         case .attachedToFlow(let link):
-            try db.cachedStatement(sql: """
+            try db.execute(sql: """
                 INSERT INTO flow_usage (connection_id, flow_id, project_id, attached_at, attached_position) VALUES (?, ?, ?, ?, ?)
-                """).execute(arguments: [connectionId, link.flowId, event.recorded.projectId, time, position])
+                """, arguments: [connectionId, link.flowId, event.recorded.projectId, time, position])
         case .detachedFromFlow(let link):
-            try db.cachedStatement(sql: """
+            try db.execute(sql: """
                 UPDATE flow_usage SET detached_at = ?, detached_position = ?
                 WHERE connection_id = ? AND flow_id = ? AND detached_position IS NULL
-                """).execute(arguments: [time, position, connectionId, link.flowId])
+                """, arguments: [time, position, connectionId, link.flowId])
         case .deleted:
             // A deleted connection is used by no flow from then on.
-            try db.cachedStatement(sql: """
+            try db.execute(sql: """
                 UPDATE flow_usage SET detached_at = ?, detached_position = ? WHERE connection_id = ? AND detached_position IS NULL
-                """).execute(arguments: [time, position, connectionId])
+                """, arguments: [time, position, connectionId])
         default:
             break
         }

@@ -1,5 +1,4 @@
 import CredlogEvents
-import GRDB
 
 /// Who belongs to which project, with which role: answers "what may this member see?".
 public struct ProjectMembersProjection: Projection {
@@ -9,20 +8,23 @@ public struct ProjectMembersProjection: Projection {
 
     public init() {}
 
-    public func createTables(_ db: Database) throws {
-        try db.execute(sql: """
+    public func createTables(_ db: any SQLSession) throws {
+        try db.executeScript(db.dialect.tableDefinition("""
             CREATE TABLE project_members (
                 project_id TEXT NOT NULL, member_id TEXT NOT NULL, role TEXT NOT NULL, since TEXT NOT NULL,
                 PRIMARY KEY (project_id, member_id));
             CREATE INDEX project_members_by_member ON project_members (member_id);
-            """)
+            """))
     }
 
-    public func apply(_ event: ProjectedEvent, _ db: Database) throws {
+    public func apply(_ event: ProjectedEvent, _ db: any SQLSession) throws {
         guard case .membership(let decoded) = event.payload, let projectId = event.recorded.stream.projectId else { return }
         switch decoded {
         case .memberAdded(let added):
-            try db.execute(sql: "INSERT OR REPLACE INTO project_members (project_id, member_id, role, since) VALUES (?, ?, ?, ?)",
+            try db.execute(sql: """
+                INSERT INTO project_members (project_id, member_id, role, since) VALUES (?, ?, ?, ?)
+                ON CONFLICT (project_id, member_id) DO UPDATE SET role = excluded.role, since = excluded.since
+                """,
                            arguments: [projectId, added.memberId, added.role.rawValue, event.recorded.recordedAt.iso8601])
         case .roleChanged(let changed):
             try db.execute(sql: "UPDATE project_members SET role = ? WHERE project_id = ? AND member_id = ?",
@@ -36,7 +38,8 @@ public struct ProjectMembersProjection: Projection {
     }
 
     /// The projects a member belongs to.
-    public static func projects(of memberId: String, _ db: Database) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT project_id FROM project_members WHERE member_id = ? ORDER BY project_id", arguments: [memberId])
+    public static func projects(of memberId: String, _ db: any SQLSession) throws -> [String] {
+        try db.fetchAll(sql: "SELECT project_id FROM project_members WHERE member_id = ? ORDER BY project_id", arguments: [memberId])
+            .map { $0[0] as String }
     }
 }

@@ -1,8 +1,7 @@
 import CredlogEvents
-import GRDB
 
 /// One status transition of a connection.
-public struct StatusChange: Sendable, Equatable, Codable, FetchableRecord {
+public struct StatusChange: Sendable, Equatable, Codable {
     public var position: Int64
     public var connectionId: String
     public var projectId: String
@@ -49,31 +48,29 @@ public struct StatusHistoryProjection: Projection {
 
     public init() {}
 
-    public func createTables(_ db: Database) throws {
-        try db.execute(sql: """
+    public func createTables(_ db: any SQLSession) throws {
+        try db.executeScript(db.dialect.tableDefinition("""
             CREATE TABLE status_history (
                 position INTEGER PRIMARY KEY, connection_id TEXT NOT NULL, project_id TEXT NOT NULL,
                 from_status TEXT, to_status TEXT NOT NULL, at TEXT NOT NULL, reason TEXT,
                 actor_id TEXT NOT NULL, actor_role TEXT NOT NULL);
             CREATE INDEX status_history_by_connection ON status_history (connection_id, position);
             CREATE INDEX status_history_by_project ON status_history (project_id, at);
-            """)
+            """))
     }
 
-    public func apply(_ event: ProjectedEvent, _ db: Database) throws {
+    public func apply(_ event: ProjectedEvent, _ db: any SQLSession) throws {
         guard let (connectionId, decoded) = event.connection else { return }
         switch decoded {
         case .renamed, .attachedToFlow, .detachedFromFlow, .tokenRefreshed: return  // never a transition: skip the lookup
         default: break
         }
-        let previous = try String.fetchOne(
-            db.cachedStatement(sql: "SELECT to_status FROM status_history WHERE connection_id = ? ORDER BY position DESC LIMIT 1"),
-            arguments: [connectionId])
+        let previous: String? = try db.fetchValue(sql: "SELECT to_status FROM status_history WHERE connection_id = ? ORDER BY position DESC LIMIT 1", arguments: [connectionId])
         guard let change = StatusChange.derive(previous: previous, decoded, recorded: event.recorded) else { return }
-        try db.cachedStatement(sql: """
+        try db.execute(sql: """
             INSERT INTO status_history (position, connection_id, project_id, from_status, to_status, at, reason, actor_id, actor_role)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [change.position, change.connectionId, change.projectId, change.fromStatus, change.toStatus,
+            """, arguments: [change.position, change.connectionId, change.projectId, change.fromStatus, change.toStatus,
                                      change.at, change.reason, change.actorId, change.actorRole])
     }
 }

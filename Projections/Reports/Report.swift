@@ -1,6 +1,5 @@
 import CredlogEvents
 import Foundation
-import GRDB
 
 /// The reports credlog produces. Their column names are a contract with the people who
 /// feed them elsewhere: they are documented in the README and never renamed.
@@ -26,12 +25,12 @@ public enum Report: String, Sendable, CaseIterable {
     }
 
     /// The report's rows (cells as text, `nil` when empty), for the given projects (`nil`: all).
-    public func rows(_ db: Database, projects: [String]?) throws -> [[String?]] {
+    public func rows(_ db: any SQLSession, projects: [String]?) throws -> [[String?]] {
         var filter = ""
-        var arguments: StatementArguments = []
+        var arguments: SQLArguments = []
         if let projects {
-            filter = "WHERE project_id IN (\(projects.map { _ in "?" }.joined(separator: ", ")))"
-            arguments = StatementArguments(projects)
+            filter = "WHERE project_id IN (\(SQLArguments.placeholders(projects.count)))"
+            arguments = SQLArguments(projects.map(\.sqlValue))
         }
         let sql: String
         switch self {
@@ -45,7 +44,7 @@ public enum Report: String, Sendable, CaseIterable {
             sql = """
                 SELECT * FROM (SELECT u.flow_id, u.connection_id, u.project_id, c.name AS connection_name, u.attached_at, u.detached_at,
                                       u.attached_position
-                               FROM flow_usage u LEFT JOIN connections c ON c.id = u.connection_id)
+                               FROM flow_usage u LEFT JOIN connections c ON c.id = u.connection_id) AS uses
                 \(filter) ORDER BY attached_position
                 """
         case .statusHistory:
@@ -60,10 +59,15 @@ public enum Report: String, Sendable, CaseIterable {
             }
         }
         let width = columns.count
-        return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+        return try db.fetchAll(sql: sql, arguments: arguments).map { row in
             (0..<width).map { index in
-                let value: DatabaseValue = row[index]
-                return value.isNull ? nil : String(describing: value.storage.value ?? "")
+                switch row.values[index] {
+                case .null: nil
+                case .integer(let integer): String(integer)
+                case .real(let real): String(real)
+                case .text(let text): text
+                case .blob(let data): data.base64EncodedString()
+                }
             }
         }
     }
@@ -72,15 +76,15 @@ public enum Report: String, Sendable, CaseIterable {
 extension Report {
     /// The report's rows now, or as at `asOf`: the log up to that time is replayed into a
     /// scratch database first (removed afterwards), so the projections are as they were then.
-    public func rows(of database: DatabasePool, asOf: Timestamp?, projects: [String]?) async throws -> [[String?]] {
+    public func rows(of database: any SQLDatabase, asOf: Timestamp?, projects: [String]?) async throws -> [[String?]] {
         guard let asOf else { return try await database.read { db in try rows(db, projects: projects) } }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("credlog-report-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("as-of.sqlite").path
-        _ = try Replayer.replay(from: database, until: asOf, into: path)
+        _ = try await Replayer.replay(from: database, until: asOf, into: path)
         let replayed = try CredlogDatabase.open(path: path)
         defer { try? replayed.close() }
-        return try await replayed.read { db in try rows(db, projects: projects) }
+        return try await SQLiteDatabase(replayed).read { db in try rows(db, projects: projects) }
     }
 }

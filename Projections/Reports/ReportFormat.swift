@@ -1,3 +1,4 @@
+import CredlogEvents
 import Foundation
 
 /// How a report is written.

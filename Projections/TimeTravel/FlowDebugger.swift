@@ -1,6 +1,5 @@
 import CredlogDomain
 import CredlogEvents
-import GRDB
 
 /// Why a flow run may have failed at a moment: every connection the flow was using then,
 /// the state of each at that moment, the events around it, and a plain verdict.
@@ -45,9 +44,9 @@ public struct ConnectionDiagnosis: Sendable, Encodable {
 /// Answers "what state were this flow's connections in when its run failed at TIME?".
 public struct FlowDebugger: Sendable {
     let store: any EventStore
-    let database: DatabasePool
+    let database: any SQLDatabase
 
-    public init(store: any EventStore, database: DatabasePool) {
+    public init(store: any EventStore, database: any SQLDatabase) {
         self.store = store
         self.database = database
     }

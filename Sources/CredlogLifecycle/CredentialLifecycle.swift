@@ -1,7 +1,6 @@
 import CredlogDomain
 import CredlogEvents
 import CredlogProjections
-import GRDB
 
 /// The credential lifecycle on one database, assembled: the engine's broker (refresh on read),
 /// the sweeper, the webhook feed and dispatcher, and the OAuth2 flow.
@@ -14,10 +13,10 @@ public struct CredentialLifecycle: Sendable {
     public let dispatcher: WebhookDispatcher
     public let oauth2: OAuth2Flow
     public let settings: LifecycleSettings
-    let database: DatabasePool
+    let database: any SQLDatabase
 
     /// - Parameter callbackURL: credlog's public `/v1/oauth2/callback` URL, registered at providers.
-    public init(database: DatabasePool, service: CommandService, settings: LifecycleSettings = .init(),
+    public init(database: any SQLDatabase, service: CommandService, settings: LifecycleSettings = .init(),
                 http: OutboundHTTP = OutboundHTTP(), webhookPolicy: WebhookDispatcher.Policy = .init(), callbackURL: CallbackURL) {
         let service = service.validating(with: HTTPCredentialValidator(http: http))
         let client = OAuth2Client(http: http)

@@ -2,29 +2,30 @@ import CredlogDomain
 import CredlogEvents
 import CredlogProjections
 import Foundation
-import GRDB
 
 /// A credlog database for one workload, opened the way the CLI opens it.
 struct BenchLog {
+    /// The SQLite file or the PostgreSQL URL (`--db`).
     let path: String
     let masterKey: MasterKey
-    let database: DatabasePool
+    let database: any SQLDatabase
     let keys: KeyRing
-    let store: SQLiteEventStore
+    let store: any EventStore
     let service: CommandService
 
-    /// A new database at `path` (synchronous=FULL), with inline projections unless `projecting` is false.
-    static func create(_ path: String, projecting: Bool = true, durability: Durability = .full) throws -> BenchLog {
+    /// A new database at `path` (a SQLite file, synchronous=FULL, or a PostgreSQL URL), with
+    /// inline projections unless `projecting` is false.
+    static func create(_ path: String, projecting: Bool = true, durability: Durability = .full) async throws -> BenchLog {
         let masterKey = MasterKey.generate()
-        let database = try CredlogDatabase.open(path: path, durability: durability, create: true)
-        let keys = try KeyRing.create(in: database, masterKey: masterKey, path: path)
-        try ProjectionRunner(database: database).prepare()
+        let database = try await CredlogDatabase.open(try StoreLocation(path), durability: durability, create: true)
+        let keys = try await KeyRing.create(in: database, masterKey: masterKey, path: path)
+        try await ProjectionRunner(database: database).prepare()
         return open(path, database: database, keys: keys, masterKey: masterKey, projecting: projecting)
     }
 
-    static func open(_ path: String, database: DatabasePool, keys: KeyRing, masterKey: MasterKey, projecting: Bool = true) -> BenchLog {
+    static func open(_ path: String, database: any SQLDatabase, keys: KeyRing, masterKey: MasterKey, projecting: Bool = true) -> BenchLog {
         let observers: [any AppendObserver] = projecting ? [DataKeys.Shredder(), InlineProjections()] : [DataKeys.Shredder()]
-        let store = SQLiteEventStore(database: database, chain: ChainHasher(key: keys.chainKey), observers: observers)
+        let store = CredlogDatabase.eventStore(database, chain: ChainHasher(key: keys.chainKey), observers: observers)
         let service = CommandService(store: store, vault: CredentialVault(database: database, keys: keys))
         return BenchLog(path: path, masterKey: masterKey, database: database, keys: keys, store: store, service: service)
     }
@@ -51,11 +52,11 @@ struct BenchLog {
     }
 
     /// How many connections are active, as the connections table says.
-    func activeConnections() throws -> Int {
-        try database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM connections WHERE status = 'active'") ?? 0 }
+    func activeConnections() async throws -> Int {
+        try await database.read { try $0.fetchValue(sql: "SELECT COUNT(*) FROM connections WHERE status = 'active'") ?? 0 }
     }
 
-    func eventCount() throws -> Int {
-        try database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM events") ?? 0 }
+    func eventCount() async throws -> Int {
+        try await database.read { try $0.fetchValue(sql: "SELECT COUNT(*) FROM events") ?? 0 }
     }
 }

@@ -2,16 +2,15 @@ import CredlogDomain
 import CredlogEvents
 import CredlogProjections
 import Foundation
-import GRDB
 
 extension Workloads {
     /// Workloads 3 to 7, on one large log (1,000,006 events in the full run).
     mutating func readSide() async throws {
         let bigPath = path("big.sqlite")
-        let log = try BenchLog.create(bigPath, projecting: false, durability: .normal)
+        let log = try await BenchLog.create(bigPath, projecting: false, durability: .normal)
         let span = try await BulkLog.write(log, connections: sizes.bulkConnections, start: Timestamp(iso8601: "2026-01-01T00:00:00Z")!)
-        let events = try log.eventCount()
-        try ProjectionRunner(database: log.database).catchUp()
+        let events = try await log.eventCount()
+        try await ProjectionRunner(database: log.database).catchUp()
         try await rebuild(log, events: events)
         try await timeTravel(log, span: span)
         try await connectionList(log)
@@ -34,9 +33,9 @@ extension Workloads {
             pythonRates.append(Double(events) / (pythonRun.json["seconds"] as? Double ?? .nan))
             expectEqual("events replayed", events, pythonRun.json["events"] as? Int ?? -1, "eventsourcing")
             let (connections, active, flows) = try await log.database.read { db in
-                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM connections") ?? 0,
-                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM connections WHERE status = 'active'") ?? 0,
-                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM flow_usage") ?? 0)
+                (try db.fetchValue(sql: "SELECT COUNT(*) FROM connections") ?? 0,
+                 try db.fetchValue(sql: "SELECT COUNT(*) FROM connections WHERE status = 'active'") ?? 0,
+                 try db.fetchValue(sql: "SELECT COUNT(*) FROM flow_usage") ?? 0)
             }
             expectEqual("connections after replay", connections, pythonRun.json["connections"] as? Int ?? -1, "eventsourcing")
             expectEqual("active connections after replay", active, pythonRun.json["active"] as? Int ?? -1, "eventsourcing")
@@ -50,10 +49,10 @@ extension Workloads {
 
         // Peak memory must not grow with the log: the same rebuild on a log a tenth the size.
         let smallPath = path("small.sqlite")
-        let small = try BenchLog.create(smallPath, projecting: false, durability: .normal)
+        let small = try await BenchLog.create(smallPath, projecting: false, durability: .normal)
         _ = try await BulkLog.write(small, connections: sizes.smallBulkConnections, start: Timestamp(iso8601: "2026-01-01T00:00:00Z")!)
-        try ProjectionRunner(database: small.database).catchUp()
-        let smallEvents = try small.eventCount()
+        try await ProjectionRunner(database: small.database).catchUp()
+        let smallEvents = try await small.eventCount()
         let smallRun = try references.cli(["projections", "rebuild", "--json"], database: smallPath, masterKey: small.masterKey.base64)
         let peak = peaks.max() ?? .nan
         report.add(.init(workload: "7. rebuild peak memory, \(events) events", unit: "MiB", credlog: peak, raw: nil, python: nil,
@@ -103,7 +102,7 @@ extension Workloads {
             rows += page.connections.count
             latencies.append(seconds * 1000)
         }
-        let connections = try await log.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM connections") ?? 0 }
+        let connections = try await log.database.read { try $0.fetchValue(sql: "SELECT COUNT(*) FROM connections") ?? 0 }
         let rawRun = try references.raw(["list", log.path, "acme", String(sizes.samples), "7"])
         if rows == 0 { mismatches.append("the list workload found no rows") }
         for (label, fraction) in [("p50", 0.5), ("p99", 0.99)] {
@@ -121,7 +120,7 @@ extension Workloads {
         var rates: [Double] = [], rawRates: [Double] = []
         let verifier = ChainVerifier(chain: ChainHasher(key: log.keys.chainKey))
         for _ in 0..<sizes.runs {
-            let (result, seconds) = try await Statistics.time { try verifier.verify(log.database) }
+            let (result, seconds) = try await Statistics.time { try await verifier.verify(log.database) }
             rates.append(Double(result.eventCount) / seconds)
             let rawRun = try references.raw(["verify", log.path, log.keys.chainKey.hex])
             rawRates.append(Double(events) / (rawRun.json["seconds"] as? Double ?? .nan))

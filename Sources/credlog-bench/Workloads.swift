@@ -41,17 +41,17 @@ struct Workloads {
         let commands = sizes.appendConnections * 7
         var credlogRates: [Double] = [], storeRates: [Double] = [], rawRates: [Double] = [], pythonRates: [Double] = []
         for run in 0..<sizes.runs {
-            let log = try BenchLog.create(path("append-\(run).sqlite"))
+            let log = try await BenchLog.create(path("append-\(run).sqlite"))
             try await log.seed()
             let (_, seconds) = try await Statistics.time {
                 for n in 0..<sizes.appendConnections { try await log.life(n) }
             }
             credlogRates.append(Double(commands) / seconds)
-            expectEqual("events after the lives", try log.eventCount() - 2, commands, "expected")
-            let active = try log.activeConnections()
+            expectEqual("events after the lives", try await log.eventCount() - 2, commands, "expected")
+            let active = try await log.activeConnections()
 
             // The log alone: the same number of events, pre-encoded, one append (transaction) each.
-            let bare = try BenchLog.create(path("append-store-\(run).sqlite"), projecting: false)
+            let bare = try await BenchLog.create(path("append-store-\(run).sqlite"), projecting: false)
             let meta = EventMetadata(actor: .member("bob", .member), projectId: "acme", correlationId: "c", causationId: "c", recordedAt: .now())
             let payload = try ConnectionEvent.attachedToFlow(.init(flowId: "flow-1")).encode()
             let (_, storeSeconds) = try await Statistics.time {
@@ -92,7 +92,7 @@ struct Workloads {
         var rates: [Double] = []
         let perTask = max(1, sizes.concurrentConnections / 64)
         for run in 0..<sizes.runs {
-            let log = try BenchLog.create(path("concurrent-\(run).sqlite"))
+            let log = try await BenchLog.create(path("concurrent-\(run).sqlite"))
             try await log.seed()
             let (_, seconds) = try await Statistics.time {
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -105,8 +105,8 @@ struct Workloads {
                 }
             }
             rates.append(Double(64 * perTask * 7) / seconds)
-            expectEqual("events after concurrent lives", try log.eventCount() - 2, 64 * perTask * 7, "expected")
-            expectEqual("active connections", try log.activeConnections(), 64 * perTask, "expected")
+            expectEqual("events after concurrent lives", try await log.eventCount() - 2, 64 * perTask * 7, "expected")
+            expectEqual("active connections", try await log.activeConnections(), 64 * perTask, "expected")
         }
         let credlog = Statistics.median(rates)
         report.add(.init(workload: "2. durable appends, 64 concurrent tasks (group commit)", unit: "commands/s", credlog: credlog,

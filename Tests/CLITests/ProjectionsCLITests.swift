@@ -9,7 +9,7 @@ import Testing
 struct ProjectionsCLITests {
     /// A log of `connections × perConnection` events, appended in batches straight to the store.
     func bigLog(connections: Int, perConnection: Int) async throws -> TemporaryLog {
-        let log = try TemporaryLog(durability: .normal)
+        let log = try await TemporaryLog(durability: .normal)
         try await log.seedProject()
         let meta = EventMetadata(actor: .member("bob", .member), projectId: "acme", correlationId: "bulk", causationId: "bulk",
                                  recordedAt: .now())
@@ -27,13 +27,13 @@ struct ProjectionsCLITests {
     }
 
     func checkpoints(_ log: TemporaryLog) throws -> [Int64] {
-        try log.database.read { db in try Int64.fetchAll(db, sql: "SELECT position FROM projection_checkpoints ORDER BY name") }
+        try log.pool.read { db in try Int64.fetchAll(db, sql: "SELECT position FROM projection_checkpoints ORDER BY name") }
     }
 
     @Test func aRebuildKilledMidBatchResumesFromItsCheckpointAndEndsIdentical() async throws {
         let log = try await bigLog(connections: 100, perConnection: 100)
         let head = try await log.store.headPosition()
-        let expected = try log.projectionTables()
+        let expected = try await log.projectionTables()
         var environment = ProcessInfo.processInfo.environment
         environment["CREDLOG_DB"] = log.path
         environment["CREDLOG_MASTER_KEY"] = log.masterKey.base64
@@ -67,9 +67,9 @@ struct ProjectionsCLITests {
                                     directory: log.directory, environment: environment)
         #expect(status.status == 0, "\(status.stderr)")
         #expect(try checkpoints(log).allSatisfy { $0 == head })
-        #expect(try log.projectionTables() == expected, "identical to the tables maintained incrementally")
-        try ProjectionRunner(database: log.database).rebuild()
-        #expect(try log.projectionTables() == expected, "identical to a full rebuild")
+        #expect(try await log.projectionTables() == expected, "identical to the tables maintained incrementally")
+        try await ProjectionRunner(database: log.database).rebuild()
+        #expect(try await log.projectionTables() == expected, "identical to a full rebuild")
     }
 
     @Test func queriesReportsReplayAndTimeTravel() throws {

@@ -34,7 +34,7 @@ struct CommandServiceTests {
     }
 
     @Test func refusedCommandsLeaveTheLogUnchangedAndAnAuditRecord() async throws {
-        let log = try TemporaryLog()
+        let log = try await TemporaryLog()
         try await log.seedProject()
         let id = try await create(log)
         _ = try await expectRefused(log, command: "connection.rename", by: "bob") {
@@ -67,7 +67,7 @@ struct CommandServiceTests {
         _ = try await expectRefused(log, command: "member.add", by: "bob") {
             _ = try await log.service.addMember("carol", role: .admin, to: "acme", context: ctx(.member("bob")))
         }
-        let dataKeys = try await log.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM data_keys") }
+        let dataKeys = try await log.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM data_keys") }
         #expect(dataKeys == 1, "a refused create leaves no data key behind: keys are stored with their first event")
         let refusal = try #require(try await log.store.refusals().first)
         #expect(refusal.actorRole == "member")
@@ -75,7 +75,7 @@ struct CommandServiceTests {
     }
 
     @Test func anotherProjectsConnectionIsInvisible() async throws {
-        let log = try TemporaryLog()
+        let log = try await TemporaryLog()
         try await log.seedProject()
         _ = try await log.service.createProject("globex", admin: "gina", context: ctx(.system))
         let id = try await create(log)
@@ -86,13 +86,13 @@ struct CommandServiceTests {
     }
 
     @Test func aRetriedCommandWithTheSameKeyAppendsNothingNewAndReturnsTheFirstResult() async throws {
-        let log = try TemporaryLog()
+        let log = try await TemporaryLog()
         try await log.seedProject()
         let first = try await create(log, key: "req-1")
-        let countAfterFirst = try log.eventCount()
+        let countAfterFirst = try await log.eventCount()
         let second = try await create(log, key: "req-1")
         #expect(second == first)
-        #expect(try log.eventCount() == countAfterFirst)
+        #expect(try await log.eventCount() == countAfterFirst)
 
         let rename = try await log.service.rename(first, to: "Gmail 2", context: ctx(.member("alice"), key: "req-2"))
         let again = try await log.service.rename(first, to: "Gmail 2", context: ctx(.member("alice"), key: "req-2"))
@@ -102,11 +102,11 @@ struct CommandServiceTests {
         await #expect(throws: StoreError.idempotencyKeyReused(key: "req-2")) {
             _ = try await log.service.rename(first, to: "Other", context: ctx(.member("alice"), key: "req-2"))
         }
-        #expect(try log.eventCount() == countAfterFirst + 1)
+        #expect(try await log.eventCount() == countAfterFirst + 1)
     }
 
     @Test func concurrentCommandsOnOneConnectionAreAllKeptByRetrying() async throws {
-        let log = try TemporaryLog()
+        let log = try await TemporaryLog()
         try await log.seedProject()
         let id = try await create(log)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -118,13 +118,13 @@ struct CommandServiceTests {
         let (state, version) = try await log.service.loadConnection(id)
         #expect(state.connection?.flows.count == 24)
         #expect(version == 25)
-        let report = try ChainVerifier(chain: ChainHasher(key: log.keys.chainKey)).verify(log.database)
+        let report = try await ChainVerifier(chain: ChainHasher(key: log.keys.chainKey)).verify(log.database)
         #expect(report.isIntact)
         #expect(report.eventCount == 3 + 24)
     }
 
     @Test func theEngineReadsCredentialsAndNobodyElseDoes() async throws {
-        let log = try TemporaryLog()
+        let log = try await TemporaryLog()
         try await log.seedProject()
         let id = try await create(log, json: #"{"apiKey":"first"}"#)
         var plaintext = try await log.service.revealCredentials(id, context: ctx(.engine))

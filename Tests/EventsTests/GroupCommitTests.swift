@@ -17,9 +17,9 @@ final class CommitCounter: TransactionObserver, Sendable {
 @Suite("Group commit")
 struct GroupCommitTests {
     @Test func concurrentCallersShareTransactionsAndAllAreAcknowledged() async throws {
-        let log = try TemporaryLog()
+        let log = try await TemporaryLog()
         let counter = CommitCounter()
-        try await log.database.write { db in db.add(transactionObserver: counter, extent: .databaseLifetime) }
+        try await log.pool.write { db in db.add(transactionObserver: counter, extent: .databaseLifetime) }
         let results = try await withThrowingTaskGroup(of: AppendResult.self) { group in
             for task in 0..<64 {
                 group.addTask {
@@ -30,14 +30,14 @@ struct GroupCommitTests {
         }
         #expect(results.count == 64)
         #expect(Set(results.compactMap(\.positions?.lowerBound)) == Set(1...64), "each caller got its own position")
-        #expect(try log.eventCount() == 64)
+        #expect(try await log.eventCount() == 64)
         let commits = counter.commits.load(ordering: .relaxed)
         #expect(commits < 64, "64 concurrent appends took \(commits) transactions")
-        #expect(try ChainVerifier(chain: ChainHasher(key: log.keys.chainKey)).verify(log.database).isIntact)
+        #expect(try await ChainVerifier(chain: ChainHasher(key: log.keys.chainKey)).verify(log.database).isIntact)
     }
 
     @Test func aFailingRequestDoesNotFailTheOthersInItsGroup() async throws {
-        let log = try TemporaryLog()
+        let log = try await TemporaryLog()
         let shared = UUID()
         let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
             for task in 0..<32 {
@@ -51,9 +51,9 @@ struct GroupCommitTests {
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(outcomes.filter { $0 }.count == 17, "16 distinct ids and one of the shared one")
-        #expect(try log.eventCount() == 17)
+        #expect(try await log.eventCount() == 17)
         let all = try await log.allEvents()
         #expect(all.map(\.position) == Array(1...17), "positions stay gapless")
-        #expect(try ChainVerifier(chain: ChainHasher(key: log.keys.chainKey)).verify(log.database).isIntact)
+        #expect(try await ChainVerifier(chain: ChainHasher(key: log.keys.chainKey)).verify(log.database).isIntact)
     }
 }

@@ -27,21 +27,21 @@ struct SealingTests {
     }
 
     @Test func everyAuthTypeRoundTripsAndNoPlaintextIsStored() async throws {
-        let log = try TemporaryLog()
+        let log = try await TemporaryLog()
         try await log.seedProject()
         for (authType, json) in Self.samples {
             let id = try await create(log, authType, json)
             let opened = try await log.vault.open(try await sealed(log, id), connectionId: id, streamVersion: 1)
             #expect(String(decoding: opened, as: UTF8.self) == json)
-            #expect(!(try log.fileBytes()).contains(bytes: Array(json.utf8)))
+            #expect(!(try await log.storedBytes()).contains(bytes: Array(json.utf8)))
         }
         for secret in ["sk-live-1", "hunter2", "tok-9f2c-custom"] {
-            #expect(!(try log.fileBytes()).contains(bytes: Array(secret.utf8)), "\(secret) is in the database file")
+            #expect(!(try await log.storedBytes()).contains(bytes: Array(secret.utf8)), "\(secret) is in the database file")
         }
     }
 
     @Test func aFlippedByteDoesNotOpen() async throws {
-        let log = try TemporaryLog()
+        let log = try await TemporaryLog()
         try await log.seedProject()
         let id = try await create(log, .apiKey, #"{"apiKey":"k"}"#)
         var tampered = try await sealed(log, id)
@@ -54,7 +54,7 @@ struct SealingTests {
     }
 
     @Test func aCiphertextMovedToAnotherRowDoesNotOpen() async throws {
-        let log = try TemporaryLog()
+        let log = try await TemporaryLog()
         try await log.seedProject()
         let a = try await create(log, .apiKey, #"{"apiKey":"a"}"#)
         let b = try await create(log, .apiKey, #"{"apiKey":"b"}"#)
@@ -71,10 +71,10 @@ struct SealingTests {
     }
 
     @Test func aWrongMasterKeyIsAClearError() async throws {
-        let log = try TemporaryLog()
+        let log = try await TemporaryLog()
         let wrong = MasterKey.generate()
-        #expect(throws: KeyError.wrongMasterKey(expected: log.masterKey.id, given: wrong.id)) {
-            _ = try KeyRing.unlock(log.database, masterKey: wrong)
+        await #expect(throws: KeyError.wrongMasterKey(expected: log.masterKey.id, given: wrong.id)) {
+            _ = try await KeyRing.unlock(log.database, masterKey: wrong)
         }
         #expect(throws: KeyError.self) { _ = try MasterKey(base64: "not base64!", origin: "test") }
         #expect(throws: KeyError.malformedMasterKey(origin: "test", reason: "it decodes to 3 bytes, not 32")) {
@@ -83,33 +83,33 @@ struct SealingTests {
     }
 
     @Test func afterDeleteTheSecretIsGoneEvenWithTheMasterKey() async throws {
-        let log = try TemporaryLog()
+        let log = try await TemporaryLog()
         try await log.seedProject()
         let id = try await create(log, .apiKey, #"{"apiKey":"doomed"}"#)
         let box = try await sealed(log, id)
-        let wrapped = try await log.database.read { try Data.fetchOne($0, sql: "SELECT wrapped FROM data_keys WHERE connection_id = ?", arguments: [id]) }
+        let wrapped = try await log.pool.read { try Data.fetchOne($0, sql: "SELECT wrapped FROM data_keys WHERE connection_id = ?", arguments: [id]) }
         let wrappedBytes = [UInt8](try #require(wrapped))
-        #expect(try log.fileBytes().contains(bytes: wrappedBytes))
+        #expect(try await log.storedBytes().contains(bytes: wrappedBytes))
 
         _ = try await log.service.delete(id, context: CommandContext(principal: .member("alice")))
         await #expect(throws: KeyError.dataKeyShredded(connectionId: id)) { _ = try await log.vault.open(box, connectionId: id, streamVersion: 1) }
         await #expect(throws: DomainError.connectionDeleted(id)) {
             _ = try await log.service.revealCredentials(id, context: CommandContext(principal: .engine))
         }
-        #expect(!(try log.fileBytes().contains(bytes: wrappedBytes)), "no copy of the wrapped data key is left in the files")
+        #expect(!(try await log.storedBytes().contains(bytes: wrappedBytes)), "no copy of the wrapped data key is left in the files")
         #expect(try await log.store.readStream(.connection(id), from: 1).count == 2, "the history stays")
     }
 
     @Test func afterRotationEveryOldSecretStillOpens() async throws {
-        let log = try TemporaryLog()
+        let log = try await TemporaryLog()
         try await log.seedProject()
         var ids: [(String, String)] = []
         for (authType, json) in Self.samples { ids.append((try await create(log, authType, json), json)) }
         let newKey = MasterKey.generate()
-        #expect(try KeyRing.rotate(log.database, from: log.masterKey, to: newKey) == 4)
+        #expect(try await KeyRing.rotate(log.database, from: log.masterKey, to: newKey) == 4)
 
-        #expect(throws: KeyError.self) { _ = try KeyRing.unlock(log.database, masterKey: log.masterKey) }
-        let keys = try KeyRing.unlock(log.database, masterKey: newKey)
+        await #expect(throws: KeyError.self) { _ = try await KeyRing.unlock(log.database, masterKey: log.masterKey) }
+        let keys = try await KeyRing.unlock(log.database, masterKey: newKey)
         #expect(keys.chainKey == log.keys.chainKey, "the chain still verifies")
         #expect(keys.fingerprintKey == log.keys.fingerprintKey, "fingerprints still compare")
         let vault = CredentialVault(database: log.database, keys: keys)
@@ -119,7 +119,7 @@ struct SealingTests {
     }
 
     @Test func fingerprintsTellSameSecretWithoutRevealingIt() async throws {
-        let log = try TemporaryLog()
+        let log = try await TemporaryLog()
         try await log.seedProject()
         let a = try await create(log, .apiKey, #"{"apiKey":"same"}"#)
         let b = try await create(log, .apiKey, #"{"apiKey":"same"}"#)

@@ -3,21 +3,12 @@ import CredlogTestSupport
 import Foundation
 import Testing
 
-/// The event-store contract. Every backend runs this suite: add PostgreSQL to `Backend` when it lands.
+/// The event-store contract, run against every backend (PostgreSQL when `CREDLOG_TEST_POSTGRES` is set).
 @Suite("Event store conformance")
 struct StoreConformanceTests {
-    enum Backend: String, CaseIterable, CustomTestStringConvertible {
-        case sqlite
-        var testDescription: String { rawValue }
-
-        /// A fresh, empty store; the returned object keeps it alive.
-        func make() throws -> (store: any EventStore, keepAlive: AnyObject) {
-            switch self {
-            case .sqlite:
-                let log = try TemporaryLog()
-                return (log.store, log)
-            }
-        }
+    static func make(_ backend: TestBackend) async throws -> (store: any EventStore, keepAlive: AnyObject) {
+        let log = try await TemporaryLog(backend: backend)
+        return (log.store, log)
     }
 
     static let meta = EventMetadata(actor: .member("alice", .admin), projectId: "acme", correlationId: "corr-1",
@@ -33,9 +24,9 @@ struct StoreConformanceTests {
                       idempotency: key.map { IdempotencyToken(key: $0, requestDigest: digest) })
     }
 
-    @Test(arguments: Backend.allCases)
-    func expectedVersionsAreChecked(backend: Backend) async throws {
-        let (store, keep) = try backend.make()
+    @Test(arguments: TestBackend.available)
+    func expectedVersionsAreChecked(backend: TestBackend) async throws {
+        let (store, keep) = try await Self.make(backend)
         defer { withExtendedLifetime(keep) {} }
         let first = try await store.append(Self.request("s-1", .noStream, [Self.event(1), Self.event(2)]))
         #expect(first.positions == 1...2)
@@ -52,9 +43,9 @@ struct StoreConformanceTests {
         #expect(try await store.readStream("s-1", from: 3).map(\.streamVersion) == [3, 4])
     }
 
-    @Test(arguments: Backend.allCases)
-    func aStreamAndTheStreamItNamesAreReadTogether(backend: Backend) async throws {
-        let (store, keep) = try backend.make()
+    @Test(arguments: TestBackend.available)
+    func aStreamAndTheStreamItNamesAreReadTogether(backend: TestBackend) async throws {
+        let (store, keep) = try await Self.make(backend)
         defer { withExtendedLifetime(keep) {} }
         _ = try await store.append(Self.request("item-c", .noStream, [Self.event(1), Self.event(2)]))
         _ = try await store.append(Self.request("group-acme", .noStream, [Self.event(3)]))
@@ -69,9 +60,9 @@ struct StoreConformanceTests {
         #expect(none.isEmpty && nothing.isEmpty)
     }
 
-    @Test(arguments: Backend.allCases)
-    func aMultiEventAppendIsAllOrNothing(backend: Backend) async throws {
-        let (store, keep) = try backend.make()
+    @Test(arguments: TestBackend.available)
+    func aMultiEventAppendIsAllOrNothing(backend: TestBackend) async throws {
+        let (store, keep) = try await Self.make(backend)
         defer { withExtendedLifetime(keep) {} }
         let existing = Self.event(1)
         _ = try await store.append(Self.request("s-1", .noStream, [existing]))
@@ -84,9 +75,9 @@ struct StoreConformanceTests {
         #expect(try await store.readStream("s-2", from: 1).isEmpty)
     }
 
-    @Test(arguments: Backend.allCases)
-    func requestsOfOneBatchSucceedOrFailAlone(backend: Backend) async throws {
-        let (store, keep) = try backend.make()
+    @Test(arguments: TestBackend.available)
+    func requestsOfOneBatchSucceedOrFailAlone(backend: TestBackend) async throws {
+        let (store, keep) = try await Self.make(backend)
         defer { withExtendedLifetime(keep) {} }
         let results = try await store.append([
             Self.request("a", .noStream, [Self.event(1)]),
@@ -98,9 +89,9 @@ struct StoreConformanceTests {
         #expect(try results[2].get().positions == 2...3, "positions stay gapless after a failed request")
     }
 
-    @Test(arguments: Backend.allCases)
-    func positionsAreGaplessAndEveryFieldIsKept(backend: Backend) async throws {
-        let (store, keep) = try backend.make()
+    @Test(arguments: TestBackend.available)
+    func positionsAreGaplessAndEveryFieldIsKept(backend: TestBackend) async throws {
+        let (store, keep) = try await Self.make(backend)
         defer { withExtendedLifetime(keep) {} }
         for n in 0..<30 {
             _ = try? await store.append(Self.request(StreamID("s-\(n % 4)"), n < 4 ? .noStream : .exact(0), [Self.event(n)]))
@@ -119,9 +110,9 @@ struct StoreConformanceTests {
         #expect(try await store.readAll(from: 10, limit: 5).map(\.position) == [10, 11, 12, 13, 14])
     }
 
-    @Test(arguments: Backend.allCases)
-    func recordedTimesNeverGoBackwards(backend: Backend) async throws {
-        let (store, keep) = try backend.make()
+    @Test(arguments: TestBackend.available)
+    func recordedTimesNeverGoBackwards(backend: TestBackend) async throws {
+        let (store, keep) = try await Self.make(backend)
         defer { withExtendedLifetime(keep) {} }
         var late = Self.request("s", .any, [Self.event(1)])
         late.metadata.recordedAt = Timestamp(microseconds: 5_000_000)
@@ -132,9 +123,9 @@ struct StoreConformanceTests {
         #expect(try await store.readAll(from: 1, limit: 10).map(\.recordedAt.microseconds) == [5_000_000, 5_000_000])
     }
 
-    @Test(arguments: Backend.allCases)
-    func idempotentRetriesReturnTheFirstResult(backend: Backend) async throws {
-        let (store, keep) = try backend.make()
+    @Test(arguments: TestBackend.available)
+    func idempotentRetriesReturnTheFirstResult(backend: TestBackend) async throws {
+        let (store, keep) = try await Self.make(backend)
         defer { withExtendedLifetime(keep) {} }
         let first = try await store.append(Self.request("s", .noStream, [Self.event(1)], key: "k-1"))
         let retry = try await store.append(Self.request("s", .noStream, [Self.event(1)], key: "k-1"))
@@ -148,9 +139,9 @@ struct StoreConformanceTests {
         #expect(try await store.headPosition() == 1)
     }
 
-    @Test(arguments: Backend.allCases)
-    func aSubscriptionCatchesUpThenFollowsLiveEvents(backend: Backend) async throws {
-        let (store, keep) = try backend.make()
+    @Test(arguments: TestBackend.available)
+    func aSubscriptionCatchesUpThenFollowsLiveEvents(backend: TestBackend) async throws {
+        let (store, keep) = try await Self.make(backend)
         defer { withExtendedLifetime(keep) {} }
         for n in 1...5 { _ = try await store.append(Self.request("s", .any, [Self.event(n)])) }
         let received = Task {
@@ -174,9 +165,9 @@ struct StoreConformanceTests {
         #expect(positions == [2, 3, 4, 5, 6, 7, 8])
     }
 
-    @Test(arguments: Backend.allCases)
-    func refusalsAreKeptInOrder(backend: Backend) async throws {
-        let (store, keep) = try backend.make()
+    @Test(arguments: TestBackend.available)
+    func refusalsAreKeptInOrder(backend: TestBackend) async throws {
+        let (store, keep) = try await Self.make(backend)
         defer { withExtendedLifetime(keep) {} }
         let refusal = Refusal(recordedAt: Timestamp(microseconds: 7), actorId: "bob", actorRole: "member", projectId: "acme",
                               stream: "connection:c", command: "connection.rename", reason: "forbidden", correlationId: "c")

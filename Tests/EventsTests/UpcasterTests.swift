@@ -12,7 +12,7 @@ struct UpcasterTests {
     }
 
     @Test func aStoredVersion1ExpiredEventIsUpcastOnRead() async throws {
-        let log = try TemporaryLog()
+        let log = try await TemporaryLog()
         let old = EventData(type: ConnectionEvent.TypeName.expired, schemaVersion: 1, payload: try Self.fixture())
         _ = try await log.store.append(StoreConformanceTests.request(.connection("c1"), .any, [old]))
         let stored = try #require(try await log.store.readStream(.connection("c1"), from: 1).first)

@@ -23,7 +23,7 @@ final class LifecycleFixture: @unchecked Sendable {
 
     init(baseURL: String, settings: LifecycleSettings = LifecycleFixture.fastSettings,
          timeout: Duration = .seconds(2), clientAuthentication: String = "body") async throws {
-        log = try TemporaryLog()
+        log = try await TemporaryLog()
         self.baseURL = baseURL
         clock = Mutex(Self.start)
         try await log.seedProject("acme")

@@ -66,10 +66,10 @@ struct OAuth2FlowTests {
                 #expect(credentials.json["accessToken"] as? String == "at-2" && credentials.json["refreshToken"] as? String == "rt-2")
 
                 // The state was used: the same callback again is refused and appends nothing.
-                let before = try fixture.log.eventCount()
+                let before = try await fixture.log.eventCount()
                 let again = try await Self.call(client, .get, callback)
                 #expect(again.status == 400 && again.text.contains("already used"))
-                #expect(try fixture.log.eventCount() == before)
+                #expect(try await fixture.log.eventCount() == before)
 
                 // Alice (admin) reconnects it through the provider.
                 let restart = try await Self.call(client, .post, "/v1/oauth2/authorize", token: alice, json: #"{"connectionId":"\#(id)"}"#)
@@ -79,7 +79,7 @@ struct OAuth2FlowTests {
             }
             // Sealed everywhere: the client secret and the provider's tokens are nowhere in the database
             // (log, projections, keys, state table), nor in the server's log.
-            let bytes = try fixture.log.fileBytes()
+            let bytes = try await fixture.log.storedBytes()
             for secret in [TestOAuthProvider.clientSecret, "at-2", "rt-2", "at-4", "rt-4"] {
                 #expect(!bytes.contains(bytes: Array(secret.utf8)), "\(secret) is in the database file")
                 #expect(!fixture.serverLog.text.contains(secret))
@@ -96,7 +96,7 @@ struct OAuth2FlowTests {
             let fixture = try await LifecycleFixture(baseURL: baseURL)
             let bob = try await fixture.token(member: "bob")
             try await fixture.server { client in
-                let before = try fixture.log.eventCount()
+                let before = try await fixture.log.eventCount()
                 // A state credlog never issued.
                 let forged = try await Self.call(client, .get, "/v1/oauth2/callback?code=code-1&state=forged")
                 #expect(forged.status == 400 && forged.text.contains("unknown"))
@@ -128,7 +128,7 @@ struct OAuth2FlowTests {
                 let useless = try await Self.call(client, .get, tokenless)
                 #expect(useless.status == 400 && useless.text.contains("no access_token"))
 
-                #expect(try fixture.log.eventCount() == before, "no attempt appended anything")
+                #expect(try await fixture.log.eventCount() == before, "no attempt appended anything")
                 #expect(provider.codeGrants == 0)
             }
         }

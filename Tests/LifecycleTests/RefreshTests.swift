@@ -53,7 +53,7 @@ struct RefreshTests {
             #expect(Set(tokens) == ["at-1"] && tokens.count == 50)
             #expect(try await fixture.eventTypes(id).filter { $0 == "connection.token-refreshed" }.count == 1)
             // Every read is in the audit trail.
-            let reads = try await fixture.log.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM credential_reads") }
+            let reads = try await fixture.log.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM credential_reads") }
             #expect(reads == 50)
         }
     }
@@ -88,9 +88,9 @@ struct RefreshTests {
             let fixture = try await LifecycleFixture(baseURL: baseURL)
             let id = try await fixture.oauth2Connection(expiresIn: 60)
             // A second credlog: its own connection pool, store, service and broker on the same file.
-            let database = try CredlogDatabase.open(path: fixture.log.path)
-            let store = SQLiteEventStore(database: database, chain: ChainHasher(key: fixture.log.keys.chainKey),
-                                         observers: [DataKeys.Shredder(), InlineProjections()])
+            let database = SQLiteDatabase(try CredlogDatabase.open(path: fixture.log.path))
+            let store = CredlogDatabase.eventStore(database, chain: ChainHasher(key: fixture.log.keys.chainKey),
+                                                   observers: [DataKeys.Shredder(), InlineProjections()])
             let service = CommandService(store: store, vault: CredentialVault(database: database, keys: fixture.log.keys))
             let other = CredentialLifecycle(database: database, service: service, settings: LifecycleFixture.fastSettings,
                                             http: OutboundHTTP(timeout: .seconds(2)), callbackURL: "http://credlog.test/cb")
@@ -181,7 +181,7 @@ struct RefreshTests {
             settings.gracePeriod = .seconds(3600)
             let fixture = try await LifecycleFixture(baseURL: baseURL, settings: settings)
             let id = try await fixture.oauth2Connection(accessToken: "at-still-good", expiresIn: 10 * 60)
-            let before = try fixture.log.eventCount()
+            let before = try await fixture.log.eventCount()
             #expect(try await fixture.engineRead(id)["accessToken"] as? String == "at-still-good")
             // Right after a failure, reads do not wait for the provider again.
             let grants = provider.tokenRequests
@@ -190,9 +190,9 @@ struct RefreshTests {
             fixture.advance(30 * 60)
             #expect(try await fixture.engineRead(id)["accessToken"] as? String == "at-still-good", "within the grace period")
             #expect(try await fixture.state(id)?.status == .active)
-            #expect(try fixture.log.eventCount() == before, "failures inside the grace period append nothing")
+            #expect(try await fixture.log.eventCount() == before, "failures inside the grace period append nothing")
             let failures = try await fixture.log.database.read { db in
-                try Row.fetchOne(db, sql: "SELECT failures, last_error FROM refresh_failures WHERE connection_id = ?", arguments: [id])
+                try db.fetchOne(sql: "SELECT failures, last_error FROM refresh_failures WHERE connection_id = ?", arguments: [id])
             }
             #expect(failures?["failures"] as Int? == 2 && (failures?["last_error"] as String?)?.contains("HTTP 500") == true)
 

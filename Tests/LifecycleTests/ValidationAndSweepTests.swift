@@ -26,7 +26,7 @@ struct ValidationAndSweepTests {
             let fixture = try await LifecycleFixture(baseURL: baseURL)
             try await Self.registerKeyPiece(fixture)
             let service = fixture.lifecycle.service
-            let before = try fixture.log.eventCount()
+            let before = try await fixture.log.eventCount()
             var wrong = Array(#"{"apiKey":"sk-wrong-9876"}"#.utf8)
             do {
                 _ = try await service.createConnection(projectId: "acme", piece: "testkeys", authType: .apiKey, name: "Keys",
@@ -37,18 +37,18 @@ struct ValidationAndSweepTests {
                 #expect(error.description.contains("Test Keys refused the credential (HTTP 401") && error.description.contains("[redacted]"))
                 #expect(!error.description.contains("sk-wrong-9876"))
             }
-            #expect(try fixture.log.eventCount() == before)
+            #expect(try await fixture.log.eventCount() == before)
 
             var right = Array(#"{"apiKey":"\#(TestOAuthProvider.validKey)"}"#.utf8)
             let created = try await service.createConnection(projectId: "acme", piece: "testkeys", authType: .apiKey, name: "Keys",
                                                              credentials: &right, context: fixture.context(.member("bob")))
             let id = try #require(created.stream.connectionId)
-            let afterCreate = try fixture.log.eventCount()
+            let afterCreate = try await fixture.log.eventCount()
             var stillWrong = Array(#"{"apiKey":"sk-wrong-again"}"#.utf8)
             await #expect(throws: DomainError.self) {
                 _ = try await service.reconnect(id, credentials: &stillWrong, context: fixture.context(.member("alice")))
             }
-            #expect(try fixture.log.eventCount() == afterCreate)
+            #expect(try await fixture.log.eventCount() == afterCreate)
             // The refusals are in the audit trail, without the key.
             let refusals = try await fixture.log.store.refusals()
             #expect(refusals.count == 2 && refusals.allSatisfy { !$0.reason.contains("sk-wrong") })
@@ -97,9 +97,9 @@ struct ValidationAndSweepTests {
             }
 
             // A sweep with nothing due appends nothing.
-            let count = try fixture.log.eventCount()
+            let count = try await fixture.log.eventCount()
             _ = try await fixture.lifecycle.sweeper.sweep(now: fixture.now)
-            #expect(try fixture.log.eventCount() == count)
+            #expect(try await fixture.log.eventCount() == count)
         }
     }
 

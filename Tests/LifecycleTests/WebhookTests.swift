@@ -15,18 +15,18 @@ struct WebhookTests {
         try await receiver.serve { hook in
             let fixture = try await LifecycleFixture(baseURL: "http://127.0.0.1:9")
             let service = fixture.log.service
-            let before = try fixture.log.eventCount()
+            let before = try await fixture.log.eventCount()
             await #expect(throws: DomainError.self, "only admins add webhooks") {
                 _ = try await service.addWebhook(url: hook, to: "acme", context: fixture.context(.member("bob")))
             }
             await #expect(throws: DomainError.self) {
                 _ = try await service.addWebhook(url: "ftp://example.com/x", to: "acme", context: fixture.context(.member("alice")))
             }
-            #expect(try fixture.log.eventCount() == before)
+            #expect(try await fixture.log.eventCount() == before)
             let added = try await service.addWebhook(url: hook, to: "acme", context: fixture.context(.member("alice")))
             receiver.expectSecret(added.secret)
             // The secret is sealed in the log: only its fingerprint shows.
-            #expect(!(try fixture.log.fileBytes()).contains(bytes: Array(added.secret.utf8)))
+            #expect(!(try await fixture.log.storedBytes()).contains(bytes: Array(added.secret.utf8)))
 
             var key = Array(#"{"apiKey":"k-1"}"#.utf8)
             let id = try await service.createConnection(projectId: "acme", piece: "hubspot", authType: .apiKey, name: "HubSpot",
@@ -42,7 +42,7 @@ struct WebhookTests {
             #expect(inactive.body["deliveryId"] as? String == inactive.deliveryId)
 
             // Nothing more to send; a rebuild of the read models sends nothing again.
-            try ProjectionRunner(database: fixture.log.database).rebuild()
+            try await ProjectionRunner(database: fixture.log.database).rebuild()
             let idle = try await fixture.lifecycle.round(now: fixture.now, sweeping: false)
             #expect(idle.enqueued == 0 && idle.deliveries.isEmpty)
 

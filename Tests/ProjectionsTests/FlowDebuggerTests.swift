@@ -10,7 +10,7 @@ struct FlowDebuggerTests {
 
     /// support-triage uses Gmail; the token expires at 10:02, run 4812 fails at 10:05, alice reconnects at 11:30.
     func story() async throws -> (TemporaryLog, String) {
-        let log = try TemporaryLog(durability: .normal)
+        let log = try await TemporaryLog(durability: .normal)
         try await log.seedProject()
         var secret = Array(#"{"accessToken":"at-1","expiresAt":"2027-01-15T10:00:00Z"}"#.utf8)
         let gmail = try #require(try await log.service.createConnection(

@@ -2,26 +2,27 @@ import CredlogDomain
 import CredlogEvents
 import CredlogProjections
 import CredlogTestSupport
-import GRDB
 import Testing
 
 @Suite("Projections agree with a rebuild and with a naive fold")
 struct ProjectionPropertyTests {
-    @Test(arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
-    func incrementalEqualsRebuiltEqualsNaive(seed: UInt64) async throws {
-        let log = try TemporaryLog(durability: .normal)
+    @Test(arguments: TestBackend.available, [1, 2, 3, 4, 5, 6] as [UInt64])
+    func incrementalEqualsRebuiltEqualsNaive(backend: TestBackend, seed: UInt64) async throws {
+        let log = try await TemporaryLog(backend: backend, durability: .normal)
         var history = RandomHistory(log: log, seed: seed)
         try await history.run(120)
         #expect(history.refused > 10, "the history includes refused commands")
         #expect(history.connections.count > 3)
 
-        let incremental = try log.projectionTables()
-        try ProjectionRunner(database: log.database).rebuild()
-        let rebuilt = try log.projectionTables()
+        let incremental = try await log.projectionTables()
+        try await ProjectionRunner(database: log.database).rebuild()
+        let rebuilt = try await log.projectionTables()
         #expect(incremental == rebuilt, "seed \(seed): rebuilt tables differ from the incremental ones")
 
         let naive = try NaiveFold(try await log.allEvents())
-        let rows = try await log.database.read { db in try ConnectionRow.fetchAll(db, sql: "SELECT * FROM connections ORDER BY id") }
+        let rows = try await log.database.read { db in
+            try db.fetchAll(sql: "SELECT \(ConnectionRow.columns) FROM connections ORDER BY id").map(ConnectionRow.init(row:))
+        }
         #expect(rows.map(\.id) == naive.connections.keys.sorted(), "seed \(seed): the same connections")
         for row in rows {
             let expected = try #require(naive.connections[row.id])
@@ -33,26 +34,26 @@ struct ProjectionPropertyTests {
             #expect(row.credentialFingerprint == expected.fingerprint && row.credentialExpiresAt == expected.expiresAt)
         }
         let usage = try await log.database.read { db in
-            try Row.fetchAll(db, sql: "SELECT connection_id, flow_id, attached_at, detached_at FROM flow_usage ORDER BY attached_position")
+            try db.fetchAll(sql: "SELECT connection_id, flow_id, attached_at, detached_at FROM flow_usage ORDER BY attached_position")
                 .map { "\($0[0] as String)|\($0[1] as String)|\($0[2] as String)|\(($0[3] as String?) ?? "-")" }
         }
         #expect(usage == naive.usage.map { "\($0.0)|\($0.1)|\($0.2)|\($0.3 ?? "-")" })
         let statusRows = try await log.database.read { db in
-            try StatusChange.fetchAll(db, sql: "SELECT * FROM status_history ORDER BY position")
+            try db.fetchAll(StatusChange.self, sql: "SELECT * FROM status_history ORDER BY position")
                 .map { "\($0.position)|\($0.connectionId)|\($0.fromStatus ?? "-")|\($0.toStatus)|\($0.reason ?? "-")|\($0.actorId)" }
         }
         #expect(statusRows == naive.history.map { "\($0.0)|\($0.1)|\($0.2 ?? "-")|\($0.3)|\($0.4 ?? "-")|\($0.5)" })
         let members = try await log.database.read { db in
-            try Row.fetchAll(db, sql: "SELECT project_id, member_id, role FROM project_members ORDER BY 1, 2")
+            try db.fetchAll(sql: "SELECT project_id, member_id, role FROM project_members ORDER BY 1, 2")
                 .map { "\($0[0] as String)/\($0[1] as String)/\($0[2] as String)" }
         }
         #expect(members == naive.members.flatMap { project, people in people.map { "\(project)/\($0.key)/\($0.value)" } }.sorted())
-        let auditCount = try await log.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_events") }
-        #expect(auditCount == (try log.eventCount()))
+        let auditCount: Int? = try await log.database.read { db in try db.fetchValue(sql: "SELECT COUNT(*) FROM audit_events") }
+        #expect(auditCount == (try await log.eventCount()))
     }
 
     @Test func timeTravelReturnsTheStateTheConnectionHadWhenTheClockStoodThere() async throws {
-        let log = try TemporaryLog(durability: .normal)
+        let log = try await TemporaryLog(durability: .normal)
         var history = RandomHistory(log: log, seed: 42)
         try await history.run(100)
         let travel = TimeTravel(store: log.store)
@@ -75,25 +76,27 @@ struct ProjectionPropertyTests {
         #expect(try await travel.connection(id, at: .position(events[0].position - 1)) == nil, "not yet created")
     }
 
-    @Test func aChangedProjectionVersionIsRebuiltOnStart() async throws {
-        let log = try TemporaryLog(durability: .normal)
+    @Test(arguments: TestBackend.available)
+    func aChangedProjectionVersionIsRebuiltOnStart(backend: TestBackend) async throws {
+        let log = try await TemporaryLog(backend: backend, durability: .normal)
         var history = RandomHistory(log: log, seed: 9)
         try await history.run(40)
-        let before = try log.projectionTables()
+        let before = try await log.projectionTables()
         try await log.database.write { db in
             try db.execute(sql: "UPDATE projection_checkpoints SET version = 0 WHERE name = 'connections'")
             try db.execute(sql: "DELETE FROM connections")
         }
         let runner = ProjectionRunner(database: log.database)
-        #expect(try runner.prepare() == ["connections"])
-        #expect(try runner.status().first { $0.name == "connections" }?.checkpoint == 0)
-        try runner.catchUp()
-        #expect(try log.projectionTables() == before)
-        #expect(try runner.status().allSatisfy { $0.lag == 0 })
+        #expect(try await runner.prepare() == ["connections"])
+        #expect(try await runner.status().first { $0.name == "connections" }?.checkpoint == 0)
+        try await runner.catchUp()
+        #expect(try await log.projectionTables() == before)
+        #expect(try await runner.status().allSatisfy { $0.lag == 0 })
     }
 
-    @Test func aProjectionThatIsBehindIsNotFedInlineButCatchesUp() async throws {
-        let log = try TemporaryLog(durability: .normal)
+    @Test(arguments: TestBackend.available)
+    func aProjectionThatIsBehindIsNotFedInlineButCatchesUp(backend: TestBackend) async throws {
+        let log = try await TemporaryLog(backend: backend, durability: .normal)
         try await log.seedProject()
         try await log.database.write { db in
             try db.execute(sql: "UPDATE projection_checkpoints SET position = 0 WHERE name = 'audit-trail'")
@@ -102,9 +105,9 @@ struct ProjectionPropertyTests {
         var secret = Array(#"{"apiKey":"k"}"#.utf8)
         _ = try await log.service.createConnection(projectId: "acme", piece: "hubspot", authType: .apiKey, name: "G", credentials: &secret,
                                                    context: CommandContext(principal: .member("bob")))
-        #expect(try await log.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM audit_events") } == 0,
+        #expect(try await log.database.read { try $0.fetchValue(sql: "SELECT COUNT(*) FROM audit_events") as Int? } == 0,
                 "an event is never applied out of order")
-        try ProjectionRunner(database: log.database).catchUp()
-        #expect(try await log.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM audit_events") } == 3)
+        try await ProjectionRunner(database: log.database).catchUp()
+        #expect(try await log.database.read { try $0.fetchValue(sql: "SELECT COUNT(*) FROM audit_events") as Int? } == 3)
     }
 }

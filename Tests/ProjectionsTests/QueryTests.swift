@@ -30,7 +30,7 @@ struct QueryTests {
         ("nothing like this", []), ("gmail -", ["Gmail - Support"]), ("AND", []), ("*", ["SELECT * FROM x"]),
     ] as [(String, [String]?)])
     func searchFindsSubstringsWhateverTheCharacters(term: String, expected: [String]?) async throws {
-        let log = try TemporaryLog(durability: .normal)
+        let log = try await TemporaryLog(durability: .normal)
         try await log.seedProject()
         for name in Self.tricky { _ = try await create(log, name) }
         let found = try await names(log, ConnectionList(projectId: "acme", search: term, limit: 100))
@@ -41,12 +41,12 @@ struct QueryTests {
         scan.usesTrigramIndex = false
         #expect(try await names(log, scan) == found, "both plans agree on \(term)")
         #expect(found == found.sorted { $0.lowercased() < $1.lowercased() }, "sorted by name")
-        #expect(try await log.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM connections") } == Self.tricky.count,
+        #expect(try await log.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM connections") } == Self.tricky.count,
                 "a search never changes the table")
     }
 
     @Test func statusFilterAndSort() async throws {
-        let log = try TemporaryLog(durability: .normal)
+        let log = try await TemporaryLog(durability: .normal)
         try await log.seedProject()
         let base = Timestamp(microseconds: Timestamp.now().microseconds + 86_400_000_000)
         let a = try await create(log, "Beta", at: base)
@@ -62,7 +62,7 @@ struct QueryTests {
 
     @Test(arguments: [ConnectionList.Sort.name, .connectedOn])
     func paginationNeverRepeatsOrSkipsWhileConnectionsAreAdded(sort: ConnectionList.Sort) async throws {
-        let log = try TemporaryLog(durability: .normal)
+        let log = try await TemporaryLog(durability: .normal)
         try await log.seedProject()
         var random = SeededRandom(seed: 7)
         var original: [String] = []
@@ -92,7 +92,7 @@ struct QueryTests {
     }
 
     @Test func aForeignOrMalformedCursorIsAClearError() async throws {
-        let log = try TemporaryLog(durability: .normal)
+        let log = try await TemporaryLog(durability: .normal)
         try await log.seedProject()
         for n in 0..<3 { _ = try await create(log, "c\(n)") }
         let page = try await log.database.read { db in try ConnectionList(projectId: "acme", limit: 1).fetch(db) }
@@ -111,7 +111,7 @@ struct QueryTests {
     }
 
     @Test func reportsHaveTheirDocumentedColumnsInEveryFormat() async throws {
-        let log = try TemporaryLog(durability: .normal)
+        let log = try await TemporaryLog(durability: .normal)
         try await log.seedProject()
         let id = try await create(log, "Comma, \"Quoted\"")
         _ = try await log.service.attach(flow: "flow-1", to: id, context: CommandContext(principal: .member("bob")))
@@ -141,38 +141,38 @@ struct DeferredTrigramTests {
                                                    credentials: &secret, context: CommandContext(principal: .member("alice")))
     }
 
-    func names(_ log: TemporaryLog, _ term: String) throws -> [String] {
-        try log.database.read { db in try ConnectionList(projectId: "acme", search: term).fetch(db).connections.map(\.name) }
+    func names(_ log: TemporaryLog, _ term: String) async throws -> [String] {
+        try await log.database.read { db in try ConnectionList(projectId: "acme", search: term).fetch(db).connections.map(\.name) }
     }
 
     @Test func anInterruptedReplayMakesTheTrigramsOnTheNextCatchUp() async throws {
-        let log = try TemporaryLog(durability: .normal)
+        let log = try await TemporaryLog(durability: .normal)
         try await log.seedProject()
         try await create(log, "Slack - Ops")
         try await create(log, "Gmail - Support")
         try await create(log, "Ünïcödé Straße 日本語の接続 e\u{301}")
-        let incremental = try log.projectionTables()
+        let incremental = try await log.projectionTables()
         // As a replay leaves it when stopped before its end: trigrams waiting, none made yet.
         try await log.database.write { db in
-            try db.execute(sql: "UPDATE connection_name_trigrams_state SET pending = 1; DELETE FROM connection_name_trigrams")
+            try db.executeScript("UPDATE connection_name_trigrams_state SET pending = 1; DELETE FROM connection_name_trigrams")
         }
-        #expect(try names(log, "slack").isEmpty, "while they wait, search finds nothing")
+        #expect(try await names(log, "slack").isEmpty, "while they wait, search finds nothing")
         try await create(log, "Slack - Sales") // appended meanwhile: its trigrams wait too
-        #expect(try names(log, "slack").isEmpty)
-        try ProjectionRunner(database: log.database).catchUp()
-        #expect(try names(log, "slack") == ["Slack - Ops", "Slack - Sales"])
-        #expect(try names(log, "ops") == ["Slack - Ops"])
+        #expect(try await names(log, "slack").isEmpty)
+        try await ProjectionRunner(database: log.database).catchUp()
+        #expect(try await names(log, "slack") == ["Slack - Ops", "Slack - Sales"])
+        #expect(try await names(log, "ops") == ["Slack - Ops"])
         // The one-pass trigrams (SQL) equal those made row by row (Swift), row for row.
-        try ProjectionRunner(database: log.database).rebuild()
-        let rebuilt = try log.projectionTables()
-        let log2 = try TemporaryLog(durability: .normal)
+        try await ProjectionRunner(database: log.database).rebuild()
+        let rebuilt = try await log.projectionTables()
+        let log2 = try await TemporaryLog(durability: .normal)
         try await log2.seedProject()
         for name in ["Slack - Ops", "Gmail - Support", "Ünïcödé Straße 日本語の接続 e\u{301}", "Slack - Sales"] {
             try await create(log2, name)
         }
-        #expect(try names(log, "語の接") == ["Ünïcödé Straße 日本語の接続 e\u{301}"])
+        #expect(try await names(log, "語の接") == ["Ünïcödé Straße 日本語の接続 e\u{301}"])
         let trigrams = { (tables: [String: [[String]]]) in tables["connection_name_trigrams"]?.map { Array($0[1...2]) + [$0[4]] } }
-        #expect(trigrams(rebuilt) == trigrams(try log2.projectionTables()))
+        #expect(trigrams(rebuilt) == trigrams(try await log2.projectionTables()))
         #expect(rebuilt["connection_name_trigrams_state"] == incremental["connection_name_trigrams_state"])
     }
 }

@@ -26,7 +26,7 @@ struct APIAuthTests {
         let fixture = try await APIFixture()
         let secret = String(fixture.alice.split(separator: "_").last ?? "")
         #expect(secret.count == 32)
-        #expect(!(try fixture.log.fileBytes()).contains(bytes: Array(secret.utf8)), "the token's secret is not in the database")
+        #expect(!(try await fixture.log.storedBytes()).contains(bytes: Array(secret.utf8)), "the token's secret is not in the database")
     }
 
     @Test func aMemberDoingAnAdminsActionIs403AuditedAndChangesNothing() async throws {

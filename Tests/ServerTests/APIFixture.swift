@@ -19,8 +19,8 @@ final class APIFixture: @unchecked Sendable {
     var aliceTokenId = ""
 
     /// `wrapping` replaces the server's store with one built around the real one.
-    init(wrapping: ((SQLiteEventStore) -> any EventStore)? = nil) async throws {
-        let log = try TemporaryLog()
+    init(wrapping: ((any EventStore) -> any EventStore)? = nil) async throws {
+        let log = try await TemporaryLog()
         self.log = log
         try await log.seedProject("acme")
         _ = try await log.service.createProject("globex", admin: "carol", context: CommandContext(principal: .system))

@@ -3,7 +3,7 @@ import CredlogEvents
 /// The real store, except that another writer always gets there first: every append is a
 /// conflict that leaves the stream at version 7.
 struct AlwaysConflictingStore: EventStore {
-    let inner: SQLiteEventStore
+    let inner: any EventStore
 
     func append(_ requests: [AppendRequest]) async throws -> [Result<AppendResult, any Error>] {
         requests.map { .failure(StoreError.wrongExpectedVersion(stream: $0.stream, expected: $0.expectedVersion, actual: 7)) }
@@ -14,7 +14,7 @@ struct AlwaysConflictingStore: EventStore {
     func readStream(_ stream: StreamID, from version: Int64) async throws -> [RecordedEvent] {
         try await inner.readStream(stream, from: version)
     }
-    func readStream(_ stream: StreamID, then next: @Sendable ([RecordedEvent]) -> StreamID?) async throws
+    func readStream(_ stream: StreamID, then next: @escaping @Sendable ([RecordedEvent]) -> StreamID?) async throws
         -> (first: [RecordedEvent], second: [RecordedEvent]) { try await inner.readStream(stream, then: next) }
     func readAll(from position: Int64, limit: Int) async throws -> [RecordedEvent] { try await inner.readAll(from: position, limit: limit) }
     func headPosition() async throws -> Int64 { try await inner.headPosition() }

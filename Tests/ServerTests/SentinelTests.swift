@@ -41,6 +41,6 @@ struct SentinelTests {
         for token in [fixture.alice, fixture.bob, fixture.engine] {
             #expect(!logText.contains(String(token.split(separator: "_").last ?? "")), "the server log holds no token")
         }
-        #expect(!(try fixture.log.fileBytes()).contains(bytes: Array(Self.sentinel.utf8)), "the database holds it sealed only")
+        #expect(!(try await fixture.log.storedBytes()).contains(bytes: Array(Self.sentinel.utf8)), "the database holds it sealed only")
     }
 }

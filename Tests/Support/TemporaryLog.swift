@@ -4,27 +4,67 @@ import CredlogProjections
 import Foundation
 import GRDB
 
-/// A fresh credlog database in a temporary directory, with its keys and services.
+/// The backends a suite can run against. PostgreSQL joins when `CREDLOG_TEST_POSTGRES` names a
+/// server (`scripts/test` starts a throwaway cluster and sets it).
+public enum TestBackend: String, Sendable, CaseIterable, CustomStringConvertible {
+    case sqlite, postgres
+
+    public var description: String { rawValue }
+
+    /// SQLite, and PostgreSQL when a server is configured.
+    public static var available: [TestBackend] {
+        TestPostgres.url == nil ? [.sqlite] : [.sqlite, .postgres]
+    }
+}
+
+/// The PostgreSQL server the tests may use: a fresh database per ``TemporaryLog``.
+public enum TestPostgres {
+    public static let url = ProcessInfo.processInfo.environment["CREDLOG_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
+
+    private static let server: PostgresDatabase? = url.map { try! PostgresDatabase(PostgresLocation(url: $0), maximumConnections: 2) }
+
+    /// A new, empty database on the test server.
+    public static func newDatabase() async throws -> PostgresLocation {
+        guard let url, let server else { preconditionFailure("CREDLOG_TEST_POSTGRES is not set") }
+        let name = "credlog_test_" + Sodium.randomBytes(6).hex
+        try await server.executeWithoutTransaction(sql: "CREATE DATABASE \(name)")
+        return try PostgresLocation(url: url).database(name)
+    }
+}
+
+/// A fresh credlog database (a SQLite file in a temporary directory, or a new PostgreSQL
+/// database), with its keys and services.
 public final class TemporaryLog: @unchecked Sendable {
+    public let backend: TestBackend
     public let directory: URL
+    /// The SQLite file, or the PostgreSQL URL (`--db`).
     public let path: String
     public let masterKey: MasterKey
-    public let database: DatabasePool
+    public let database: any SQLDatabase
     public let keys: KeyRing
-    public let store: SQLiteEventStore
+    public let store: any EventStore
     public let vault: CredentialVault
     public let service: CommandService
 
-    public init(durability: Durability = .full) throws {
+    public init(backend: TestBackend = .sqlite, durability: Durability = .full) async throws {
+        self.backend = backend
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("credlog-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        path = directory.appendingPathComponent("credlog.sqlite").path
+        let location: StoreLocation = switch backend {
+        case .sqlite: .sqlite(path: directory.appendingPathComponent("credlog.sqlite").path)
+        case .postgres: .postgres(try await TestPostgres.newDatabase())
+        }
+        if case .postgres(let postgres) = location {
+            path = "postgres://\(postgres.username)@\(postgres.host):\(postgres.port)/\(postgres.database)?sslmode=disable"
+        } else {
+            path = location.description
+        }
         masterKey = MasterKey.generate()
-        database = try CredlogDatabase.open(path: path, durability: durability, create: true)
-        keys = try KeyRing.create(in: database, masterKey: masterKey, path: path)
-        try ProjectionRunner(database: database).prepare()
-        store = SQLiteEventStore(database: database, chain: ChainHasher(key: keys.chainKey),
-                                 observers: [DataKeys.Shredder(), InlineProjections()])
+        database = try await CredlogDatabase.open(location, durability: durability, create: true)
+        keys = try await KeyRing.create(in: database, masterKey: masterKey, path: path)
+        try await ProjectionRunner(database: database).prepare()
+        store = CredlogDatabase.eventStore(database, chain: ChainHasher(key: keys.chainKey),
+                                           observers: [DataKeys.Shredder(), InlineProjections()])
         vault = CredentialVault(database: database, keys: keys)
         service = CommandService(store: store, vault: vault)
     }
@@ -33,24 +73,29 @@ public final class TemporaryLog: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// The SQLite pool, for tests of SQLite itself (files, GRDB observers).
+    public var pool: DatabasePool {
+        guard let sqlite = database as? SQLiteDatabase else { preconditionFailure("a SQLite-only test ran on \(backend)") }
+        return sqlite.pool
+    }
+
     /// Every event in the log.
     public func allEvents() async throws -> [RecordedEvent] {
         try await store.readAll(from: 1, limit: .max)
     }
 
     /// The number of rows in the `events` table.
-    public func eventCount() throws -> Int {
-        try database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM events") ?? 0 }
+    public func eventCount() async throws -> Int {
+        try await database.read { try $0.fetchValue(sql: "SELECT COUNT(*) FROM events") ?? 0 }
     }
 
     /// Every row of every projection table, sorted: for comparing read models.
-    public func projectionTables() throws -> [String: [[String]]] {
-        try database.read { db in
+    public func projectionTables() async throws -> [String: [[String]]] {
+        try await database.read { db in
             var tables: [String: [[String]]] = [:]
             for projection in BuiltInProjections.all {
                 for table in projection.tables {
-                    let rows = try Row.fetchAll(db, sql: "SELECT * FROM \(table)")
-                    tables[table] = rows.map { row in row.databaseValues.map { $0.description } }
+                    tables[table] = try db.fetchAll(sql: "SELECT * FROM \(table)").map { row in row.values.map(\.testDescription) }
                         .sorted { $0.lexicographicallyPrecedes($1) }
                 }
             }
@@ -58,19 +103,52 @@ public final class TemporaryLog: @unchecked Sendable {
         }
     }
 
-    /// The bytes of the database file and its write-ahead log.
-    public func fileBytes() throws -> [UInt8] {
-        var bytes: [UInt8] = []
-        for suffix in ["", "-wal"] {
-            if let data = FileManager.default.contents(atPath: path + suffix) { bytes += data }
+    /// Everything the database stores, as bytes: the SQLite file and its write-ahead log, or
+    /// every row of every PostgreSQL table (text as UTF-8, bytes as they are).
+    public func storedBytes() async throws -> [UInt8] {
+        if backend == .sqlite {
+            var bytes: [UInt8] = []
+            for suffix in ["", "-wal"] {
+                if let data = FileManager.default.contents(atPath: path + suffix) { bytes += data }
+            }
+            return bytes
         }
-        return bytes
+        return try await database.read { db in
+            let tables = try db.fetchAll(sql: "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").map { $0[0] as String }
+            var bytes: [UInt8] = []
+            for table in tables {
+                for row in try db.fetchAll(sql: "SELECT * FROM \(table)") {
+                    for value in row.values {
+                        switch value {
+                        case .text(let text): bytes += Array(text.utf8)
+                        case .blob(let data): bytes += data
+                        default: bytes += Array(value.testDescription.utf8)
+                        }
+                        bytes.append(0)
+                    }
+                }
+            }
+            return bytes
+        }
     }
 
     /// A project `acme` with admin `alice` and member `bob`.
     public func seedProject(_ project: String = "acme") async throws {
         _ = try await service.createProject(project, admin: "alice", context: CommandContext(principal: .system))
         _ = try await service.addMember("bob", role: .member, to: project, context: CommandContext(principal: .member("alice")))
+    }
+}
+
+extension SQLValue {
+    /// The value as text, the same on both backends (for comparing tables).
+    public var testDescription: String {
+        switch self {
+        case .null: "NULL"
+        case .integer(let integer): String(integer)
+        case .real(let real): String(real)
+        case .text(let text): text
+        case .blob(let data): data.base64EncodedString()
+        }
     }
 }
 

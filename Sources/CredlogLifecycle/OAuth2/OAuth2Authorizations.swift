@@ -1,15 +1,14 @@
 import CredlogEvents
 import Foundation
-import GRDB
 
 /// OAuth2 authorizations under way (RFC 6749 §4.1, RFC 7636): each `state` is random, bound to
 /// the project, member, piece and intended connection, used once, and expires.
 public struct OAuth2Authorizations: Sendable {
-    let database: DatabasePool
+    let database: any SQLDatabase
     /// How long a person has to consent at the provider.
     public let lifetime: Duration
 
-    public init(database: DatabasePool, lifetime: Duration = .seconds(600)) {
+    public init(database: any SQLDatabase, lifetime: Duration = .seconds(600)) {
         self.database = database
         self.lifetime = lifetime
     }
@@ -32,37 +31,36 @@ public struct OAuth2Authorizations: Sendable {
     }
 
     /// Stores a new authorization; returns its state and when it expires.
-    public func begin(_ pending: Pending, now: Timestamp) throws -> (state: String, expiresAt: Timestamp) {
+    public func begin(_ pending: Pending, now: Timestamp) async throws -> (state: String, expiresAt: Timestamp) {
         let state = Sodium.randomText(32)
         let expiresAt = now + lifetime
-        var name: String?, connectionId: String?
-        switch pending.target {
-        case .create(let newName): name = newName
-        case .reconnect(let id): connectionId = id
+        let (name, connectionId): (String?, String?) = switch pending.target {
+        case .create(let newName): (newName, nil)
+        case .reconnect(let id): (nil, id)
         }
-        try database.write { db in
+        try await database.write { db in
             try db.execute(sql: "DELETE FROM oauth2_states WHERE expires_at < ?", arguments: [now.iso8601])
             try db.execute(sql: """
                 INSERT INTO oauth2_states (state_hash, project_id, member_id, piece, connection_name, connection_id, code_verifier,
                                            redirect_uri, expires_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [Self.hash(state), pending.projectId, pending.memberId, pending.piece, name, connectionId,
-                                 pending.codeVerifier, pending.redirectURI, expiresAt.iso8601])
+                                 pending.codeVerifier.map { Data($0.utf8) }, pending.redirectURI, expiresAt.iso8601])
         }
         return (state, expiresAt)
     }
 
     /// Takes the authorization a state stands for, once: `nil` if unknown, used or expired.
-    public func consume(_ state: String, now: Timestamp) throws -> Pending? {
-        try database.write { db in
-            guard let row = try Row.fetchOne(db, sql: "DELETE FROM oauth2_states WHERE state_hash = ? RETURNING *",
+    public func consume(_ state: String, now: Timestamp) async throws -> Pending? {
+        try await database.write { db in
+            guard let row = try db.fetchOne(sql: "DELETE FROM oauth2_states WHERE state_hash = ? RETURNING *",
                                              arguments: [Self.hash(state)]) else { return nil }
             guard let expiresAt = Timestamp(iso8601: row["expires_at"]), now < expiresAt else { return nil }
             let name: String? = row["connection_name"]
             let connectionId: String? = row["connection_id"]
             return Pending(projectId: row["project_id"], memberId: row["member_id"], piece: row["piece"],
                            target: connectionId.map { .reconnect(connectionId: $0) } ?? .create(name: name ?? ""),
-                           codeVerifier: row["code_verifier"], redirectURI: row["redirect_uri"])
+                           codeVerifier: (row["code_verifier"] as Data?).map { String(decoding: $0, as: UTF8.self) }, redirectURI: row["redirect_uri"])
         }
     }
 

@@ -83,7 +83,7 @@ public struct OAuth2Flow: Sendable {
         let oauth = try await pieces.oauth2Client(for: piece, in: request.projectId, openingSecret: false)
         let pkce = oauth.settings.pkce ? OAuth2Authorizations.pkcePair() : nil
         let callbackURL = callbackURL.url
-        let (state, expiresAt) = try authorizations.begin(
+        let (state, expiresAt) = try await authorizations.begin(
             .init(projectId: request.projectId, memberId: request.memberId, piece: piece, target: target,
                   codeVerifier: pkce?.verifier, redirectURI: callbackURL), now: now)
         var query = [("response_type", "code"), ("client_id", oauth.clientId), ("redirect_uri", callbackURL),
@@ -105,7 +105,7 @@ public struct OAuth2Flow: Sendable {
     /// Handles the provider's redirect. The state is used up whatever happens next.
     public func complete(state: String?, code: String?, error: String?, errorDescription: String?, now: Timestamp,
                          correlationId: String? = nil) async throws -> Completed {
-        guard let state, let pending = try authorizations.consume(state, now: now) else { throw Failure.unknownState }
+        guard let state, let pending = try await authorizations.consume(state, now: now) else { throw Failure.unknownState }
         if let error { throw Failure.providerDenied(error: String(error.prefix(100)), description: errorDescription.map { String($0.prefix(300)) }) }
         guard let code, !code.isEmpty else { throw Failure.providerDenied(error: "no code", description: nil) }
         let oauth = try await pieces.oauth2Client(for: pending.piece, in: pending.projectId)

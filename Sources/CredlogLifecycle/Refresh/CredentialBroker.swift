@@ -1,7 +1,6 @@
 import CredlogDomain
 import CredlogEvents
 import Foundation
-import GRDB
 
 /// Hands credentials to the engine, refreshing an OAuth2 token first when it expires within
 /// ``LifecycleSettings/refreshLead``; and refreshes on the sweeper's behalf.
@@ -18,7 +17,7 @@ public struct CredentialBroker: Sendable {
     let failures: RefreshFailures
     let flights = RefreshFlights()
 
-    public init(service: CommandService, database: DatabasePool, client: OAuth2Client, settings: LifecycleSettings = .init()) {
+    public init(service: CommandService, database: any SQLDatabase, client: OAuth2Client, settings: LifecycleSettings = .init()) {
         self.service = service
         pieces = ProjectPieces(service: service)
         self.client = client

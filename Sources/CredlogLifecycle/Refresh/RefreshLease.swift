@@ -1,10 +1,9 @@
 import CredlogEvents
-import GRDB
 
 /// One refresher per connection across every process on the database: a lease row with an
 /// expiry, so a process that dies holding it blocks the others only until then.
 struct RefreshLease: Sendable {
-    let database: DatabasePool
+    let database: any SQLDatabase
     /// This process's name in the lease table.
     let holder: String
 
@@ -16,8 +15,7 @@ struct RefreshLease: Sendable {
                 INSERT INTO refresh_leases (connection_id, holder, expires_at) VALUES (?, ?, ?)
                 ON CONFLICT (connection_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
                 WHERE refresh_leases.expires_at < ?
-                """, arguments: [connectionId, holder, until, now.iso8601])
-            return db.changesCount == 1
+                """, arguments: [connectionId, holder, until, now.iso8601]) == 1
         }
     }
 
@@ -30,17 +28,17 @@ struct RefreshLease: Sendable {
 
 /// A provider failing to refresh a connection: since when, and what it said last.
 struct RefreshFailures: Sendable {
-    let database: DatabasePool
+    let database: any SQLDatabase
 
     /// Records one more failure; returns when the failures began.
     func record(_ connectionId: String, now: Timestamp, error: String) async throws -> Timestamp {
         try await database.write { db in
             try db.execute(sql: """
                 INSERT INTO refresh_failures (connection_id, first_failed_at, last_failed_at, failures, last_error) VALUES (?, ?, ?, 1, ?)
-                ON CONFLICT (connection_id) DO UPDATE SET last_failed_at = excluded.last_failed_at, failures = failures + 1,
+                ON CONFLICT (connection_id) DO UPDATE SET last_failed_at = excluded.last_failed_at, failures = refresh_failures.failures + 1,
                     last_error = excluded.last_error
                 """, arguments: [connectionId, now.iso8601, now.iso8601, error])
-            let first = try String.fetchOne(db, sql: "SELECT first_failed_at FROM refresh_failures WHERE connection_id = ?",
+            let first: String? = try db.fetchValue(sql: "SELECT first_failed_at FROM refresh_failures WHERE connection_id = ?",
                                              arguments: [connectionId])
             return first.flatMap(Timestamp.init(iso8601:)) ?? now
         }
@@ -49,7 +47,7 @@ struct RefreshFailures: Sendable {
     /// The failures, if the last one is less than `quiet` before `now`.
     func recent(_ connectionId: String, now: Timestamp, quiet: Duration) async throws -> (since: String, error: String)? {
         try await database.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT first_failed_at, last_failed_at, last_error FROM refresh_failures WHERE connection_id = ?",
+            guard let row = try db.fetchOne(sql: "SELECT first_failed_at, last_failed_at, last_error FROM refresh_failures WHERE connection_id = ?",
                                              arguments: [connectionId]),
                   let last = Timestamp(iso8601: row["last_failed_at"]),
                   now < last + quiet else { return nil }

@@ -1,19 +1,18 @@
 import CredlogDomain
 import CredlogEvents
 import CredlogProjections
-import GRDB
 
 /// What nobody asks for but must happen: OAuth2 tokens refreshed ahead of expiry and at least
 /// once a day (providers drop idle refresh tokens), and credentials past their known expiry
 /// (API keys, OAuth2 tokens without a refresh token) expired. Run by `credlog serve` every
 /// ``LifecycleSettings/sweepInterval``, and by `credlog sweep` (for cron).
 public struct Sweeper: Sendable {
-    let database: DatabasePool
+    let database: any SQLDatabase
     let service: CommandService
     let broker: CredentialBroker
     let settings: LifecycleSettings
 
-    public init(database: DatabasePool, service: CommandService, broker: CredentialBroker, settings: LifecycleSettings) {
+    public init(database: any SQLDatabase, service: CommandService, broker: CredentialBroker, settings: LifecycleSettings) {
         self.database = database
         self.service = service
         self.broker = broker

@@ -1,7 +1,6 @@
 import CredlogDomain
 import CredlogEvents
 import Foundation
-import GRDB
 
 /// Sends the outbox's due notifications: POST, JSON body, signed with HMAC-SHA256 over the body
 /// under the webhook's secret (`X-Credlog-Signature: sha256=HEX`), `X-Credlog-Delivery` naming
@@ -12,7 +11,7 @@ import GRDB
 /// never send it at the same time; one that dies while sending leaves it to be retried once the
 /// lease ends (with the same delivery id, which receivers dedupe on).
 public struct WebhookDispatcher: Sendable {
-    let database: DatabasePool
+    let database: any SQLDatabase
     let http: OutboundHTTP
     let pieces: ProjectPieces
     public let policy: Policy
@@ -27,7 +26,7 @@ public struct WebhookDispatcher: Sendable {
         public init() {}
     }
 
-    public init(database: DatabasePool, http: OutboundHTTP, service: CommandService, policy: Policy = .init()) {
+    public init(database: any SQLDatabase, http: OutboundHTTP, service: CommandService, policy: Policy = .init()) {
         self.database = database
         self.http = http
         pieces = ProjectPieces(service: service)
@@ -69,13 +68,13 @@ public struct WebhookDispatcher: Sendable {
             ORDER BY next_attempt_at, event_position LIMIT ?
             """
         // Usually nothing is due: check with a read, so that an idle dispatcher takes no write lock.
-        guard try await database.read({ db in try Row.fetchOne(db, sql: due, arguments: [now.iso8601, now.iso8601, 1]) }) != nil else {
+        guard try await database.read({ db in try db.fetchOne(sql: due, arguments: [now.iso8601, now.iso8601, 1]) }) != nil else {
             return []
         }
         return try await database.write { db in
-            let rows = try Row.fetchAll(db, sql: due, arguments: [now.iso8601, now.iso8601, limit])
+            let rows = try db.fetchAll(sql: due, arguments: [now.iso8601, now.iso8601, limit])
             for row in rows {
-                try db.execute(sql: "UPDATE webhook_outbox SET lease_until = ? WHERE delivery_id = ?", arguments: [until, row["delivery_id"]])
+                try db.execute(sql: "UPDATE webhook_outbox SET lease_until = ? WHERE delivery_id = ?", arguments: [until, row["delivery_id"] as String])
             }
             return rows.map {
                 Claimed(deliveryId: $0["delivery_id"], projectId: $0["project_id"], webhookId: $0["webhook_id"], url: $0["url"],
@@ -171,8 +170,8 @@ public struct WebhookDelivery: Sendable, Codable, Equatable {
     public var lastError: String?
 
     /// A project's deliveries, newest event first.
-    public static func list(project: String, limit: Int, _ db: Database) throws -> [WebhookDelivery] {
-        try Row.fetchAll(db, sql: """
+    public static func list(project: String, limit: Int, _ db: any SQLSession) throws -> [WebhookDelivery] {
+        try db.fetchAll(sql: """
             SELECT delivery_id, webhook_id, event_position, attempts, next_attempt_at, delivered_at, gave_up_at, last_error
             FROM webhook_outbox WHERE project_id = ? ORDER BY event_position DESC, webhook_id LIMIT ?
             """, arguments: [project, limit]).map { row in

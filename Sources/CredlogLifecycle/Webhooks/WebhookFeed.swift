@@ -1,7 +1,6 @@
 import CredlogEvents
 import CredlogProjections
 import Foundation
-import GRDB
 
 /// Feeds the webhook outbox from the log: a connection turning Inactive, or recovering, becomes
 /// one notification per webhook of its project at that moment.
@@ -11,10 +10,10 @@ import GRDB
 /// the event and the webhook: however often a process dies and resumes, each notification is
 /// enqueued once. It is not a projection: a rebuild of the read models does not send anything again.
 public struct WebhookFeed: Sendable {
-    let database: DatabasePool
+    let database: any SQLDatabase
     let batchSize: Int
 
-    public init(database: DatabasePool, batchSize: Int = 500) {
+    public init(database: any SQLDatabase, batchSize: Int = 500) {
         self.database = database
         self.batchSize = batchSize
     }
@@ -23,8 +22,8 @@ public struct WebhookFeed: Sendable {
     @discardableResult
     public func advance() async throws -> Int {
         // Usually there is nothing new: check with a read, so that an idle feed takes no write lock.
-        let behind = try await database.read { db in
-            try Bool.fetchOne(db, sql: "SELECT (SELECT position FROM webhook_feed) < (SELECT COALESCE(MAX(position), 0) FROM events)") ?? false
+        let behind = try await database.read { db -> Bool in
+            try db.fetchValue(sql: "SELECT (SELECT position FROM webhook_feed) < (SELECT COALESCE(MAX(position), 0) FROM events)") ?? false
         }
         guard behind else { return 0 }
         var enqueued = 0
@@ -35,10 +34,10 @@ public struct WebhookFeed: Sendable {
         }
     }
 
-    private func advanceOneBatch(_ db: Database) throws -> (Int, Bool) {
-        let position = try Int64.fetchOne(db, sql: "SELECT position FROM webhook_feed") ?? 0
-        let events = try RecordedEvent.fetchAll(db, sql: "SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?",
-                                                arguments: [position, batchSize])
+    private func advanceOneBatch(_ db: any SQLSession) throws -> (Int, Bool) {
+        let position: Int64 = try db.fetchValue(sql: "SELECT position FROM webhook_feed") ?? 0
+        let events = try db.fetchAll(sql: "SELECT \(RecordedEvent.columns) FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                                     arguments: [position, batchSize]).map(RecordedEvent.init(row:))
         var enqueued = 0
         for recorded in events {
             enqueued += try apply(ProjectedEvent(recorded), db)
@@ -48,22 +47,28 @@ public struct WebhookFeed: Sendable {
         return (enqueued, events.count == batchSize)
     }
 
-    private func apply(_ event: ProjectedEvent, _ db: Database) throws -> Int {
+    private func apply(_ event: ProjectedEvent, _ db: any SQLSession) throws -> Int {
         let recorded = event.recorded
         switch event.payload {
         case .membership(.webhookAdded(let added)):
-            try db.execute(sql: "INSERT OR REPLACE INTO webhook_targets VALUES (?, ?, ?, ?)",
+            try db.execute(sql: """
+                INSERT INTO webhook_targets VALUES (?, ?, ?, ?)
+                ON CONFLICT (project_id, webhook_id) DO UPDATE SET url = excluded.url, secret_version = excluded.secret_version
+                """,
                            arguments: [recorded.projectId, added.webhookId, added.url, recorded.streamVersion])
         case .membership(.webhookRemoved(let removed)):
             try db.execute(sql: "DELETE FROM webhook_targets WHERE project_id = ? AND webhook_id = ?",
                            arguments: [recorded.projectId, removed.webhookId])
         case .connection(let decoded):
             guard let id = recorded.stream.connectionId else { return 0 }
-            let row = try Row.fetchOne(db, sql: "SELECT name, piece, status FROM webhook_connections WHERE connection_id = ?", arguments: [id])
+            let row = try db.fetchOne(sql: "SELECT name, piece, status FROM webhook_connections WHERE connection_id = ?", arguments: [id])
             let status: String? = row?["status"]
             switch decoded {
             case .created(let created):
-                try db.execute(sql: "INSERT OR REPLACE INTO webhook_connections VALUES (?, ?, ?, 'active')",
+                try db.execute(sql: """
+                    INSERT INTO webhook_connections VALUES (?, ?, ?, 'active')
+                    ON CONFLICT (connection_id) DO UPDATE SET name = excluded.name, piece = excluded.piece, status = 'active'
+                    """,
                                arguments: [id, created.name, created.piece])
             case .renamed(let renamed):
                 try db.execute(sql: "UPDATE webhook_connections SET name = ? WHERE connection_id = ?", arguments: [renamed.to, id])
@@ -88,8 +93,8 @@ public struct WebhookFeed: Sendable {
     }
 
     private func enqueue(_ kind: WebhookNotification.Kind, reason: String, name: String, piece: String, event: RecordedEvent,
-                         _ db: Database) throws -> Int {
-        let targets = try Row.fetchAll(db, sql: "SELECT webhook_id, url, secret_version FROM webhook_targets WHERE project_id = ? ORDER BY webhook_id",
+                         _ db: any SQLSession) throws -> Int {
+        let targets = try db.fetchAll(sql: "SELECT webhook_id, url, secret_version FROM webhook_targets WHERE project_id = ? ORDER BY webhook_id",
                                        arguments: [event.projectId])
         for target in targets {
             let webhookId: String = target["webhook_id"]
@@ -100,10 +105,11 @@ public struct WebhookFeed: Sendable {
                 status: kind == .inactive ? "inactive" : "active", reason: reason, eventPosition: event.position,
                 actor: event.actor.id)
             try db.execute(sql: """
-                INSERT OR IGNORE INTO webhook_outbox (delivery_id, project_id, webhook_id, url, secret_version, event_position, body,
-                                                      next_attempt_at)
+                INSERT INTO webhook_outbox (delivery_id, project_id, webhook_id, url, secret_version, event_position, body,
+                                            next_attempt_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [deliveryId, event.projectId, webhookId, target["url"], target["secret_version"], event.position,
+                ON CONFLICT DO NOTHING
+                """, arguments: [deliveryId, event.projectId, webhookId, target["url"] as String, target["secret_version"] as Int64, event.position,
                                  try notification.json(), event.recordedAt.iso8601])
         }
         return targets.count

@@ -47,6 +47,12 @@ public struct Problem: Error, Encodable, Sendable {
                 return Problem(.unprocessableContent, "this Idempotency-Key was used for another request")
             case .emptyAppend: return Problem(.unprocessableContent, error.description)
             case .notInitialised: return Problem(.internalServerError, "the database is not initialised")
+            case .badLocation, .newerSchema: return Problem(.internalServerError, "the database cannot be used")
+            case .database(let sqlState, _):
+                // Lost connection (08…), server shutting down (57P…): worth a retry.
+                return sqlState.hasPrefix("08") || sqlState.hasPrefix("57P")
+                    ? Problem(.serviceUnavailable, "the database is unavailable; retry shortly")
+                    : Problem(.internalServerError, "the database refused the request")
             }
         case let inactive as ConnectionInactive:
             return Problem(.conflict, inactive.description)

@@ -1,12 +1,11 @@
 import CredlogDomain
 import CredlogEvents
 import CredlogLifecycle
-import GRDB
 
 /// What the server works on: the database, its event store, the command service around it and
 /// the credential lifecycle (OAuth2, refresh, webhooks).
 public struct ServerEnvironment: Sendable {
-    public let database: DatabasePool
+    public let database: any SQLDatabase
     public let store: any EventStore
     /// The command service, with the pieces' validation requests on.
     public let service: CommandService
@@ -18,7 +17,7 @@ public struct ServerEnvironment: Sendable {
 
     /// - Parameter lifecycle: the credential lifecycle; by default one over `service` whose OAuth2
     ///   callback is `publicURL` + `/v1/oauth2/callback`.
-    public init(database: DatabasePool, store: any EventStore, service: CommandService, lifecycle: CredentialLifecycle? = nil,
+    public init(database: any SQLDatabase, store: any EventStore, service: CommandService, lifecycle: CredentialLifecycle? = nil,
                 publicURL: String = "http://127.0.0.1:8080", sessions: SessionStore = SessionStore(),
                 clock: @escaping @Sendable () -> Timestamp = { .now() }) {
         let lifecycle = lifecycle ?? CredentialLifecycle(database: database, service: service,

@@ -17,10 +17,10 @@ struct AuditCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let workspace = try Workspace.open(options)
-            let query = AuditQuery(projectId: project, connectionId: connection, actorId: actor, action: type,
+            let workspace = try await Workspace.open(options)
+            let query = try await AuditQuery(projectId: project, connectionId: connection, actorId: actor, action: type,
                                    since: since?.iso8601, until: until?.iso8601,
-                                   visibleProjects: try workspace.visibleProjects(try options.optionalPrincipal()))
+                                   visibleProjects: try await workspace.visibleProjects(try options.optionalPrincipal()))
             let entries = try await workspace.database.read { db in try query.fetch(db) }
             if options.json { return try Output.json(entries) }
             Output.table(["AT", "POS", "OUTCOME", "PROJECT", "ACTOR", "ACTION", "DETAIL"], entries.map {

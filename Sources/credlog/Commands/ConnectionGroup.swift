@@ -26,7 +26,7 @@ struct ConnectionGroup: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let workspace = try Workspace.open(options)
+                let workspace = try await Workspace.open(options)
                 var secret = credentials.read()
                 let outcome = try await workspace.service.createConnection(
                     projectId: project, piece: piece, authType: auth, name: name, credentials: &secret,
@@ -56,7 +56,7 @@ struct ConnectionGroup: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let workspace = try Workspace.open(options)
+                let workspace = try await Workspace.open(options)
                 let point: PointInTime? = at.map { .time($0) } ?? atPosition.map { .position($0) }
                 let view = try await ConnectionDetail.load(id, at: point, workspace: workspace, principal: try options.principal())
                 if options.json { return try Output.json(view) }
@@ -72,7 +72,7 @@ struct ConnectionGroup: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let workspace = try Workspace.open(options)
+                let workspace = try await Workspace.open(options)
                 _ = try await ConnectionDetail.load(id, at: nil, workspace: workspace, principal: try options.principal())
                 let history = try await workspace.database.read { db in try StatusHistoryQuery.history(of: id, db) }
                 if options.json { return try Output.json(history) }
@@ -168,7 +168,7 @@ struct ConnectionGroup: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let workspace = try Workspace.open(options)
+                let workspace = try await Workspace.open(options)
                 var plaintext = try await workspace.lifecycle().broker.credentials(id, context: try workspace.context(options))
                 defer { Sodium.wipe(&plaintext) }
                 FileHandle.standardOutput.write(Data(plaintext + [UInt8(ascii: "\n")]))

@@ -28,7 +28,7 @@ struct ConnectionsGroup: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let workspace = try Workspace.open(options)
+                let workspace = try await Workspace.open(options)
                 let principal = try options.principal()
                 guard try await workspace.service.caller(principal, in: project).actor != nil else {
                     throw DomainError.notFound("project \(project)")
@@ -57,8 +57,8 @@ extension ConnectionsGroup {
 
         func run() async throws {
             try await reportingErrors {
-                let workspace = try Workspace.open(options)
-                var projects = try workspace.visibleProjects(try options.optionalPrincipal())
+                let workspace = try await Workspace.open(options)
+                var projects = try await workspace.visibleProjects(try options.optionalPrincipal())
                 if let project {
                     guard projects?.contains(project) ?? true else { throw DomainError.notFound("project \(project)") }
                     projects = [project]

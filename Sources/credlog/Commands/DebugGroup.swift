@@ -20,8 +20,8 @@ struct DebugGroup: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let workspace = try Workspace.open(options)
-                let visible = try workspace.visibleProjects(try options.optionalPrincipal()).map(Set.init)
+                let workspace = try await Workspace.open(options)
+                let visible = try await workspace.visibleProjects(try options.optionalPrincipal()).map(Set.init)
                 let diagnosis = try await FlowDebugger(store: workspace.store, database: workspace.database)
                     .diagnose(flow: flow, at: at, window: .seconds(window * 60), visibleProjects: visible)
                 if options.json { return try Output.json(diagnosis) }

@@ -19,13 +19,13 @@ struct FlowsGroup: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let workspace = try Workspace.open(options)
+                let workspace = try await Workspace.open(options)
                 var uses: [FlowUse]
                 if let connection {
                     _ = try await ConnectionDetail.load(connection, at: nil, workspace: workspace, principal: try options.principal())
                     uses = try await workspace.database.read { db in try FlowUsageQuery.flows(usingConnection: connection, db) }
                 } else {
-                    let visible = try workspace.visibleProjects(try options.principal())
+                    let visible = try await workspace.visibleProjects(try options.principal())
                     uses = try await workspace.database.read { db in try FlowUsageQuery.connections(usedByFlow: flow ?? "", db) }
                     uses = uses.filter { visible?.contains($0.projectId) ?? true }
                 }

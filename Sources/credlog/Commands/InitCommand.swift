@@ -13,15 +13,20 @@ struct InitCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let path = options.database
-            if FileManager.default.fileExists(atPath: path) { throw KeyError.alreadyInitialised(path: path) }
+            let location = try options.location()
+            let path = location.description
+            if case .sqlite(let file) = location, FileManager.default.fileExists(atPath: file) {
+                throw KeyError.alreadyInitialised(path: path)
+            }
+            let database = try await CredlogDatabase.open(location, create: true)
+            let keyring: Int = try await database.read { db in try db.fetchValue(sql: "SELECT COUNT(*) FROM keyring") ?? 0 }
+            if keyring > 0 { throw KeyError.alreadyInitialised(path: path) }
             let fromEnvironment = options.environment["CREDLOG_MASTER_KEY"].map { !$0.isEmpty } ?? false
             let masterKey = fromEnvironment ? try MasterKey.load(environment: options.environment, keyFile: options.keyFile)
                                             : MasterKey.generate()
             if !fromEnvironment { try KeyFile.write(masterKey, to: options.keyFile) }
-            let database = try CredlogDatabase.open(path: path, create: true)
-            _ = try KeyRing.create(in: database, masterKey: masterKey, path: path)
-            try ProjectionRunner(database: database).prepare()
+            _ = try await KeyRing.create(in: database, masterKey: masterKey, path: path)
+            try await ProjectionRunner(database: database).prepare()
             if options.json {
                 try Output.json(["database": path, "masterKeyId": masterKey.id,
                                  "keyFile": fromEnvironment ? "CREDLOG_MASTER_KEY" : options.keyFile])

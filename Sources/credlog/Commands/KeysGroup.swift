@@ -21,7 +21,7 @@ struct KeysGroup: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let workspace = try Workspace.open(options)
+                let workspace = try await Workspace.open(options)
                 let old = workspace.keys.masterKey
                 let new = MasterKey.generate()
                 let fromEnvironment = options.environment["CREDLOG_MASTER_KEY"].map { !$0.isEmpty } ?? false
@@ -36,7 +36,7 @@ struct KeysGroup: AsyncParsableCommand {
                     staging = options.keyFile + ".next"
                     try KeyFile.write(new, to: staging, replace: true)
                 }
-                let rewrapped = try KeyRing.rotate(workspace.database, from: old, to: new)
+                let rewrapped = try await KeyRing.rotate(workspace.database, from: old, to: new)
                 if !fromEnvironment, rename(staging, options.keyFile) != 0 {
                     throw KeyError.cannotWriteKeyFile(path: options.keyFile, reason: String(cString: strerror(errno)))
                 }

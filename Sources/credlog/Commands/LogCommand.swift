@@ -21,7 +21,7 @@ struct LogCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let workspace = try Workspace.open(options)
+            let workspace = try await Workspace.open(options)
             let principal = try options.optionalPrincipal()
             var visible: [String: Bool] = [:]
             var entries: [LogEntryView] = []

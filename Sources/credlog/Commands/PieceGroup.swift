@@ -15,7 +15,7 @@ struct PieceGroup: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let workspace = try Workspace.open(options)
+                let workspace = try await Workspace.open(options)
                 let state = try await workspace.project(project, options)
                 let pieces = workspace.service.pieces.pieces(in: state)
                 if options.json { return try Output.json(pieces) }
@@ -58,7 +58,7 @@ struct PieceGroup: AsyncParsableCommand {
                     ? Array(String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
                         .trimmingCharacters(in: .whitespacesAndNewlines).utf8)
                     : nil
-                let workspace = try Workspace.open(options)
+                let workspace = try await Workspace.open(options)
                 let outcome = try await workspace.service.registerPiece(piece, clientSecret: &secret, in: project,
                                                                         context: try workspace.context(options, command))
                 try OutcomeReport.print(outcome, done: "registered \(piece.id) in \(project)", unchanged: "", json: options.json)

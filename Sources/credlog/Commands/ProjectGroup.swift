@@ -17,7 +17,7 @@ struct ProjectGroup: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let workspace = try Workspace.open(options)
+                let workspace = try await Workspace.open(options)
                 let context = CommandContext(principal: .system, now: try options.now(), correlationId: command.correlationId,
                                              idempotencyKey: command.idempotencyKey)
                 let outcome = try await workspace.service.createProject(project, admin: admin, context: context)

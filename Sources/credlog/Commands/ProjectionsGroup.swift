@@ -11,8 +11,8 @@ struct ProjectionsGroup: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let workspace = try Workspace.open(options)
-                let status = try ProjectionRunner(database: workspace.database).status()
+                let workspace = try await Workspace.open(options)
+                let status = try await ProjectionRunner(database: workspace.database).status()
                 if options.json { return try Output.json(status) }
                 Output.table(["PROJECTION", "VERSION", "CHECKPOINT", "HEAD", "LAG"], status.map {
                     [$0.name, String($0.version), String($0.checkpoint), String($0.head), String($0.lag)]
@@ -38,12 +38,12 @@ struct ProjectionsGroup: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let workspace = try Workspace.open(options)
+                let workspace = try await Workspace.open(options)
                 let clock = ContinuousClock()
                 let start = clock.now
-                try ProjectionRunner(database: workspace.database, batchSize: batchSize)
+                try await ProjectionRunner(database: workspace.database, batchSize: batchSize)
                     .rebuild(name.map { [$0] } ?? [], progress: ProgressBar.forTerminal(label: "rebuilding"))
-                let status = try ProjectionRunner(database: workspace.database).status()
+                let status = try await ProjectionRunner(database: workspace.database).status()
                 let elapsed = clock.now - start
                 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                 let position = status.first?.head ?? 0

@@ -14,8 +14,8 @@ struct ReplayCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let workspace = try Workspace.open(options)
-            let result = try Replayer.replay(from: workspace.database, until: until, into: into)
+            let workspace = try await Workspace.open(options)
+            let result = try await Replayer.replay(from: workspace.database, until: until, into: into)
             var target = options
             target.databasePath = into
             target.keyFilePath = nil

@@ -15,8 +15,8 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let workspace = try Workspace.open(options)
-            let projects = try workspace.visibleProjects(try options.optionalPrincipal())
+            let workspace = try await Workspace.open(options)
+            let projects = try await workspace.visibleProjects(try options.optionalPrincipal())
             let rows = try await report.rows(of: workspace.database, asOf: asOf, projects: projects)
             let chosen = options.json ? ReportFormat.json : format
             FileHandle.standardOutput.write(Data(try chosen.render(columns: report.columns, rows: rows).utf8))

@@ -35,7 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let workspace = try Workspace.open(options)
+            let workspace = try await Workspace.open(options)
             var logger = Logger(label: "credlog")
             logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
             var settings = LifecycleSettings()

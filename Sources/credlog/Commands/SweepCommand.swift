@@ -18,7 +18,7 @@ struct SweepCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let workspace = try Workspace.open(options)
+            let workspace = try await Workspace.open(options)
             var settings = LifecycleSettings()
             settings.refreshLead = lead.duration
             settings.gracePeriod = grace.duration

@@ -23,7 +23,7 @@ struct TokenGroup: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let workspace = try Workspace.open(options)
+                let workspace = try await Workspace.open(options)
                 let members = try await workspace.service.loadProject(project)
                 guard members.version > 0 else { throw DomainError.notFound("project \(project)") }
                 if let member, members.state.members[member] == nil {
@@ -47,7 +47,7 @@ struct TokenGroup: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let workspace = try Workspace.open(options)
+                let workspace = try await Workspace.open(options)
                 let now = try options.now()
                 guard try await workspace.database.write({ db in try AccessTokens.revoke(tokenId, now: now, db) }) else {
                     throw DomainError.notFound("live token \(tokenId)")
@@ -63,7 +63,7 @@ struct TokenGroup: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let workspace = try Workspace.open(options)
+                let workspace = try await Workspace.open(options)
                 let tokens = try await workspace.database.read { db in try AccessTokens.all(db) }
                 if options.json { return try Output.json(tokens) }
                 Output.table(["TOKEN", "KIND", "MEMBER", "PROJECT", "CREATED", "REVOKED"], tokens.map {

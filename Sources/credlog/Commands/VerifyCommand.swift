@@ -18,8 +18,8 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let workspace = try Workspace.open(options, catchingUp: false)
-            let report = try ChainVerifier(chain: ChainHasher(key: workspace.keys.chainKey))
+            let workspace = try await Workspace.open(options, catchingUp: false)
+            let report = try await ChainVerifier(chain: ChainHasher(key: workspace.keys.chainKey))
                 .verify(workspace.database, expectedHead: expectHead.flatMap(ChainHeadReference.init))
             if options.json {
                 try Output.json(VerifyView(report))

@@ -3,7 +3,6 @@ import CredlogDomain
 import CredlogEvents
 import CredlogLifecycle
 import Foundation
-import GRDB
 
 struct WebhookGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,7 +22,7 @@ struct WebhookGroup: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let workspace = try Workspace.open(options)
+                let workspace = try await Workspace.open(options)
                 let added = try await workspace.service.addWebhook(url: url, to: project, context: try workspace.context(options))
                 if options.json { return try Output.json(["webhookId": added.id, "secret": added.secret]) }
                 Output.line("webhook \(added.id) added; its signing secret (shown once):")
@@ -53,7 +52,7 @@ struct WebhookGroup: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let workspace = try Workspace.open(options)
+                let workspace = try await Workspace.open(options)
                 let state = try await workspace.project(project, options, adminsOnly: true)
                 let hooks = state.webhooks.values.sorted { $0.webhookId < $1.webhookId }
                 if options.json { return try Output.json(hooks.map { ["webhookId": $0.webhookId, "url": $0.url] }) }
@@ -70,7 +69,7 @@ struct WebhookGroup: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
-                let workspace = try Workspace.open(options)
+                let workspace = try await Workspace.open(options)
                 _ = try await workspace.project(project, options, adminsOnly: true)
                 let rows = try await workspace.database.read { db in try WebhookDelivery.list(project: project, limit: limit, db) }
                 if options.json { return try Output.json(rows) }

@@ -40,7 +40,8 @@ enum ExitStatus: Int32 {
             switch error {
             case .wrongExpectedVersion, .idempotencyKeyReused: .conflict
             case .emptyAppend: .invalidInput
-            case .notInitialised: .configuration
+            case .notInitialised, .badLocation, .newerSchema: .configuration
+            case .database: .failure
             }
         case let error as KeyError:
             switch error {
@@ -55,6 +56,7 @@ enum ExitStatus: Int32 {
             }
         case is CorruptEventRow, is EventDecodingError: .integrity
         case is ConnectionInactive: .conflict
+        case is LogCopy.TargetNotEmpty: .configuration
         case is OAuth2Flow.Failure: .invalidInput
         default: .failure
         }
@@ -72,7 +74,7 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
         switch error {
         case let error as CustomStringConvertible where error is DomainError || error is StoreError || error is KeyError
             || error is CLIError || error is CorruptEventRow || error is EventDecodingError
-            || error is ConnectionInactive || error is OAuth2Flow.Failure:
+            || error is ConnectionInactive || error is OAuth2Flow.Failure || error is LogCopy.TargetNotEmpty:
             message = error.description
         default:
             // Foreign errors (SQLite, file system) can quote data; print only their kind.

@@ -5,7 +5,9 @@ import Foundation
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .customLong("db"), help: ArgumentHelp("The database file (default: $CREDLOG_DB, else ./credlog.sqlite).", valueName: "path"))
+    @Option(name: .customLong("db"), help: ArgumentHelp(
+        "The database: a SQLite file, or postgres://user@host:port/dbname (default: $CREDLOG_DB, else ./credlog.sqlite).",
+        valueName: "path|url"))
     var databasePath: String?
 
     @Option(name: .customLong("as"), help: ArgumentHelp("Act as this member, or as 'system' or 'engine' (default: $CREDLOG_ACTOR).", valueName: "member"))
@@ -25,8 +27,12 @@ struct GlobalOptions: ParsableArguments {
         databasePath ?? environment["CREDLOG_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "./credlog.sqlite"
     }
 
+    /// The SQLite file or PostgreSQL database `--db` names.
+    func location() throws -> StoreLocation { try StoreLocation(database, environment: environment) }
+
     var keyFile: String {
         if let path = keyFilePath ?? environment["CREDLOG_KEY_FILE"].flatMap({ $0.isEmpty ? nil : $0 }) { return path }
+        if case .postgres(let postgres)? = try? location() { return "./\(postgres.database).key" }
         let url = URL(fileURLWithPath: database)
         return url.pathExtension.isEmpty ? database + ".key" : url.deletingPathExtension().path + ".key"
     }

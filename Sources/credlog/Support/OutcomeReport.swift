@@ -37,7 +37,7 @@ extension GlobalOptions {
     func execute(_ command: CommandOptions, done: String, unchanged: String,
                  _ body: (CommandService, CommandContext) async throws -> CommandOutcome) async throws {
         try await reportingErrors {
-            let workspace = try Workspace.open(self)
+            let workspace = try await Workspace.open(self)
             let outcome = try await body(workspace.service, try workspace.context(self, command))
             try OutcomeReport.print(outcome, done: done, unchanged: unchanged, json: json)
         }

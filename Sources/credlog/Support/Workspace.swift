@@ -3,34 +3,33 @@ import CredlogEvents
 import CredlogLifecycle
 import CredlogProjections
 import Foundation
-import GRDB
 
 /// An opened credlog database with its keys unlocked: what every command works on.
 struct Workspace {
-    let database: DatabasePool
+    let database: any SQLDatabase
     let keys: KeyRing
-    let store: SQLiteEventStore
+    let store: any EventStore
     /// The command service, with the pieces' validation requests on.
     let service: CommandService
 
     /// Opens the database named by the options and unlocks it with the master key.
     /// Projections whose definition changed are rebuilt, and any that is behind catches up,
     /// unless `catchingUp` is false (`verify` must work on a log too damaged to project).
-    static func open(_ options: GlobalOptions, catchingUp: Bool = true) throws -> Workspace {
-        let database = try CredlogDatabase.open(path: options.database)
-        let keys = try unlock(database, options: options)
+    static func open(_ options: GlobalOptions, catchingUp: Bool = true) async throws -> Workspace {
+        let database = try await CredlogDatabase.open(try options.location())
+        let keys = try await unlock(database, options: options)
         guard catchingUp else { return open(database, keys: keys) }
         let runner = ProjectionRunner(database: database)
-        let reset = try runner.prepare()
+        let reset = try await runner.prepare()
         if !reset.isEmpty { ProgressBar.note("rebuilding changed projections: \(reset.joined(separator: ", "))") }
-        try runner.catchUp(progress: ProgressBar.forTerminal(label: "catching up"))
+        try await runner.catchUp(progress: ProgressBar.forTerminal(label: "catching up"))
         return open(database, keys: keys)
     }
 
     /// A workspace over an open database.
-    static func open(_ database: DatabasePool, keys: KeyRing) -> Workspace {
-        let store = SQLiteEventStore(database: database, chain: ChainHasher(key: keys.chainKey),
-                                     observers: [DataKeys.Shredder(), InlineProjections()])
+    static func open(_ database: any SQLDatabase, keys: KeyRing) -> Workspace {
+        let store = CredlogDatabase.eventStore(database, chain: ChainHasher(key: keys.chainKey),
+                                               observers: [DataKeys.Shredder(), InlineProjections()])
         let vault = CredentialVault(database: database, keys: keys)
         let service = CommandService(store: store, vault: vault).validating(with: HTTPCredentialValidator(http: OutboundHTTP()))
         return Workspace(database: database, keys: keys, store: store, service: service)
@@ -56,24 +55,24 @@ struct Workspace {
     }
 
     /// The projects the principal may see: all for the operator (no `--as`), `system` and `engine`.
-    func visibleProjects(_ principal: Principal?) throws -> [String]? {
+    func visibleProjects(_ principal: Principal?) async throws -> [String]? {
         guard case .member(let id) = principal else { return nil }
-        return try database.read { db in try ProjectMembersProjection.projects(of: id, db) }
+        return try await database.read { db in try ProjectMembersProjection.projects(of: id, db) }
     }
 
     /// Unlocks the keyring. If a key rotation stopped after re-wrapping but before
     /// replacing the key file, the new key is waiting in `KEYFILE.next`: finish the rotation.
-    private static func unlock(_ database: DatabasePool, options: GlobalOptions) throws -> KeyRing {
+    private static func unlock(_ database: any SQLDatabase, options: GlobalOptions) async throws -> KeyRing {
         let masterKey = try MasterKey.load(environment: options.environment, keyFile: options.keyFile)
         do {
-            return try KeyRing.unlock(database, masterKey: masterKey)
+            return try await KeyRing.unlock(database, masterKey: masterKey)
         } catch KeyError.wrongMasterKey(let expected, let given) {
             let pending = options.keyFile + ".next"
             guard options.environment["CREDLOG_MASTER_KEY"] == nil,
                   let next = try? KeyFile.read(pending), next.id == expected else {
                 throw KeyError.wrongMasterKey(expected: expected, given: given)
             }
-            let keys = try KeyRing.unlock(database, masterKey: next)
+            let keys = try await KeyRing.unlock(database, masterKey: next)
             _ = rename(pending, options.keyFile)
             return keys
         }

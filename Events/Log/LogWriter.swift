@@ -1,0 +1,159 @@
+import Foundation
+
+/// The append, written once for every backend: it runs inside the backend's write transaction
+/// (which excludes every other writer of the log, in any process) and reads the head of the
+/// chain there, so positions are gapless, commit in position order and the chain cannot fork.
+enum LogWriter {
+    /// Writes a group of requests in the current transaction, each in a savepoint, so that one
+    /// failing (a conflict, a constraint) does not fail the others.
+    static func appendGroup(_ requests: [AppendRequest], chain: ChainHasher, observers: [any AppendObserver],
+                            _ db: any SQLSession) throws -> [Result<AppendResult, any Error>] {
+        var head = try ChainHead.read(db)
+        var results: [Result<AppendResult, any Error>] = []
+        results.reserveCapacity(requests.count)
+        for request in requests {
+            let before = head
+            do {
+                results.append(.success(try db.savepoint {
+                    try appendOne(request, head: &head, chain: chain, observers: observers, db)
+                }))
+            } catch {
+                head = before
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
+
+    private static func appendOne(_ request: AppendRequest, head: inout ChainHead, chain: ChainHasher,
+                                  observers: [any AppendObserver], _ db: any SQLSession) throws -> AppendResult {
+        if let token = request.idempotency, let earlier = try idempotentResult(forKey: token.key, db) {
+            guard earlier.requestDigest == token.requestDigest else { throw StoreError.idempotencyKeyReused(key: token.key) }
+            return earlier.result
+        }
+        guard !request.events.isEmpty else { throw StoreError.emptyAppend(stream: request.stream) }
+        let current: Int64 = try db.fetchValue(sql: "SELECT MAX(stream_version) FROM events WHERE stream_id = ?",
+                                               arguments: [request.stream.rawValue]) ?? 0
+        guard request.expectedVersion.accepts(current) else {
+            throw StoreError.wrongExpectedVersion(stream: request.stream, expected: request.expectedVersion, actual: current)
+        }
+        let meta = request.metadata
+        let recordedAt = max(meta.recordedAt, head.recordedAt)
+        let recordedAtText = recordedAt.iso8601
+        var recorded: [RecordedEvent] = []
+        recorded.reserveCapacity(request.events.count)
+        let first = head.position + 1
+        for (offset, event) in request.events.enumerated() {
+            let row = ChainHasher.Row(
+                position: first + Int64(offset), streamId: request.stream.rawValue,
+                streamVersion: current + 1 + Int64(offset), eventId: event.eventId.uuidString.lowercased(),
+                eventType: event.type, schemaVersion: Int64(event.schemaVersion), recordedAt: recordedAtText,
+                actorId: meta.actor.id, actorRole: meta.actor.roleName, projectId: meta.projectId,
+                correlationId: meta.correlationId, causationId: meta.causationId,
+                payload: String(decoding: event.payload, as: UTF8.self))
+            let hash = chain.hash(previous: head.hash, row: row)
+            try db.execute(sql: """
+                INSERT INTO events (position, stream_id, stream_version, event_id, event_type, schema_version, recorded_at,
+                                    actor_id, actor_role, project_id, correlation_id, causation_id, payload, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [
+                    row.position, row.streamId, row.streamVersion, row.eventId, row.eventType, row.schemaVersion,
+                    row.recordedAt, row.actorId, row.actorRole, row.projectId, row.correlationId, row.causationId,
+                    row.payload, Data(hash),
+                ])
+            head = ChainHead(position: row.position, hash: hash, recordedAt: recordedAt)
+            recorded.append(RecordedEvent(
+                position: row.position, stream: request.stream, streamVersion: row.streamVersion, eventId: event.eventId,
+                type: event.type, schemaVersion: event.schemaVersion, recordedAt: recordedAt, actor: meta.actor,
+                projectId: meta.projectId, correlationId: meta.correlationId, causationId: meta.causationId,
+                payload: event.payload, hash: hash))
+        }
+        let result = AppendResult(stream: request.stream, positions: first...head.position,
+                                  streamVersion: current + Int64(request.events.count))
+        if let token = request.idempotency {
+            try db.execute(sql: """
+                INSERT INTO idempotency_keys (key, request_digest, stream_id, first_position, last_position, stream_version)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [token.key, token.requestDigest, request.stream.rawValue, first, head.position, result.streamVersion])
+        }
+        for key in request.newDataKeys {
+            try db.execute(sql: "INSERT INTO data_keys (connection_id, data_key_id, master_key_id, wrapped) VALUES (?, ?, ?, ?)",
+                           arguments: [key.connectionId, key.dataKeyId, key.masterKeyId, Data(key.wrapped)])
+        }
+        for observer in observers { try observer.didAppend(recorded, in: db) }
+        return result
+    }
+
+    /// The result an earlier append recorded under this idempotency key.
+    static func idempotentResult(forKey key: String, _ db: any SQLSession) throws
+        -> (requestDigest: String, result: AppendResult)? {
+        guard let row = try db.fetchOne(sql: "SELECT * FROM idempotency_keys WHERE key = ?", arguments: [key]) else {
+            return nil
+        }
+        let first: Int64 = row["first_position"]
+        let last: Int64 = row["last_position"]
+        return (row["request_digest"], AppendResult(stream: StreamID(row["stream_id"] as String), positions: first...last,
+                                                     streamVersion: row["stream_version"], isReplay: true))
+    }
+
+    static func recordRefusal(_ refusal: Refusal, _ db: any SQLSession) throws {
+        try db.execute(sql: """
+            INSERT INTO refusals (recorded_at, actor_id, actor_role, project_id, stream_id, command, reason, correlation_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [refusal.recordedAt.iso8601, refusal.actorId, refusal.actorRole, refusal.projectId,
+                             refusal.stream?.rawValue, refusal.command, refusal.reason, refusal.correlationId])
+    }
+
+    static func recordCredentialRead(_ read: CredentialRead, _ db: any SQLSession) throws {
+        try db.execute(sql: """
+            INSERT INTO credential_reads (recorded_at, actor_id, project_id, connection_id, credential_version,
+                                          correlation_id, via)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [read.recordedAt.iso8601, read.actorId, read.projectId, read.connectionId,
+                             read.credentialVersion, read.correlationId, read.via])
+    }
+
+    static func refusals(_ db: any SQLSession) throws -> [Refusal] {
+        try db.fetchAll(sql: "SELECT * FROM refusals ORDER BY id").map { row in
+            let streamId: String? = row["stream_id"]
+            return Refusal(recordedAt: Timestamp(iso8601: row["recorded_at"]) ?? Timestamp(microseconds: 0),
+                           actorId: row["actor_id"], actorRole: row["actor_role"], projectId: row["project_id"],
+                           stream: streamId.map { StreamID($0) }, command: row["command"],
+                           reason: row["reason"], correlationId: row["correlation_id"])
+        }
+    }
+}
+
+/// The last event of the log: where the next append goes and what it chains to.
+struct ChainHead: Sendable {
+    var position: Int64
+    var hash: [UInt8]
+    var recordedAt: Timestamp
+
+    static func read(_ db: any SQLSession) throws -> ChainHead {
+        guard let row = try db.fetchOne(sql: "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1")
+        else { return ChainHead(position: 0, hash: ChainHasher.genesis, recordedAt: Timestamp(microseconds: 0)) }
+        return ChainHead(position: row["position"], hash: [UInt8](row["hash"] as Data),
+                         recordedAt: Timestamp(iso8601: row["recorded_at"]) ?? Timestamp(microseconds: 0))
+    }
+}
+
+extension RecordedEvent {
+    /// The columns of `events`, in the order ``init(row:)`` reads them.
+    public static let columns = """
+        position, stream_id, stream_version, event_id, event_type, schema_version, recorded_at, \
+        actor_id, actor_role, project_id, correlation_id, causation_id, payload, hash
+        """
+
+    /// Decodes a row of `SELECT \(columns) FROM events`.
+    public init(row: SQLRow) throws {
+        let position: Int64 = row[0]
+        guard let id = UUID(hexString: row[3]), let time = Timestamp(iso8601: row[6]),
+              let actor = EventActor(id: row[7], roleName: row[8]) else {
+            throw CorruptEventRow(position: position)
+        }
+        self.init(position: position, stream: StreamID(row[1] as String), streamVersion: row[2], eventId: id, type: row[4],
+                  schemaVersion: row[5], recordedAt: time, actor: actor, projectId: row[9], correlationId: row[10],
+                  causationId: row[11], payload: row[12], hash: [UInt8](row[13] as Data))
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import GRDB
+
+/// A credlog SQLite database (GRDB's pool: one writer, concurrent readers on WAL snapshots)
+/// as an ``SQLDatabase``.
+public struct SQLiteDatabase: SQLDatabase {
+    public let pool: DatabasePool
+    public var dialect: SQLDialect { .sqlite }
+
+    public init(_ pool: DatabasePool) { self.pool = pool }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await pool.read { db in try body(SQLiteSession(db)) }
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await pool.write { db in try body(SQLiteSession(db)) }
+    }
+
+    public func reclaimDeletedRows(of table: String) async throws {
+        try await pool.writeWithoutTransaction { db in _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+    }
+}
+
+/// A GRDB connection as an ``SQLSession``. Statements with arguments are prepared once per
+/// connection and reused.
+public struct SQLiteSession: SQLSession {
+    public let db: Database
+    public var dialect: SQLDialect { .sqlite }
+
+    public init(_ db: Database) { self.db = db }
+
+    @discardableResult
+    public func execute(sql: String, arguments: SQLArguments) throws -> Int {
+        try db.cachedStatement(sql: sql).execute(arguments: arguments.statementArguments)
+        return db.changesCount
+    }
+
+    public func fetchAll(sql: String, arguments: SQLArguments) throws -> [SQLRow] {
+        let statement = try db.cachedStatement(sql: sql)
+        let columns = SQLColumns(statement.columnNames)
+        return try Row.fetchAll(statement, arguments: arguments.statementArguments).map { row in
+            SQLRow(columns: columns, values: row.databaseValues.map(\.sqlValue))
+        }
+    }
+
+    public func executeScript(_ sql: String) throws {
+        try db.execute(sql: sql)
+    }
+
+    public func savepoint<T>(_ body: () throws -> T) throws -> T {
+        var result: T?
+        try db.inSavepoint {
+            result = try body()
+            return .commit
+        }
+        guard let result else { preconditionFailure("a committed savepoint has a result") }
+        return result
+    }
+
+    public func tableExists(_ name: String) throws -> Bool {
+        try db.tableExists(name)
+    }
+}
+
+extension SQLArguments {
+    var statementArguments: StatementArguments {
+        StatementArguments(values.map { value -> (any DatabaseValueConvertible)? in
+            switch value {
+            case .null: nil
+            case .integer(let integer): integer
+            case .real(let real): real
+            case .text(let text): text
+            case .blob(let data): data
+            }
+        })
+    }
+}
+
+extension DatabaseValue {
+    var sqlValue: SQLValue {
+        switch storage {
+        case .null: .null
+        case .int64(let value): .integer(value)
+        case .double(let value): .real(value)
+        case .string(let value): .text(value)
+        case .blob(let value): .blob(value)
+        }
+    }
+}
