@@ -2,7 +2,6 @@ import CredlogDomain
 import CredlogEvents
 import CredlogTestSupport
 import Foundation
-import GRDB
 import Testing
 
 @Suite("Sealed credentials")
@@ -26,8 +25,9 @@ struct SealingTests {
         return try #require(try event.decode(as: ConnectionEvent.self).credentials)
     }
 
-    @Test func everyAuthTypeRoundTripsAndNoPlaintextIsStored() async throws {
-        let log = try await TemporaryLog()
+    @Test(arguments: TestBackend.available)
+    func everyAuthTypeRoundTripsAndNoPlaintextIsStored(backend: TestBackend) async throws {
+        let log = try await TemporaryLog(backend: backend)
         try await log.seedProject()
         for (authType, json) in Self.samples {
             let id = try await create(log, authType, json)
@@ -82,12 +82,13 @@ struct SealingTests {
         }
     }
 
-    @Test func afterDeleteTheSecretIsGoneEvenWithTheMasterKey() async throws {
-        let log = try await TemporaryLog()
+    @Test(arguments: TestBackend.available)
+    func afterDeleteTheSecretIsGoneEvenWithTheMasterKey(backend: TestBackend) async throws {
+        let log = try await TemporaryLog(backend: backend)
         try await log.seedProject()
         let id = try await create(log, .apiKey, #"{"apiKey":"doomed"}"#)
         let box = try await sealed(log, id)
-        let wrapped = try await log.pool.read { try Data.fetchOne($0, sql: "SELECT wrapped FROM data_keys WHERE connection_id = ?", arguments: [id]) }
+        let wrapped = try await log.database.read { try $0.fetchValue(sql: "SELECT wrapped FROM data_keys WHERE connection_id = ?", arguments: [id]) as Data? }
         let wrappedBytes = [UInt8](try #require(wrapped))
         #expect(try await log.storedBytes().contains(bytes: wrappedBytes))
 
@@ -100,8 +101,9 @@ struct SealingTests {
         #expect(try await log.store.readStream(.connection(id), from: 1).count == 2, "the history stays")
     }
 
-    @Test func afterRotationEveryOldSecretStillOpens() async throws {
-        let log = try await TemporaryLog()
+    @Test(arguments: TestBackend.available)
+    func afterRotationEveryOldSecretStillOpens(backend: TestBackend) async throws {
+        let log = try await TemporaryLog(backend: backend)
         try await log.seedProject()
         var ids: [(String, String)] = []
         for (authType, json) in Self.samples { ids.append((try await create(log, authType, json), json)) }
