@@ -50,7 +50,7 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
-        try await transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+        try await transaction(["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"], body)
     }
 
     /// Every write transaction first takes one transaction-scoped advisory lock, so writers
@@ -59,10 +59,7 @@ public final class PostgresDatabase: SQLDatabase {
     /// in position order, one chain), and read-check-write steps (checkpoints, leases, the
     /// outbox) stay correct without each being written for PostgreSQL's concurrency.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
-        try await transaction("BEGIN") { session in
-            try session.execute(sql: "SELECT pg_advisory_xact_lock(?)", arguments: [Self.writerLock])
-            return try body(session)
-        }
+        try await transaction(["BEGIN", "SELECT pg_advisory_xact_lock(\(Self.writerLock))"], body)
     }
 
     public func reclaimDeletedRows(of table: String) async throws {
@@ -77,16 +74,20 @@ public final class PostgresDatabase: SQLDatabase {
     /// The advisory lock's key: "credlog" in ASCII. Advisory locks belong to one database.
     static let writerLock: Int64 = 0x63_7265_646C_6F67
 
-    /// Runs `body` in a transaction started by `begin`, on a connection and a thread of its own.
-    private func transaction<T: Sendable>(_ begin: String, _ body: @escaping @Sendable (any SQLSession) throws -> T)
+    /// Runs `body` in a transaction opened by `opening` (statements sent without waiting for
+    /// their answers: they travel with the body's first statement), on a connection and a
+    /// thread of its own.
+    private func transaction<T: Sendable>(_ opening: [String], _ body: @escaping @Sendable (any SQLSession) throws -> T)
         async throws -> T {
         try await withConnection { session in
-            try session.execute(sql: begin)
+            let opened = opening.map { session.send($0) }
             do {
                 let result = try body(session)
+                for answer in opened { _ = try answer.wait() }
                 try session.execute(sql: "COMMIT")
                 return result
             } catch {
+                for answer in opened { _ = try? answer.wait() }
                 if !session.connection.isClosed { _ = try? session.execute(sql: "ROLLBACK") }
                 throw error
             }
@@ -144,6 +145,11 @@ public struct PostgresSession: SQLSession {
 
     public func tableExists(_ name: String) throws -> Bool {
         try fetchValue(sql: "SELECT to_regclass(?) IS NOT NULL", arguments: [name]) ?? false
+    }
+
+    /// Sends a statement without arguments and returns without waiting for its answer.
+    func send(_ sql: String) -> EventLoopFuture<PostgresQueryResult> {
+        connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
     }
 
     private func run(_ sql: String, _ arguments: SQLArguments) throws -> PostgresQueryResult {

@@ -7,6 +7,10 @@ public enum SQLDialect: String, Sendable {
     case sqlite
     case postgres
 
+    /// A join that reads its left table first: SQLite's planner takes `CROSS JOIN` as that
+    /// order; PostgreSQL's finds it itself (and has no `CROSS JOIN … ON`).
+    public var orderedJoin: String { self == .postgres ? "JOIN" : "CROSS JOIN" }
+
     /// The function giving a substring's 1-based position in a string (0 when absent).
     public var position: String { self == .postgres ? "strpos" : "instr" }
 

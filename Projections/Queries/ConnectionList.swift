@@ -113,7 +113,7 @@ public struct ConnectionList: Sendable {
         }
         // `k` holds the name keys and statuses: the trigram rows, or the table itself.
         let source = trigram == nil ? "connections AS c"
-            : "connection_name_trigrams AS k CROSS JOIN connections AS c ON c.id = k.id"
+            : "connection_name_trigrams AS k \(db.dialect.orderedJoin) connections AS c ON c.id = k.id"
         let k = trigram == nil ? "c" : "k"
         var clauses = ["\(k).project_id = ?"]
         var arguments: SQLArguments = [projectId]

@@ -4,6 +4,7 @@ import CredlogEvents
 import CredlogProjections
 import CredlogTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// `credlog serve` killed (SIGKILL) while 32 clients reconnect connections through it, then
@@ -29,6 +30,7 @@ struct KilledServerTests {
 
         let first = try await Self.serve(log)
         let (url, connections) = (first.url, ids)
+        let progress = Progress()
         let clients = Task {
             await withTaskGroup(of: [String].self) { group in
                 for client in 0..<32 {
@@ -49,18 +51,22 @@ struct KilledServerTests {
                                 return acknowledged
                             }
                             _ = try? await response.body.collect(upTo: 1 << 16)
-                            if response.status == .ok { acknowledged.append(correlation) }
+                            if response.status == .ok {
+                                acknowledged.append(correlation)
+                                progress.acknowledgedOne()
+                            }
                         }
                     }
                 }
                 return await group.reduce(into: []) { $0 += $1 }
             }
         }
-        try await Task.sleep(for: .milliseconds(1_500))
+        // Killed once 48 reconnects were acknowledged: the 32 clients have more in flight.
+        for _ in 0..<400 where progress.count < 48 { try await Task.sleep(for: .milliseconds(50)) }
         kill(first.process.processIdentifier, SIGKILL)
         first.process.waitUntilExit()
         let acked = await clients.value
-        #expect(acked.count > 32, "the server was killed in the middle of appends (\(acked.count) acknowledged)")
+        #expect(acked.count >= 48, "the server was killed in the middle of appends (\(acked.count) acknowledged)")
 
         // Restarted, it serves again (and catches its projections up if they were behind).
         let server = try await Self.serve(log)
@@ -111,3 +117,10 @@ struct KilledServerTests {
 }
 
 enum CLIError: Error { case serverDidNotStart }
+
+/// How many writes the clients have had acknowledged so far.
+final class Progress: Sendable {
+    private let acknowledged = Mutex(0)
+    var count: Int { acknowledged.withLock { $0 } }
+    func acknowledgedOne() { acknowledged.withLock { $0 += 1 } }
+}

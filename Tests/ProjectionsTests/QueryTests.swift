@@ -3,7 +3,6 @@ import CredlogEvents
 import CredlogProjections
 import CredlogTestSupport
 import Foundation
-import GRDB
 import Testing
 
 @Suite("Connection list, search, pagination, reports")
@@ -29,24 +28,29 @@ struct QueryTests {
         ("drop table", ["'; DROP TABLE connections; --"]), ("select *", ["SELECT * FROM x"]), ("e", nil),
         ("nothing like this", []), ("gmail -", ["Gmail - Support"]), ("AND", []), ("*", ["SELECT * FROM x"]),
     ] as [(String, [String]?)])
-    func searchFindsSubstringsWhateverTheCharacters(term: String, expected: [String]?) async throws {
-        let log = try await TemporaryLog(durability: .normal)
+    func searchFindsSubstringsWhateverTheCharacters(search: (term: String, expected: [String]?)) async throws {
+        for backend in TestBackend.available { try await searchFinds(search.term, search.expected, backend) }
+    }
+
+    func searchFinds(_ term: String, _ expected: [String]?, _ backend: TestBackend) async throws {
+        let log = try await TemporaryLog(backend: backend, durability: .normal)
         try await log.seedProject()
         for name in Self.tricky { _ = try await create(log, name) }
         let found = try await names(log, ConnectionList(projectId: "acme", search: term, limit: 100))
         let reference = Self.tricky.filter { $0.lowercased().contains(term.lowercased()) }
-        #expect(Set(found) == Set(expected ?? reference), "search \(term)")
+        #expect(Set(found) == Set(expected ?? reference), "search \(term) on \(backend)")
         // The plan without the trigram index (walk the name index, test each name) finds the same rows.
         var scan = ConnectionList(projectId: "acme", search: term, limit: 100)
         scan.usesTrigramIndex = false
         #expect(try await names(log, scan) == found, "both plans agree on \(term)")
         #expect(found == found.sorted { $0.lowercased() < $1.lowercased() }, "sorted by name")
-        #expect(try await log.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM connections") } == Self.tricky.count,
+        #expect(try await log.database.read { try $0.fetchValue(sql: "SELECT COUNT(*) FROM connections") as Int? } == Self.tricky.count,
                 "a search never changes the table")
     }
 
-    @Test func statusFilterAndSort() async throws {
-        let log = try await TemporaryLog(durability: .normal)
+    @Test(arguments: TestBackend.available)
+    func statusFilterAndSort(backend: TestBackend) async throws {
+        let log = try await TemporaryLog(backend: backend, durability: .normal)
         try await log.seedProject()
         let base = Timestamp(microseconds: Timestamp.now().microseconds + 86_400_000_000)
         let a = try await create(log, "Beta", at: base)
@@ -60,9 +64,9 @@ struct QueryTests {
         #expect(try await names(log, ConnectionList(projectId: "globex")) == [])
     }
 
-    @Test(arguments: [ConnectionList.Sort.name, .connectedOn])
-    func paginationNeverRepeatsOrSkipsWhileConnectionsAreAdded(sort: ConnectionList.Sort) async throws {
-        let log = try await TemporaryLog(durability: .normal)
+    @Test(arguments: TestBackend.available, [ConnectionList.Sort.name, .connectedOn])
+    func paginationNeverRepeatsOrSkipsWhileConnectionsAreAdded(backend: TestBackend, sort: ConnectionList.Sort) async throws {
+        let log = try await TemporaryLog(backend: backend, durability: .normal)
         try await log.seedProject()
         var random = SeededRandom(seed: 7)
         var original: [String] = []
@@ -91,8 +95,9 @@ struct QueryTests {
         #expect(Set(original).isSubset(of: Set(seen)), "no original row skipped")
     }
 
-    @Test func aForeignOrMalformedCursorIsAClearError() async throws {
-        let log = try await TemporaryLog(durability: .normal)
+    @Test(arguments: TestBackend.available)
+    func aForeignOrMalformedCursorIsAClearError(backend: TestBackend) async throws {
+        let log = try await TemporaryLog(backend: backend, durability: .normal)
         try await log.seedProject()
         for n in 0..<3 { _ = try await create(log, "c\(n)") }
         let page = try await log.database.read { db in try ConnectionList(projectId: "acme", limit: 1).fetch(db) }
@@ -110,8 +115,9 @@ struct QueryTests {
         #expect(text == "a,b,c\r\n\"x,y\",\"say \"\"hi\"\"\",\"two\r\nlines\"\r\nplain,,é\r\n")
     }
 
-    @Test func reportsHaveTheirDocumentedColumnsInEveryFormat() async throws {
-        let log = try await TemporaryLog(durability: .normal)
+    @Test(arguments: TestBackend.available)
+    func reportsHaveTheirDocumentedColumnsInEveryFormat(backend: TestBackend) async throws {
+        let log = try await TemporaryLog(backend: backend, durability: .normal)
         try await log.seedProject()
         let id = try await create(log, "Comma, \"Quoted\"")
         _ = try await log.service.attach(flow: "flow-1", to: id, context: CommandContext(principal: .member("bob")))
@@ -145,8 +151,9 @@ struct DeferredTrigramTests {
         try await log.database.read { db in try ConnectionList(projectId: "acme", search: term).fetch(db).connections.map(\.name) }
     }
 
-    @Test func anInterruptedReplayMakesTheTrigramsOnTheNextCatchUp() async throws {
-        let log = try await TemporaryLog(durability: .normal)
+    @Test(arguments: TestBackend.available)
+    func anInterruptedReplayMakesTheTrigramsOnTheNextCatchUp(backend: TestBackend) async throws {
+        let log = try await TemporaryLog(backend: backend, durability: .normal)
         try await log.seedProject()
         try await create(log, "Slack - Ops")
         try await create(log, "Gmail - Support")
@@ -165,7 +172,7 @@ struct DeferredTrigramTests {
         // The one-pass trigrams (SQL) equal those made row by row (Swift), row for row.
         try await ProjectionRunner(database: log.database).rebuild()
         let rebuilt = try await log.projectionTables()
-        let log2 = try await TemporaryLog(durability: .normal)
+        let log2 = try await TemporaryLog(backend: backend, durability: .normal)
         try await log2.seedProject()
         for name in ["Slack - Ops", "Gmail - Support", "Ünïcödé Straße 日本語の接続 e\u{301}", "Slack - Sales"] {
             try await create(log2, name)

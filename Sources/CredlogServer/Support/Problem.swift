@@ -88,7 +88,13 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             let problem = Problem.from(error)
             if problem.status >= 500 {
-                context.logger.error("request failed", metadata: ["error.type": "\(type(of: error))"])
+                // The type, and for the database its own message and SQLSTATE (they name no value).
+                var metadata: Logger.Metadata = ["error.type": "\(type(of: error))"]
+                if case let StoreError.database(sqlState, message)? = error as? StoreError {
+                    metadata["db.sqlstate"] = "\(sqlState)"
+                    metadata["db.message"] = "\(message)"
+                }
+                context.logger.error("request failed", metadata: metadata)
             }
             var response = problem.response()
             response.headers[.init("X-Request-Id")!] = context.id
