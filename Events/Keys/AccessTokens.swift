@@ -61,7 +61,7 @@ public enum AccessTokens {
 
     /// Revokes a token; false when there is no such live token.
     public static func revoke(_ tokenId: String, now: Timestamp, _ db: any SQLSession) throws -> Bool {
-        try db.execute(sql: "UPDATE access_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
+        try db.changes(sql: "UPDATE access_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
                        arguments: [now.iso8601, tokenId]) == 1
     }
 

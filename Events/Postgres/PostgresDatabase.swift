@@ -68,27 +68,25 @@ public final class PostgresDatabase: SQLDatabase {
 
     /// Runs one statement outside any transaction (`CREATE DATABASE`, `VACUUM`).
     public func executeWithoutTransaction(sql: String) async throws {
-        try await withConnection { session in _ = try session.execute(sql: sql) }
+        try await withConnection { session in _ = try session.changes(sql: sql, arguments: []) }
     }
 
     /// The advisory lock's key: "credlog" in ASCII. Advisory locks belong to one database.
     static let writerLock: Int64 = 0x63_7265_646C_6F67
 
-    /// Runs `body` in a transaction opened by `opening` (statements sent without waiting for
-    /// their answers: they travel with the body's first statement), on a connection and a
-    /// thread of its own.
+    /// Runs `body` in a transaction opened by `opening` (sent ahead: they travel with the
+    /// body's first statement that waits), on a connection and a thread of its own.
     private func transaction<T: Sendable>(_ opening: [String], _ body: @escaping @Sendable (any SQLSession) throws -> T)
         async throws -> T {
         try await withConnection { session in
-            let opened = opening.map { session.send($0) }
             do {
+                for statement in opening { try session.execute(sql: statement) }
                 let result = try body(session)
-                for answer in opened { _ = try answer.wait() }
-                try session.execute(sql: "COMMIT")
+                _ = try session.changes(sql: "COMMIT", arguments: [])
                 return result
             } catch {
-                for answer in opened { _ = try? answer.wait() }
-                if !session.connection.isClosed { _ = try? session.execute(sql: "ROLLBACK") }
+                try? session.settle()
+                if !session.connection.isClosed { _ = try? session.changes(sql: "ROLLBACK", arguments: []) }
                 throw error
             }
         }
@@ -107,15 +105,30 @@ public final class PostgresDatabase: SQLDatabase {
     }
 }
 
-/// One PostgreSQL connection as an ``SQLSession``: each statement waits for its answer on the
-/// calling thread (never an event loop's).
-public struct PostgresSession: SQLSession {
+/// One PostgreSQL connection as an ``SQLSession``, used by one thread (never an event loop's).
+///
+/// Statements whose answer nobody reads (``execute(sql:arguments:)``) are sent without waiting:
+/// they travel together, and the first failure among them is thrown by the next statement that
+/// waits (a fetch, a count, the end of a savepoint, the commit). A failed statement aborts the
+/// transaction, so nothing after it takes effect.
+public final class PostgresSession: SQLSession {
     let connection: PostgresConnection
     let logger: Logger
+    /// Sent, not yet answered, in the order sent.
+    private var unanswered: [EventLoopFuture<PostgresQueryResult>] = []
     public var dialect: SQLDialect { .postgres }
 
-    @discardableResult
-    public func execute(sql: String, arguments: SQLArguments) throws -> Int {
+    init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    public func execute(sql: String, arguments: SQLArguments) throws {
+        unanswered.append(send(sql, arguments))
+        if unanswered.count >= 256 { try settle() }
+    }
+
+    public func changes(sql: String, arguments: SQLArguments) throws -> Int {
         try run(sql, arguments).metadata.rows ?? 0
     }
 
@@ -127,18 +140,21 @@ public struct PostgresSession: SQLSession {
     }
 
     public func executeScript(_ sql: String) throws {
-        for statement in SQLScript.statements(sql) { try run(statement, []) }
+        for statement in SQLScript.statements(sql) { try execute(sql: statement, arguments: []) }
+        try settle()
     }
 
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
-        try execute(sql: "SAVEPOINT credlog_savepoint")
+        try execute(sql: "SAVEPOINT credlog_savepoint", arguments: [])
         do {
             let result = try body()
-            try execute(sql: "RELEASE SAVEPOINT credlog_savepoint")
+            try settle()  // the body's own failures belong to it, not to whatever comes next
+            try execute(sql: "RELEASE SAVEPOINT credlog_savepoint", arguments: [])
             return result
         } catch {
-            try execute(sql: "ROLLBACK TO SAVEPOINT credlog_savepoint")
-            try execute(sql: "RELEASE SAVEPOINT credlog_savepoint")
+            try? settle()
+            _ = try run("ROLLBACK TO SAVEPOINT credlog_savepoint", [])
+            try execute(sql: "RELEASE SAVEPOINT credlog_savepoint", arguments: [])
             throw error
         }
     }
@@ -147,12 +163,29 @@ public struct PostgresSession: SQLSession {
         try fetchValue(sql: "SELECT to_regclass(?) IS NOT NULL", arguments: [name]) ?? false
     }
 
-    /// Sends a statement without arguments and returns without waiting for its answer.
-    func send(_ sql: String) -> EventLoopFuture<PostgresQueryResult> {
-        connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+    /// Waits for every statement sent ahead; throws the first failure among them.
+    func settle() throws {
+        let waiting = unanswered
+        unanswered = []
+        var firstFailure: (any Error)?
+        for answer in waiting {
+            do { _ = try answer.wait() } catch { firstFailure = firstFailure ?? error }
+        }
+        if let firstFailure { throw (firstFailure as? PSQLError).map(Self.storeError) ?? firstFailure }
     }
 
+    /// Runs a statement and waits for its answer (and for those sent ahead of it).
     private func run(_ sql: String, _ arguments: SQLArguments) throws -> PostgresQueryResult {
+        let answer = send(sql, arguments)
+        try settle()
+        do {
+            return try answer.wait()
+        } catch let error as PSQLError {
+            throw Self.storeError(error)
+        }
+    }
+
+    private func send(_ sql: String, _ arguments: SQLArguments) -> EventLoopFuture<PostgresQueryResult> {
         var bindings = PostgresBindings(capacity: arguments.values.count)
         for value in arguments.values {
             switch value {
@@ -163,12 +196,7 @@ public struct PostgresSession: SQLSession {
             case .blob(let data): bindings.append(ByteBuffer(bytes: data))
             }
         }
-        let query = PostgresQuery(unsafeSQL: SQLScript.numberingPlaceholders(sql), binds: bindings)
-        do {
-            return try connection.query(query, logger: logger).wait()
-        } catch let error as PSQLError {
-            throw Self.storeError(error)
-        }
+        return connection.query(PostgresQuery(unsafeSQL: SQLScript.numberingPlaceholders(sql), binds: bindings), logger: logger)
     }
 
     /// The server's message and SQLSTATE, never the statement's values (postgres-nio's own

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The event log in PostgreSQL, shared by every credlog server on the database.
 ///
@@ -15,7 +16,8 @@ public final class PostgresEventStore: EventStore {
     public let database: PostgresDatabase
     private let signal = AppendSignal()
     private let group: GroupCommit
-    private let listener: Task<Void, Never>
+    /// Follows other servers' appends; started by the first wait (a CLI command never waits).
+    private let listener = Mutex<Task<Void, Never>?>(nil)
 
     /// The channel appends notify, with the new head position as payload.
     static let channel = "credlog_events"
@@ -36,10 +38,9 @@ public final class PostgresEventStore: EventStore {
             if results.contains(where: { (try? $0.get())?.isReplay == false }) { signal.notify() }
             return results
         }
-        listener = Task { [database, signal] in await Self.listen(database, signal: signal) }
     }
 
-    deinit { listener.cancel() }
+    deinit { listener.withLock { $0?.cancel() } }
 
     /// Follows `NOTIFY credlog_events` on a connection of its own and wakes this process's
     /// subscribers. When the connection is lost it wakes them too (they catch up by reading
@@ -103,6 +104,9 @@ public final class PostgresEventStore: EventStore {
 
     /// Returns once any server appended since `mark` (notified by PostgreSQL), or after `timeout`.
     public func waitForAppends(since mark: UInt64, timeout: Duration) async {
+        listener.withLock { task in
+            if task == nil { task = Task { [database, signal] in await Self.listen(database, signal: signal) } }
+        }
         await signal.wait(since: mark, timeout: timeout)
     }
 

@@ -34,9 +34,12 @@ public enum SQLDialect: String, Sendable {
 public protocol SQLSession {
     var dialect: SQLDialect { get }
 
+    /// Runs one statement. A backend may send it ahead without waiting for its answer; a
+    /// failure then surfaces at the next statement that waits, and the transaction fails.
+    func execute(sql: String, arguments: SQLArguments) throws
+
     /// Runs one statement and returns the number of rows it changed.
-    @discardableResult
-    func execute(sql: String, arguments: SQLArguments) throws -> Int
+    func changes(sql: String, arguments: SQLArguments) throws -> Int
 
     /// Runs one statement and returns its rows.
     func fetchAll(sql: String, arguments: SQLArguments) throws -> [SQLRow]
@@ -52,8 +55,7 @@ public protocol SQLSession {
 }
 
 extension SQLSession {
-    @discardableResult
-    public func execute(sql: String) throws -> Int { try execute(sql: sql, arguments: []) }
+    public func execute(sql: String) throws { try execute(sql: sql, arguments: []) }
 
     public func fetchAll(sql: String) throws -> [SQLRow] { try fetchAll(sql: sql, arguments: []) }
 

@@ -30,9 +30,12 @@ public struct SQLiteSession: SQLSession {
 
     public init(_ db: Database) { self.db = db }
 
-    @discardableResult
-    public func execute(sql: String, arguments: SQLArguments) throws -> Int {
+    public func execute(sql: String, arguments: SQLArguments) throws {
         try db.cachedStatement(sql: sql).execute(arguments: arguments.statementArguments)
+    }
+
+    public func changes(sql: String, arguments: SQLArguments) throws -> Int {
+        try execute(sql: sql, arguments: arguments)
         return db.changesCount
     }
 

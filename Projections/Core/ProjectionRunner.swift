@@ -167,10 +167,10 @@ public struct InlineProjections: AppendObserver {
     public func didAppend(_ events: [RecordedEvent], in db: any SQLSession) throws {
         guard let first = events.first, let last = events.last else { return }
         let projected = try events.map(ProjectedEvent.init)
+        let checkpoints = Dictionary(try db.fetchAll(sql: "SELECT name, position FROM projection_checkpoints")
+            .map { ($0[0] as String, $0[1] as Int64) }) { first, _ in first }
         for projection in projections {
-            let checkpoint: Int64? = try db.fetchValue(sql: "SELECT position FROM projection_checkpoints WHERE name = ?",
-                                                       arguments: [projection.name])
-            guard checkpoint == first.position - 1 else { continue }
+            guard checkpoints[projection.name] == first.position - 1 else { continue }
             for event in projected { try projection.apply(event, db) }
             try db.execute(sql: "UPDATE projection_checkpoints SET position = ? WHERE name = ?", arguments: [last.position, projection.name])
         }

@@ -21,6 +21,8 @@ struct Benchmark: AsyncParsableCommand {
     @Option(help: "The credlog executable (release build), for the rebuild's peak memory.") var credlog: String
     @Option(help: "A scratch directory (default: a new temporary one).") var work: String?
     @Option(help: "Run only these workload groups (appends, concurrent, read), for profiling.") var only: [String] = []
+    @Option(help: ArgumentHelp("A PostgreSQL server to also run the appends and the rebuild on (a new database per run).",
+                               valueName: "postgres://user@host:port/db")) var postgres: String?
 
     struct Sizes {
         var appendConnections: Int
@@ -44,7 +46,8 @@ struct Benchmark: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { if work == nil { try? FileManager.default.removeItem(at: directory) } }
         let references = References(rawSQLite: raw, python: python, pythonScript: pythonScript, credlog: credlog)
-        var workloads = Workloads(sizes: sizes, directory: directory, references: references)
+        var workloads = Workloads(sizes: sizes, directory: directory, references: references,
+                                  postgres: try postgres.map { try BenchPostgres(url: $0) })
         let chosen = { (group: String) in only.isEmpty || only.contains(group) }
         if chosen("appends") { try await workloads.durableAppends() }
         if chosen("concurrent") { try await workloads.concurrentAppends() }

@@ -12,6 +12,8 @@ struct Report {
         var higherIsBetter: Bool
         var target: String
         var met: Bool?
+        /// The same workload with credlog's log in PostgreSQL (a local cluster), when measured.
+        var postgres: Double? = nil
     }
 
     var rows: [Row] = []
@@ -35,12 +37,14 @@ struct Report {
     }
 
     func print(header: String) {
-        let columns = ["workload", "unit", "credlog", "raw SQLite (C)", "Python eventsourcing", "vs raw", "vs Python", "target", "met"]
+        let columns = ["workload", "unit", "credlog", "raw SQLite (C)", "Python eventsourcing", "vs raw", "vs Python", "target", "met",
+                       "credlog on PostgreSQL", "PostgreSQL vs SQLite"]
         let cells = rows.map { row in
             [row.workload, row.unit, Self.figure(row.credlog), Self.figure(row.raw), Self.figure(row.python),
              Self.ratio(row.credlog, row.raw, higherIsBetter: row.higherIsBetter),
              Self.ratio(row.credlog, row.python, higherIsBetter: row.higherIsBetter), row.target,
-             row.met.map { $0 ? "yes" : "NO" } ?? "-"]
+             row.met.map { $0 ? "yes" : "NO" } ?? "-", row.postgres == nil ? "-" : Self.figure(row.postgres),
+             row.postgres.map { Self.ratio($0, row.credlog, higherIsBetter: row.higherIsBetter) } ?? "-"]
         }
         Swift.print(header)
         Swift.print("")

@@ -12,10 +12,14 @@ struct Workloads {
     /// Where credlog and a reference disagree on counts or final states.
     var mismatches: [String] = []
 
-    init(sizes: Benchmark.Sizes, directory: URL, references: References) {
+    /// Where the PostgreSQL columns run, if anywhere.
+    let postgres: BenchPostgres?
+
+    init(sizes: Benchmark.Sizes, directory: URL, references: References, postgres: BenchPostgres?) {
         self.sizes = sizes
         self.directory = directory
         self.references = references
+        self.postgres = postgres
     }
 
     func path(_ name: String) -> String {
@@ -40,7 +44,17 @@ struct Workloads {
     mutating func durableAppends() async throws {
         let commands = sizes.appendConnections * 7
         var credlogRates: [Double] = [], storeRates: [Double] = [], rawRates: [Double] = [], pythonRates: [Double] = []
+        var postgresRates: [Double] = []
         for run in 0..<sizes.runs {
+            if let postgres {
+                let log = try await BenchLog.create(try await postgres.newDatabase())
+                try await log.seed()
+                let (_, seconds) = try await Statistics.time {
+                    for n in 0..<sizes.appendConnections { try await log.life(n) }
+                }
+                postgresRates.append(Double(commands) / seconds)
+                expectEqual("events after the lives on PostgreSQL", try await log.eventCount() - 2, commands, "expected")
+            }
             let log = try await BenchLog.create(path("append-\(run).sqlite"))
             try await log.seed()
             let (_, seconds) = try await Statistics.time {
@@ -76,12 +90,16 @@ struct Workloads {
         let credlog = Statistics.median(credlogRates), raw = Statistics.median(rawRates), python = Statistics.median(pythonRates)
         report.add(.init(workload: "1. durable appends, 1 command/txn, 1 writer", unit: "commands/s", credlog: credlog, raw: raw,
                          python: python, higherIsBetter: true, target: ">= 0.9x raw, >= 2x Python",
-                         met: credlog >= 0.9 * raw && credlog >= 2 * python))
+                         met: credlog >= 0.9 * raw && credlog >= 2 * python,
+                         postgres: postgresRates.isEmpty ? nil : Statistics.median(postgresRates)))
         let store = Statistics.median(storeRates)
         report.add(.init(workload: "1b. the log alone: 1 append/txn (no decide, seal, projections)", unit: "appends/s", credlog: store,
                          raw: raw, python: python, higherIsBetter: true, target: "(context)", met: nil))
         rawLimit = raw
     }
+
+    /// The row of `credlog migrate` into PostgreSQL, printed after the read side's rows.
+    var migration: Report.Row?
 
     /// The raw one-transaction-per-command SQLite limit measured in workload 1.
     var rawLimit = Double.nan
@@ -89,28 +107,34 @@ struct Workloads {
     // MARK: 2. Durable appends under concurrency: 64 tasks
 
     mutating func concurrentAppends() async throws {
-        var rates: [Double] = []
+        var rates: [Double] = [], postgresRates: [Double] = []
         let perTask = max(1, sizes.concurrentConnections / 64)
         for run in 0..<sizes.runs {
-            let log = try await BenchLog.create(path("concurrent-\(run).sqlite"))
-            try await log.seed()
-            let (_, seconds) = try await Statistics.time {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for task in 0..<64 {
-                        group.addTask {
-                            for n in 0..<perTask { try await log.life(task * perTask + n) }
-                        }
-                    }
-                    try await group.waitForAll()
-                }
-            }
-            rates.append(Double(64 * perTask * 7) / seconds)
-            expectEqual("events after concurrent lives", try await log.eventCount() - 2, 64 * perTask * 7, "expected")
-            expectEqual("active connections", try await log.activeConnections(), 64 * perTask, "expected")
+            rates.append(try await concurrentLives(path("concurrent-\(run).sqlite"), perTask: perTask))
+            if let postgres { postgresRates.append(try await concurrentLives(try await postgres.newDatabase(), perTask: perTask)) }
         }
         let credlog = Statistics.median(rates)
         report.add(.init(workload: "2. durable appends, 64 concurrent tasks (group commit)", unit: "commands/s", credlog: credlog,
                          raw: rawLimit, python: nil, higherIsBetter: true, target: ">= 3x raw 1-txn/command",
-                         met: credlog >= 3 * rawLimit))
+                         met: credlog >= 3 * rawLimit, postgres: postgresRates.isEmpty ? nil : Statistics.median(postgresRates)))
+    }
+
+    /// 64 tasks living `perTask` connection lives each on a new log at `path`; returns commands/s.
+    mutating func concurrentLives(_ path: String, perTask: Int) async throws -> Double {
+        let log = try await BenchLog.create(path)
+        try await log.seed()
+        let (_, seconds) = try await Statistics.time {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for task in 0..<64 {
+                    group.addTask {
+                        for n in 0..<perTask { try await log.life(task * perTask + n) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        expectEqual("events after concurrent lives on \(log.database.dialect)", try await log.eventCount() - 2, 64 * perTask * 7, "expected")
+        expectEqual("active connections on \(log.database.dialect)", try await log.activeConnections(), 64 * perTask, "expected")
+        return Double(64 * perTask * 7) / seconds
     }
 }

@@ -11,7 +11,7 @@ struct RefreshLease: Sendable {
     func acquire(_ connectionId: String, now: Timestamp, for duration: Duration) async throws -> Bool {
         let until = (now + duration).iso8601
         return try await database.write { db in
-            try db.execute(sql: """
+            try db.changes(sql: """
                 INSERT INTO refresh_leases (connection_id, holder, expires_at) VALUES (?, ?, ?)
                 ON CONFLICT (connection_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
                 WHERE refresh_leases.expires_at < ?

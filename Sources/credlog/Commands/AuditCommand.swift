@@ -18,9 +18,9 @@ struct AuditCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let workspace = try await Workspace.open(options)
-            let query = try await AuditQuery(projectId: project, connectionId: connection, actorId: actor, action: type,
-                                   since: since?.iso8601, until: until?.iso8601,
-                                   visibleProjects: try await workspace.visibleProjects(try options.optionalPrincipal()))
+            let visible = try await workspace.visibleProjects(try options.optionalPrincipal())
+            let query = AuditQuery(projectId: project, connectionId: connection, actorId: actor, action: type,
+                                   since: since?.iso8601, until: until?.iso8601, visibleProjects: visible)
             let entries = try await workspace.database.read { db in try query.fetch(db) }
             if options.json { return try Output.json(entries) }
             Output.table(["AT", "POS", "OUTCOME", "PROJECT", "ACTOR", "ACTION", "DETAIL"], entries.map {
