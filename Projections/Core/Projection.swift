@@ -16,6 +16,10 @@ public protocol Projection: Sendable {
     func createTables(_ db: any SQLSession) throws
     /// Applies one event.
     func apply(_ event: ProjectedEvent, _ db: any SQLSession) throws
+    /// Applies consecutive events, as one `apply` after the other would. A projection that
+    /// reads its rows to fold an event overrides it to read each row once per batch (each
+    /// read is a round trip to PostgreSQL).
+    func apply(_ events: [ProjectedEvent], _ db: any SQLSession) throws
     /// Whether work was deferred while replaying a long stretch of the log (read only).
     func hasDeferredWork(_ db: any SQLSession) throws -> Bool
     /// Does that work, once the projection has reached the head of the log.
@@ -23,6 +27,10 @@ public protocol Projection: Sendable {
 }
 
 extension Projection {
+    public func apply(_ events: [ProjectedEvent], _ db: any SQLSession) throws {
+        for event in events { try apply(event, db) }
+    }
+
     public func hasDeferredWork(_ db: any SQLSession) throws -> Bool { false }
     public func finishDeferredWork(_ db: any SQLSession) throws {}
 

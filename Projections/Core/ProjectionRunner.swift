@@ -122,16 +122,12 @@ public struct ProjectionRunner: Sendable {
                 guard let lowest = checkpoints.values.min() else { return nil }
                 let rows = try db.fetchAll(sql: "SELECT \(RecordedEvent.columns) FROM events WHERE position > ? ORDER BY position LIMIT ?",
                                            arguments: [lowest, batchSize])
-                var last: Int64?
-                for row in rows {
-                    let recorded = try RecordedEvent(row: row)
-                    let event = try ProjectedEvent(recorded)
-                    for projection in projections where checkpoints[projection.name, default: 0] < recorded.position {
-                        try projection.apply(event, db)
-                    }
-                    last = recorded.position
+                let events = try rows.map { try ProjectedEvent(RecordedEvent(row: $0)) }
+                guard let last = events.last?.recorded.position else { return nil }
+                for projection in projections {
+                    let checkpoint = checkpoints[projection.name, default: 0]
+                    try projection.apply(events.filter { $0.recorded.position > checkpoint }, db)
                 }
-                guard let last else { return nil }
                 for projection in projections where checkpoints[projection.name, default: 0] < last {
                     try db.execute(sql: "UPDATE projection_checkpoints SET position = ? WHERE name = ?", arguments: [last, projection.name])
                 }
@@ -171,7 +167,7 @@ public struct InlineProjections: AppendObserver {
             .map { ($0[0] as String, $0[1] as Int64) }) { first, _ in first }
         for projection in projections {
             guard checkpoints[projection.name] == first.position - 1 else { continue }
-            for event in projected { try projection.apply(event, db) }
+            try projection.apply(projected, db)
             try db.execute(sql: "UPDATE projection_checkpoints SET position = ? WHERE name = ?", arguments: [last.position, projection.name])
         }
     }

@@ -38,15 +38,39 @@ public struct ConnectionsProjection: Projection {
     }
 
     public func apply(_ event: ProjectedEvent, _ db: any SQLSession) throws {
-        guard let (connectionId, decoded) = event.connection else { return }
-        let before = try db.fetchOne(sql: "SELECT \(ConnectionRow.columns) FROM connections WHERE id = ?", arguments: [connectionId])
-            .map(ConnectionRow.init(row:))
-        let after = ConnectionRow.evolve(before, decoded, at: event.recorded.recordedAt, position: event.recorded.position)
+        try apply([event], db)
+    }
+
+    /// Reads the rows of the batch's connections once, folds every event in memory
+    /// (``ConnectionRow/evolve(_:_:at:position:)``), and writes each changed row once.
+    public func apply(_ events: [ProjectedEvent], _ db: any SQLSession) throws {
+        let changes = events.compactMap { event in event.connection.map { (event, $0.id, $0.event) } }
+        guard !changes.isEmpty else { return }
+        var ids: [String] = []
+        for (_, id, _) in changes where !ids.contains(id) { ids.append(id) }
+        var before: [String: ConnectionRow] = [:]
+        for chunk in stride(from: 0, to: ids.count, by: 500) {
+            let some = Array(ids[chunk..<min(chunk + 500, ids.count)])
+            for row in try db.fetchAll(sql: "SELECT \(ConnectionRow.columns) FROM connections WHERE id IN (\(SQLArguments.placeholders(some.count)))",
+                                       arguments: SQLArguments(some.map(\.sqlValue))) {
+                let connection = ConnectionRow(row: row)
+                before[connection.id] = connection
+            }
+        }
+        var after = before
+        for (event, id, decoded) in changes {
+            after[id] = ConnectionRow.evolve(after[id], decoded, at: event.recorded.recordedAt, position: event.recorded.position)
+        }
+        for id in ids where before[id] != after[id] { try write(from: before[id], to: after[id], id: id, db) }
+    }
+
+    /// Replaces a connection's row (and its trigram rows) with its folded state.
+    private func write(from before: ConnectionRow?, to after: ConnectionRow?, id: String, _ db: any SQLSession) throws {
         switch (before, after) {
         case (nil, nil):
             break
         case (_?, nil):
-            try db.execute(sql: "DELETE FROM connections WHERE id = ?", arguments: [connectionId])
+            try db.execute(sql: "DELETE FROM connections WHERE id = ?", arguments: [id])
         case (nil, let row?):
             try db.execute(sql: "INSERT INTO connections (\(ConnectionRow.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", arguments: row.values)
         case (_?, let row?):
@@ -56,8 +80,8 @@ public struct ConnectionsProjection: Projection {
                     credential_refreshable = ?, last_position = ?
                 WHERE id = ?
                 """, arguments: [row.name, row.nameKey, row.status, row.statusReason, row.flowCount, row.connectedAt,
-                                         row.statusChangedAt, row.credentialExpiresAt, row.credentialFingerprint, row.credentialSetAt,
-                                         row.credentialRefreshable, row.lastPosition, row.id])
+                                 row.statusChangedAt, row.credentialExpiresAt, row.credentialFingerprint, row.credentialSetAt,
+                                 row.credentialRefreshable, row.lastPosition, row.id])
         }
         try updateTrigrams(from: before, to: after, db)
     }

@@ -60,17 +60,39 @@ public struct StatusHistoryProjection: Projection {
     }
 
     public func apply(_ event: ProjectedEvent, _ db: any SQLSession) throws {
-        guard let (connectionId, decoded) = event.connection else { return }
-        switch decoded {
-        case .renamed, .attachedToFlow, .detachedFromFlow, .tokenRefreshed: return  // never a transition: skip the lookup
-        default: break
+        try apply([event], db)
+    }
+
+    /// Reads the last status of the batch's connections once, then derives each transition in order.
+    public func apply(_ events: [ProjectedEvent], _ db: any SQLSession) throws {
+        let candidates = events.compactMap { event -> (ProjectedEvent, String, ConnectionEvent)? in
+            guard let (id, decoded) = event.connection else { return nil }
+            switch decoded {
+            case .renamed, .attachedToFlow, .detachedFromFlow, .tokenRefreshed: return nil  // never a transition
+            default: return (event, id, decoded)
+            }
         }
-        let previous: String? = try db.fetchValue(sql: "SELECT to_status FROM status_history WHERE connection_id = ? ORDER BY position DESC LIMIT 1", arguments: [connectionId])
-        guard let change = StatusChange.derive(previous: previous, decoded, recorded: event.recorded) else { return }
-        try db.execute(sql: """
-            INSERT INTO status_history (position, connection_id, project_id, from_status, to_status, at, reason, actor_id, actor_role)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [change.position, change.connectionId, change.projectId, change.fromStatus, change.toStatus,
-                                     change.at, change.reason, change.actorId, change.actorRole])
+        guard !candidates.isEmpty else { return }
+        let ids = Array(Set(candidates.map(\.1)))
+        var last: [String: String] = [:]
+        for chunk in stride(from: 0, to: ids.count, by: 500) {
+            let some = Array(ids[chunk..<min(chunk + 500, ids.count)])
+            for row in try db.fetchAll(sql: """
+                SELECT connection_id, to_status FROM status_history
+                WHERE position IN (SELECT MAX(position) FROM status_history
+                                   WHERE connection_id IN (\(SQLArguments.placeholders(some.count))) GROUP BY connection_id)
+                """, arguments: SQLArguments(some.map(\.sqlValue))) {
+                last[row[0] as String] = row[1] as String
+            }
+        }
+        for (event, id, decoded) in candidates {
+            guard let change = StatusChange.derive(previous: last[id], decoded, recorded: event.recorded) else { continue }
+            last[id] = change.toStatus
+            try db.execute(sql: """
+                INSERT INTO status_history (position, connection_id, project_id, from_status, to_status, at, reason, actor_id, actor_role)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [change.position, change.connectionId, change.projectId, change.fromStatus, change.toStatus,
+                                 change.at, change.reason, change.actorId, change.actorRole])
+        }
     }
 }

@@ -45,13 +45,17 @@ struct PostgresStoreTests {
         let log = try await TemporaryLog(backend: .postgres)
         let other = try await Self.server(for: log)
         let received = Self.firstEvents(of: other.subscribe(from: 1, pollInterval: .seconds(30)), count: 2)
-        try await Task.sleep(for: .milliseconds(300))
-        // Kill every listening connection on this database (as a failover or a network cut would).
-        let killed: Int = try await log.database.read { db in
-            try db.fetchValue(sql: """
-                SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
-                WHERE datname = current_database() AND query LIKE 'LISTEN%'
-                """) ?? 0
+        // Once the subscriber listens, kill every listening connection on this database (as a
+        // failover or a network cut would).
+        var killed = 0
+        for _ in 0..<100 where killed == 0 {
+            try await Task.sleep(for: .milliseconds(50))
+            killed = try await log.database.read { db in
+                try db.fetchValue(sql: """
+                    SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+                    WHERE datname = current_database() AND query LIKE 'LISTEN%'
+                    """) ?? 0
+            }
         }
         #expect(killed >= 1)
         _ = try await log.store.append(StoreConformanceTests.request("s", .any, [StoreConformanceTests.event(1)]))
