@@ -115,18 +115,25 @@ public enum LogCopy {
                     SELECT \(columns), \(table.key) AS copy_key FROM \(table.name) \(condition) ORDER BY \(table.key) LIMIT ?
                     """, arguments: arguments)
             }
-            guard let last = rows.last else { return copied }
+            guard let last = rows.last else {
+                if copied > 0, table.key == "id", target.dialect == .postgres {
+                    // The copied ids were given, not drawn: the identity goes on after the largest.
+                    try await target.write { db in
+                        _ = try db.fetchAll(sql: "SELECT setval(pg_get_serial_sequence('\(table.name)', 'id'), (SELECT MAX(id) FROM \(table.name)))")
+                    }
+                }
+                return copied
+            }
             try await target.write { db in
                 if table.replacesSingleRow {
                     try db.execute(sql: "DELETE FROM \(table.name)")
                 }
                 let width = table.columns.count
                 let row = "(" + SQLArguments.placeholders(width) + ")"
-                let overriding = db.dialect == .postgres && table.key == "id" ? " OVERRIDING SYSTEM VALUE" : ""
                 for chunk in stride(from: 0, to: rows.count, by: 100) {
                     let slice = rows[chunk..<min(chunk + 100, rows.count)]
                     try db.execute(sql: """
-                        INSERT INTO \(table.name) (\(columns))\(overriding) VALUES \(Array(repeating: row, count: slice.count).joined(separator: ", "))
+                        INSERT INTO \(table.name) (\(columns)) VALUES \(Array(repeating: row, count: slice.count).joined(separator: ", "))
                         """, arguments: SQLArguments(slice.flatMap { $0.values.prefix(width) }))
                 }
             }

@@ -41,6 +41,10 @@ struct MigrateCLITests {
                             stdin: #"{"apiKey":"\#(sentinel)-2"}"#).status == 0)
         #expect(try cli.run(["connection", "credentials", id, "--as", "engine", "--db", url]).stdout.contains("\(sentinel)-2"))
         #expect(!token.isEmpty)
+        // New audit records go on after the copied ones (their ids were copied, not drawn).
+        #expect(try cli.run(["connection", "rename", id, "--name", "x", "--as", "bob", "--db", url]).status == 77)
+        let audit = try cli.run(["audit", "--project", "acme", "--as", "alice", "--db", url])
+        #expect(audit.stdout.components(separatedBy: "refused").count - 1 == 2, "\(audit.stdout)")
 
         // A second migration into the same database is refused and changes nothing there.
         let database = try await CredlogDatabase.open(.postgres(target))
