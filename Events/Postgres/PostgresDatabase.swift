@@ -38,15 +38,10 @@ public final class PostgresDatabase: SQLDatabase {
         running = Task { await client.run() }
     }
 
+    /// Released, it closes its connections.
     deinit {
         running.cancel()
         threads.shutdownGracefully { _ in }
-    }
-
-    /// Closes the pool's connections (they also close when the database is released).
-    public func close() async {
-        running.cancel()
-        _ = await running.value
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
