@@ -191,7 +191,17 @@ public final class PostgresSession: SQLSession {
             case .blob(let data): bindings.append(ByteBuffer(bytes: data))
             }
         }
-        return connection.query(PostgresQuery(unsafeSQL: SQLScript.numberingPlaceholders(sql), binds: bindings), logger: logger)
+        let query = PostgresQuery(unsafeSQL: SQLScript.numberingPlaceholders(sql), binds: bindings)
+        // Written from the connection's event loop, and only while it is open: postgres-nio drops
+        // a statement written to a closed connection (its answer would never come, and the
+        // thread waiting for it would wait for ever).
+        return connection.eventLoop.flatSubmit { [connection, logger] in
+            guard !connection.isClosed else {
+                return connection.eventLoop.makeFailedFuture(
+                    StoreError.database(sqlState: "08003", message: "the connection to PostgreSQL is closed"))
+            }
+            return connection.query(query, logger: logger)
+        }
     }
 
     /// The server's message and SQLSTATE, never the statement's values (postgres-nio's own
