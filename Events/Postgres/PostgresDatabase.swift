@@ -61,8 +61,16 @@ public final class PostgresDatabase: SQLDatabase {
         try await executeWithoutTransaction(sql: "VACUUM \(table)")
     }
 
+    /// Creates a new, empty database `prefix_` + random on this server (tests, benchmarks);
+    /// returns where it is.
+    public func createDatabase(prefix: String) async throws -> PostgresLocation {
+        let name = prefix + "_" + Sodium.randomBytes(6).hex
+        try await executeWithoutTransaction(sql: "CREATE DATABASE \(name)")
+        return location.database(name)
+    }
+
     /// Runs one statement outside any transaction (`CREATE DATABASE`, `VACUUM`).
-    public func executeWithoutTransaction(sql: String) async throws {
+    private func executeWithoutTransaction(sql: String) async throws {
         try await withConnection { session in _ = try session.changes(sql: sql, arguments: []) }
     }
 

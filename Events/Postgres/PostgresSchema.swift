@@ -27,6 +27,12 @@ enum PostgresSchema {
     static func migrate(_ database: PostgresDatabase) async throws {
         let known = migrations.map(\.identifier)
         let name = database.location.description
+        // Usually nothing is to do: check with a read, so that opening takes no write lock.
+        let applied: [String]? = try await database.read { db in
+            try db.tableExists("credlog_migrations")
+                ? try db.fetchAll(sql: "SELECT identifier FROM credlog_migrations").map { $0[0] as String } : nil
+        }
+        if let applied, applied.sorted() == known.sorted() { return }
         try await database.write { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS credlog_migrations (

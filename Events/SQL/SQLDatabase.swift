@@ -67,6 +67,15 @@ extension SQLSession {
         try fetchAll(sql: sql, arguments: arguments).first
     }
 
+    /// The rows of `sql` for every one of `values`, asked 500 at a time: `sql` gets the
+    /// placeholders of an `IN (…)` list.
+    public func fetchAll(forEach values: [String], sql: (_ placeholders: String) -> String) throws -> [SQLRow] {
+        try stride(from: 0, to: values.count, by: 500).flatMap { start in
+            let some = values[start..<min(start + 500, values.count)]
+            return try fetchAll(sql: sql(SQLArguments.placeholders(some.count)), arguments: SQLArguments(some.map(\.sqlValue)))
+        }
+    }
+
     /// The first column of the first row, or nil when there is no row or it is NULL.
     public func fetchValue<Value: SQLReadable>(sql: String, arguments: SQLArguments = []) throws -> Value? {
         guard let row = try fetchOne(sql: sql, arguments: arguments), row.values.first != .null else { return nil }

@@ -49,13 +49,9 @@ public struct ConnectionsProjection: Projection {
         var ids: [String] = []
         for (_, id, _) in changes where !ids.contains(id) { ids.append(id) }
         var before: [String: ConnectionRow] = [:]
-        for chunk in stride(from: 0, to: ids.count, by: 500) {
-            let some = Array(ids[chunk..<min(chunk + 500, ids.count)])
-            for row in try db.fetchAll(sql: "SELECT \(ConnectionRow.columns) FROM connections WHERE id IN (\(SQLArguments.placeholders(some.count)))",
-                                       arguments: SQLArguments(some.map(\.sqlValue))) {
-                let connection = ConnectionRow(row: row)
-                before[connection.id] = connection
-            }
+        for row in try db.fetchAll(forEach: ids, sql: { "SELECT \(ConnectionRow.columns) FROM connections WHERE id IN (\($0))" }) {
+            let connection = ConnectionRow(row: row)
+            before[connection.id] = connection
         }
         var after = before
         for (event, id, decoded) in changes {

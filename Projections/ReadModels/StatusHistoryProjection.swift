@@ -75,16 +75,13 @@ public struct StatusHistoryProjection: Projection {
         guard !candidates.isEmpty else { return }
         let ids = Array(Set(candidates.map(\.1)))
         var last: [String: String] = [:]
-        for chunk in stride(from: 0, to: ids.count, by: 500) {
-            let some = Array(ids[chunk..<min(chunk + 500, ids.count)])
-            for row in try db.fetchAll(sql: """
-                SELECT connection_id, to_status FROM status_history
-                WHERE position IN (SELECT MAX(position) FROM status_history
-                                   WHERE connection_id IN (\(SQLArguments.placeholders(some.count))) GROUP BY connection_id)
-                """, arguments: SQLArguments(some.map(\.sqlValue))) {
-                last[row[0] as String] = row[1] as String
-            }
+        let latest = try db.fetchAll(forEach: ids) { placeholders in
+            """
+            SELECT connection_id, to_status FROM status_history
+            WHERE position IN (SELECT MAX(position) FROM status_history WHERE connection_id IN (\(placeholders)) GROUP BY connection_id)
+            """
         }
+        for row in latest { last[row[0] as String] = row[1] as String }
         for (event, id, decoded) in candidates {
             guard let change = StatusChange.derive(previous: last[id], decoded, recorded: event.recorded) else { continue }
             last[id] = change.toStatus

@@ -18,7 +18,7 @@ struct MigrateCLITests {
         let events = try cli.eventCount()
 
         let target = try await TestPostgres.newDatabase()
-        let url = "postgres://\(target.username)@\(target.host):\(target.port)/\(target.database)?sslmode=disable"
+        let url = target.description
         let migrated = try cli.run(["migrate", "--from", cli.databasePath, "--to", url, "--json"])
         #expect(migrated.status == 0, "\(migrated.stderr)")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(migrated.stdout.utf8)) as? [String: Any])

@@ -112,11 +112,11 @@ struct KilledServerTests {
             try await Task.sleep(for: .milliseconds(50))
         }
         process.terminate()
-        throw CLIError.serverDidNotStart
+        throw ServerDidNotStart()
     }
 }
 
-enum CLIError: Error { case serverDidNotStart }
+struct ServerDidNotStart: Error {}
 
 /// How many writes the clients have had acknowledged so far.
 final class Progress: Sendable {

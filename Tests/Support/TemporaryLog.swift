@@ -25,10 +25,8 @@ public enum TestPostgres {
 
     /// A new, empty database on the test server.
     public static func newDatabase() async throws -> PostgresLocation {
-        guard let url, let server else { preconditionFailure("CREDLOG_TEST_POSTGRES is not set") }
-        let name = "credlog_test_" + Sodium.randomBytes(6).hex
-        try await server.executeWithoutTransaction(sql: "CREATE DATABASE \(name)")
-        return try PostgresLocation(url: url).database(name)
+        guard let server else { preconditionFailure("CREDLOG_TEST_POSTGRES is not set") }
+        return try await server.createDatabase(prefix: "credlog_test")
     }
 }
 
@@ -54,11 +52,7 @@ public final class TemporaryLog: @unchecked Sendable {
         case .sqlite: .sqlite(path: directory.appendingPathComponent("credlog.sqlite").path)
         case .postgres: .postgres(try await TestPostgres.newDatabase())
         }
-        if case .postgres(let postgres) = location {
-            path = "postgres://\(postgres.username)@\(postgres.host):\(postgres.port)/\(postgres.database)?sslmode=disable"
-        } else {
-            path = location.description
-        }
+        path = location.description
         masterKey = MasterKey.generate()
         database = try await CredlogDatabase.open(location, durability: durability, create: true)
         keys = try await KeyRing.create(in: database, masterKey: masterKey, path: path)
