@@ -19,7 +19,10 @@ final class LifecycleFixture: @unchecked Sendable {
     let lifecycle: CredentialLifecycle
     /// The decision time of commands and lifecycle rounds; tests move it.
     let clock: Mutex<Timestamp>
-    static let start = Timestamp(iso8601: "2026-11-22T10:00:00Z")!
+    /// Years ahead of the real clock: the seeding records some events at the real time, and an
+    /// event's time never goes back along the log (a start of 2026-11-22T10:00Z failed once the
+    /// real clock passed it).
+    static let start = Timestamp(iso8601: "2036-11-22T10:00:00Z")!
 
     init(baseURL: String, settings: LifecycleSettings = LifecycleFixture.fastSettings,
          timeout: Duration = .seconds(2), clientAuthentication: String = "body") async throws {

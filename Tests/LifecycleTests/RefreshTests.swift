@@ -199,7 +199,7 @@ struct RefreshTests {
             fixture.advance(31 * 60)
             await #expect(throws: ConnectionInactive.self) { _ = try await fixture.engineRead(id) }
             guard case .inactive(let inactive)? = try await fixture.state(id)?.status else { Issue.record("still active"); return }
-            #expect(inactive.reason.contains("token refresh failing since 2026-11-22T10:00:00") && inactive.reason.contains("HTTP 500"))
+            #expect(inactive.reason.contains("token refresh failing since 2036-11-22T10:00:00") && inactive.reason.contains("HTTP 500"))
         }
     }
 
