@@ -19,50 +19,65 @@ public struct AccessToken: Sendable, Equatable, Codable {
     public var revokedAt: String?
 }
 
-/// Issues, checks and revokes access tokens. A token reads `clt_<token id>_<secret>`; only a
-/// BLAKE2b hash of the secret is stored, so a copy of the database yields no usable token.
+/// A token minted and not yet stored: the row that goes into `access_tokens` in the same
+/// transaction as its `project.token-issued` event (``AppendRequest/newAccessTokens``).
+public struct NewAccessToken: Sendable, Equatable {
+    public var record: AccessToken
+    /// The keyed hash of the secret.
+    public var secretHash: [UInt8]
+}
+
+/// Mints, checks and revokes access tokens. A token reads `clt_<token id>_<secret>`; only a
+/// BLAKE2b hash of the secret is stored, keyed with ``KeyRing/accessTokenKey`` (derived from the
+/// master key): a copy of the database yields no usable token, and a row written into the table
+/// by someone without the master key matches no secret.
+///
+/// Issuing and revoking are events of the project's stream (``MembershipEvent/tokenIssued(_:)``,
+/// ``MembershipEvent/tokenRevoked(_:)``), so the hash chain records who got a token and when.
 public enum AccessTokens {
     private static let prefix = "clt_"
-    /// Domain separation for the secret's hash.
-    private static let hashKey = Array("credlog access token v1".utf8)
 
-    /// Makes a token and stores its hash; the returned text is shown once and never again.
-    public static func issue(kind: AccessToken.Kind, memberId: String?, projectId: String, now: Timestamp,
-                             _ db: any SQLSession) throws -> (token: String, record: AccessToken) {
-        precondition((kind == .member) == (memberId != nil), "a member token names its member; an engine token none")
+    /// A new token: the text shown once, and the row to store with its event.
+    public static func mint(kind: AccessToken.Kind, memberId: String?, projectId: String, now: Timestamp,
+                            key: [UInt8]) -> (token: String, new: NewAccessToken) {
         let tokenId = "tok_" + Sodium.randomText(16)
         let secret = Sodium.randomText(32)
         let record = AccessToken(tokenId: tokenId, kind: kind, memberId: memberId, projectId: projectId,
                                  createdAt: now.iso8601, revokedAt: nil)
+        return (prefix + tokenId + "_" + secret, NewAccessToken(record: record, secretHash: hash(secret, key: key)))
+    }
+
+    /// Stores a minted token's row (inside the append of its event).
+    static func store(_ token: NewAccessToken, _ db: any SQLSession) throws {
+        let record = token.record
         try db.execute(sql: """
             INSERT INTO access_tokens (token_id, secret_hash, kind, member_id, project_id, created_at)
             VALUES (?, ?, ?, ?, ?, ?)
-            """, arguments: [tokenId, Data(hash(secret)), kind.rawValue, memberId, projectId, record.createdAt])
-        return (prefix + tokenId + "_" + secret, record)
+            """, arguments: [record.tokenId, Data(token.secretHash), record.kind.rawValue, record.memberId, record.projectId,
+                             record.createdAt])
     }
 
     /// The live token that `presented` is, or `nil` when it is malformed, unknown, wrong or revoked.
     /// The secret is compared in constant time.
-    public static func verify(_ presented: String, _ db: any SQLSession) throws -> AccessToken? {
-        guard presented.hasPrefix(prefix) else { return nil }
+    public static func verify(_ presented: String, key: [UInt8], _ db: any SQLSession) throws -> AccessToken? {
+        guard presented.utf8.count <= 128, presented.hasPrefix(prefix) else { return nil }
         let parts = presented.dropFirst(prefix.count).split(separator: "_", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "tok" else { return nil }
         let tokenId = "tok_" + parts[1]
         guard let row = try db.fetchOne(sql: "SELECT * FROM access_tokens WHERE token_id = ?", arguments: [tokenId]),
-              Sodium.constantTimeEqual(hash(String(parts[2])), [UInt8](row["secret_hash"] as Data)) else { return nil }
+              Sodium.constantTimeEqual(hash(String(parts[2]), key: key), [UInt8](row["secret_hash"] as Data)) else { return nil }
         let token = record(row)
         return token.revokedAt == nil ? token : nil
+    }
+
+    /// A token's row, live or revoked.
+    public static func find(_ tokenId: String, _ db: any SQLSession) throws -> AccessToken? {
+        try db.fetchOne(sql: "SELECT * FROM access_tokens WHERE token_id = ?", arguments: [tokenId]).map(record)
     }
 
     /// Whether the token is still live (not revoked), for sessions opened with it.
     public static func isLive(_ tokenId: String, _ db: any SQLSession) throws -> Bool {
         try db.fetchValue(sql: "SELECT revoked_at IS NULL FROM access_tokens WHERE token_id = ?", arguments: [tokenId]) ?? false
-    }
-
-    /// Revokes a token; false when there is no such live token.
-    public static func revoke(_ tokenId: String, now: Timestamp, _ db: any SQLSession) throws -> Bool {
-        try db.changes(sql: "UPDATE access_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
-                       arguments: [now.iso8601, tokenId]) == 1
     }
 
     /// Every token, live or revoked, oldest first.
@@ -76,7 +91,20 @@ public enum AccessTokens {
                     revokedAt: row["revoked_at"])
     }
 
-    private static func hash(_ secret: String) -> [UInt8] {
-        KeyedHash.digest(Array(secret.utf8), key: hashKey)
+    private static func hash(_ secret: String, key: [UInt8]) -> [UInt8] {
+        KeyedHash.digest(Array(secret.utf8), key: key)
+    }
+
+    /// Marks a token revoked in the transaction that appends its `project.token-revoked` event.
+    public struct Revoker: AppendObserver {
+        public init() {}
+
+        public func didAppend(_ events: [RecordedEvent], in db: any SQLSession) throws {
+            for event in events where event.type == MembershipEvent.TypeName.tokenRevoked {
+                guard case .tokenRevoked(let revoked) = try event.decode(as: MembershipEvent.self) else { continue }
+                try db.execute(sql: "UPDATE access_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
+                               arguments: [event.recordedAt.iso8601, revoked.tokenId])
+            }
+        }
     }
 }

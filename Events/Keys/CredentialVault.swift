@@ -9,7 +9,7 @@ import Foundation
 /// data key: its history stays, its secrets are gone for good (crypto-shredding).
 public struct CredentialVault: Sendable {
     let database: any SQLDatabase
-    let keys: KeyRing
+    public let keys: KeyRing
 
     public init(database: any SQLDatabase, keys: KeyRing) {
         self.database = database
@@ -28,11 +28,11 @@ public struct CredentialVault: Sendable {
     /// Project secrets (an OAuth2 client secret, a webhook's signing secret) are sealed the same
     /// way, under the project's stream (`connectionId` is then `project:ID`).
     public func seal(_ plaintext: [UInt8], authType: AuthType, expiresAt: String?, refreshable: Bool? = nil,
-                     connectionId: String, streamVersion: Int64) async throws -> Sealing {
+                     issuedAt: Timestamp? = nil, connectionId: String, streamVersion: Int64) async throws -> Sealing {
         var newDataKey: NewDataKey?
         var dataKeyId: String
         var dataKey: [UInt8]
-        if streamVersion > 1, let existing = try await storedDataKey(for: connectionId) {
+        if streamVersion > 1, let existing = try await liveDataKey(for: connectionId) {
             (dataKeyId, dataKey) = existing
         } else {
             dataKeyId = "dk-" + Sodium.randomBytes(8).hex
@@ -45,18 +45,18 @@ public struct CredentialVault: Sendable {
         let box = Sodium.seal(plaintext, additionalData: binding(connectionId, streamVersion, dataKeyId), key: dataKey)
         return Sealing(credentials: SealedCredentials(authType: authType, keyId: dataKeyId, box: Data(box).base64EncodedString(),
                                                       fingerprint: fingerprint(of: plaintext), expiresAt: expiresAt,
-                                                      refreshable: refreshable),
+                                                      refreshable: refreshable, issuedAt: issuedAt?.iso8601),
                        newDataKey: newDataKey)
     }
 
     /// Opens credentials sealed for the event at `streamVersion` of `connectionId`.
     /// The caller must wipe the returned bytes when done.
     public func open(_ sealed: SealedCredentials, connectionId: String, streamVersion: Int64) async throws -> [UInt8] {
-        guard case (let dataKeyId, var dataKey)? = try await storedDataKey(for: connectionId) else {
+        guard case (let dataKeyId, var dataKey)? = try await dataKey(sealed.keyId, of: connectionId) else {
             throw KeyError.dataKeyShredded(connectionId: connectionId)
         }
         defer { Sodium.wipe(&dataKey) }
-        guard dataKeyId == sealed.keyId, let box = Data(base64Encoded: sealed.box),
+        guard let box = Data(base64Encoded: sealed.box),
               let plaintext = Sodium.open([UInt8](box), additionalData: binding(connectionId, streamVersion, dataKeyId), key: dataKey)
         else { throw KeyError.cannotOpen(connectionId: connectionId, streamVersion: streamVersion) }
         return plaintext
@@ -76,12 +76,32 @@ public struct CredentialVault: Sendable {
         Array("credlog/credentials/v1/\(connectionId)/\(streamVersion)/\(dataKeyId)".utf8)
     }
 
-    /// The connection's stored data key, unwrapped; `nil` when it has none (new, or shredded).
-    private func storedDataKey(for connectionId: String) async throws -> (String, [UInt8])? {
+    /// Whether the key that sealed `sealed` was retired by a master key rotation (so the
+    /// credential should be sealed again: ``CommandService/reseal(_:context:)``).
+    public func isRetired(_ sealed: SealedCredentials, connectionId: String) async throws -> Bool {
+        try await database.read { db in
+            try db.fetchValue(sql: "SELECT retired FROM data_keys WHERE connection_id = ? AND data_key_id = ?",
+                              arguments: [connectionId, sealed.keyId]) ?? false
+        }
+    }
+
+    /// The connection's live data key, unwrapped; `nil` when it has none (new, shredded, or
+    /// retired by a rotation: then a new one is made).
+    private func liveDataKey(for connectionId: String) async throws -> (String, [UInt8])? {
+        try await unwrappedKey(sql: "SELECT data_key_id, master_key_id, wrapped FROM data_keys WHERE connection_id = ? AND retired = 0",
+                               arguments: [connectionId], connectionId: connectionId)
+    }
+
+    /// One of the connection's data keys (live or retired), unwrapped; `nil` when it is gone.
+    private func dataKey(_ dataKeyId: String, of connectionId: String) async throws -> (String, [UInt8])? {
+        try await unwrappedKey(sql: "SELECT data_key_id, master_key_id, wrapped FROM data_keys WHERE connection_id = ? AND data_key_id = ?",
+                               arguments: [connectionId, dataKeyId], connectionId: connectionId)
+    }
+
+    private func unwrappedKey(sql: String, arguments: SQLArguments, connectionId: String) async throws -> (String, [UInt8])? {
         let master = keys.masterKey
         return try await database.read { db in
-            guard let row = try db.fetchOne(sql: "SELECT data_key_id, master_key_id, wrapped FROM data_keys WHERE connection_id = ?",
-                                             arguments: [connectionId]) else { return nil }
+            guard let row = try db.fetchOne(sql: sql, arguments: arguments) else { return nil }
             let dataKeyId: String = row["data_key_id"]
             let masterKeyId: String = row["master_key_id"]
             guard masterKeyId == master.id else { throw KeyError.wrongMasterKey(expected: masterKeyId, given: master.id) }
@@ -109,7 +129,7 @@ public enum DataKeys {
         "data-key/\(connectionId)/\(dataKeyId)"
     }
 
-    /// Deletes a connection's data key in the transaction that appends its `connection.deleted` event.
+    /// Deletes a connection's data keys in the transaction that appends its `connection.deleted` event.
     public struct Shredder: AppendObserver {
         public init() {}
 

@@ -11,6 +11,8 @@ public struct KeyRing: Sendable {
     public let chainKey: [UInt8]
     /// Keys credential fingerprints.
     public let fingerprintKey: [UInt8]
+    /// Keys the hashes of the API's access tokens (see ``AccessTokens``).
+    public let accessTokenKey: [UInt8]
 
     private static let integrityRoot = "integrity-root"
 
@@ -18,6 +20,7 @@ public struct KeyRing: Sendable {
         self.masterKey = masterKey
         chainKey = Sodium.deriveKey(from: root, id: 1, context: "chain___")
         fingerprintKey = Sodium.deriveKey(from: root, id: 2, context: "fingerpr")
+        accessTokenKey = Sodium.deriveKey(from: root, id: 3, context: "accesstk")
     }
 
     /// Creates the keyring of a new database.
@@ -56,8 +59,11 @@ public struct KeyRing: Sendable {
         return root
     }
 
-    /// Re-wraps the integrity root and every data key under `newKey`, in one transaction.
-    /// Returns how many data keys were re-wrapped. Ciphertexts in the log are untouched.
+    /// Re-wraps the integrity root and every data key under `newKey`, in one transaction, and
+    /// retires every data key: a credential sealed from now on gets a new data key, so it needs
+    /// the new master key (an old backup of the key tables with the old master key opens
+    /// nothing set later). Returns how many data keys were re-wrapped. Ciphertexts in the log are
+    /// untouched; ``CommandService/reseal(_:context:)`` seals current ones again under new keys.
     public static func rotate(_ database: any SQLDatabase, from oldKey: MasterKey, to newKey: MasterKey) async throws -> Int {
         try await database.write { db in
             var root = try unwrapRoot(db, masterKey: oldKey)
@@ -75,9 +81,8 @@ public struct KeyRing: Sendable {
                     throw KeyError.keyringDamaged(name: name)
                 }
                 defer { Sodium.wipe(&dataKey) }
-                try db.execute(sql: "UPDATE data_keys SET master_key_id = ?, wrapped = ? WHERE connection_id = ?", arguments: [
-                    newKey.id, Data(KeyWrap.wrap(dataKey, name: name, under: newKey)), connectionId,
-                ])
+                try db.execute(sql: "UPDATE data_keys SET master_key_id = ?, wrapped = ?, retired = 1 WHERE connection_id = ? AND data_key_id = ?",
+                               arguments: [newKey.id, Data(KeyWrap.wrap(dataKey, name: name, under: newKey)), connectionId, dataKeyId])
             }
             return rows.count
         }

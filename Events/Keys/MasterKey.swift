@@ -42,20 +42,29 @@ public struct MasterKey: Sendable {
 
 /// Reads and writes key files: base64 on one line, mode 0600.
 public enum KeyFile {
-    /// Reads a key file, refusing one that others may read.
+    /// Reads a key file, refusing one that others may read. A symbolic link is followed: the
+    /// mode checked is the file's own, read from the opened file (so it is the file that is read).
     public static func read(_ path: String) throws -> MasterKey {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
-            throw KeyError.missingMasterKey(keyFile: path)
-        }
-        let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? 0
+        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw KeyError.missingMasterKey(keyFile: path) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { throw KeyError.missingMasterKey(keyFile: path) }
+        let mode = Int(info.st_mode & 0o777)
         guard mode & 0o077 == 0 else {
             throw KeyError.keyFileTooOpen(path: path, mode: String(mode, radix: 8))
         }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw KeyError.missingMasterKey(keyFile: path)
+        var bytes = [UInt8](repeating: 0, count: maxFileBytes + 1)
+        defer { Sodium.wipe(&bytes) }
+        let count = bytes.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, $0.count) }
+        guard count >= 0, count <= maxFileBytes else {
+            throw KeyError.malformedMasterKey(origin: "key file \(path)", reason: "it is larger than \(maxFileBytes) bytes")
         }
-        return try MasterKey(base64: text, origin: "key file \(path)")
+        return try MasterKey(base64: String(decoding: bytes[..<count], as: UTF8.self), origin: "key file \(path)")
     }
+
+    /// A key file holds one line of base64: far less than this.
+    static let maxFileBytes = 1024
 
     /// Writes a new key file with mode 0600; refuses to overwrite one unless `replace`.
     public static func write(_ key: MasterKey, to path: String, replace: Bool = false) throws {

@@ -68,8 +68,13 @@ public enum CredlogDatabase {
         if !create && !FileManager.default.fileExists(atPath: path) {
             throw StoreError.notInitialised(path: path)
         }
+        if create {
+            // Mode 0600 before SQLite opens it: its WAL and shared-memory files take the same mode.
+            let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+            if fd >= 0 { close(fd) }
+        }
         var configuration = Configuration()
-        configuration.busyMode = .timeout(30)
+        configuration.busyMode = .timeout(TimeInterval(SQLiteDatabase.busyTimeout) / 1000)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
             // Deleted content (a shredded data key) is overwritten, not left in free pages.

@@ -58,15 +58,18 @@ public struct AppendRequest: Sendable, Equatable {
     public var idempotency: IdempotencyToken?
     /// Data keys sealed into these events for the first time: stored atomically with them.
     public var newDataKeys: [NewDataKey]
+    /// Access tokens these events issue: their rows stored atomically with them.
+    public var newAccessTokens: [NewAccessToken]
 
     public init(stream: StreamID, expectedVersion: ExpectedVersion, events: [EventData], metadata: EventMetadata,
-                idempotency: IdempotencyToken? = nil, newDataKeys: [NewDataKey] = []) {
+                idempotency: IdempotencyToken? = nil, newDataKeys: [NewDataKey] = [], newAccessTokens: [NewAccessToken] = []) {
         self.stream = stream
         self.expectedVersion = expectedVersion
         self.events = events
         self.metadata = metadata
         self.idempotency = idempotency
         self.newDataKeys = newDataKeys
+        self.newAccessTokens = newAccessTokens
     }
 }
 

@@ -63,8 +63,8 @@ public enum LogCopy {
         var events = Table(name: "events", columns: eventColumns, key: "position")
         var refusals = Table(name: "refusals", columns: ["id", "recorded_at", "actor_id", "actor_role", "project_id", "stream_id",
                                                          "command", "reason", "correlation_id"], key: "id")
-        var dataKeys = Table(name: "data_keys", columns: ["connection_id", "data_key_id", "master_key_id", "wrapped"],
-                             key: "connection_id")
+        var dataKeys = Table(name: "data_keys", columns: ["connection_id", "data_key_id", "master_key_id", "wrapped", "retired"],
+                             key: "connection_id || ' ' || data_key_id")
         var idempotency = Table(name: "idempotency_keys", columns: ["key", "request_digest", "stream_id", "first_position",
                                                                     "last_position", "stream_version"], key: "key")
         let keyring = Table(name: "keyring", columns: ["name", "master_key_id", "wrapped"], key: "name")

@@ -9,6 +9,7 @@ enum LogSchema {
         migrator.registerMigration("v1: event log") { db in try db.execute(sql: eventLogTables + appendOnlyTriggers) }
         migrator.registerMigration("v2: credential reads and access tokens") { db in try db.execute(sql: credentialReadsAndTokens) }
         migrator.registerMigration("v3: credential lifecycle") { db in try db.execute(sql: lifecycleTables) }
+        migrator.registerMigration("v4: keyed tokens, retired data keys, bound OAuth2 states") { db in try db.execute(sql: hardening) }
         return migrator
     }
 
@@ -106,6 +107,30 @@ enum LogSchema {
                 revoked_at      TEXT,
                 CHECK ((kind = 'member') = (member_id IS NOT NULL))
             );
+            """
+
+    /// v4, the same on both backends (``SQLDialect/tableDefinition(_:)`` adapts the types):
+    /// - access-token hashes are keyed with a key derived from the master key: rows hashed under
+    ///   the former public key can match no presented token, and go (issue them again);
+    /// - a connection may have retired data keys beside its live one (a master key rotation
+    ///   retires every data key: whatever is sealed afterwards gets a new one);
+    /// - an OAuth2 state started from the page is bound to the browser that started it.
+    static let hardening = """
+            DELETE FROM access_tokens;
+            CREATE TABLE data_keys_v4 (
+                connection_id   TEXT    NOT NULL,
+                data_key_id     TEXT    NOT NULL,
+                master_key_id   TEXT    NOT NULL,
+                wrapped         BLOB    NOT NULL,
+                retired         INTEGER NOT NULL DEFAULT 0 CHECK (retired IN (0, 1)),
+                PRIMARY KEY (connection_id, data_key_id)
+            );
+            INSERT INTO data_keys_v4 (connection_id, data_key_id, master_key_id, wrapped)
+                SELECT connection_id, data_key_id, master_key_id, wrapped FROM data_keys;
+            DROP TABLE data_keys;
+            ALTER TABLE data_keys_v4 RENAME TO data_keys;
+            CREATE UNIQUE INDEX data_keys_live ON data_keys (connection_id) WHERE retired = 0;
+            ALTER TABLE oauth2_states ADD COLUMN browser_binding BLOB;
             """
 
     /// The tables of the credential lifecycle (v3), the same on both backends

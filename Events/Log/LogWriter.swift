@@ -77,9 +77,15 @@ enum LogWriter {
                 """, arguments: [token.key, token.requestDigest, request.stream.rawValue, first, head.position, result.streamVersion])
         }
         for key in request.newDataKeys {
+            // A connection's event opens only its current credential: once it has a new key, its
+            // retired ones (from before a master key rotation) open nothing anyone needs.
+            if !key.connectionId.hasPrefix(StreamID.projectPrefix) {
+                try db.execute(sql: "DELETE FROM data_keys WHERE connection_id = ? AND retired = 1", arguments: [key.connectionId])
+            }
             try db.execute(sql: "INSERT INTO data_keys (connection_id, data_key_id, master_key_id, wrapped) VALUES (?, ?, ?, ?)",
                            arguments: [key.connectionId, key.dataKeyId, key.masterKeyId, Data(key.wrapped)])
         }
+        for token in request.newAccessTokens { try AccessTokens.store(token, db) }
         for observer in observers { try observer.didAppend(recorded, in: db) }
         return result
     }

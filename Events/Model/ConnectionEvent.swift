@@ -11,6 +11,7 @@ public enum ConnectionEvent: Sendable, Equatable {
     case attachedToFlow(FlowLink)
     case detachedFromFlow(FlowLink)
     case tokenRefreshed(TokenRefreshed)
+    case credentialsResealed(CredentialsResealed)
 
     /// A connection came into being with its first credential.
     public struct Created: Sendable, Equatable, Codable {
@@ -66,6 +67,13 @@ public enum ConnectionEvent: Sendable, Equatable {
         }
     }
 
+    /// The current credential, unchanged (same fingerprint), sealed again under a new data key
+    /// after a master key rotation (`credlog keys reseal`); the retired key is destroyed with it.
+    public struct CredentialsResealed: Sendable, Equatable, Codable {
+        public var credentials: SealedCredentials
+        public init(credentials: SealedCredentials) { self.credentials = credentials }
+    }
+
     /// A flow started (attached) or stopped (detached) using the connection.
     public struct FlowLink: Sendable, Equatable, Codable {
         public var flowId: String
@@ -85,6 +93,7 @@ extension ConnectionEvent: StoredEvent {
         public static let attachedToFlow = "connection.attached-to-flow"
         public static let detachedFromFlow = "connection.detached-from-flow"
         public static let tokenRefreshed = "connection.token-refreshed"
+        public static let credentialsResealed = "connection.credentials-resealed"
     }
 
     /// The current schema version of `connection.expired` (version 1 called the reason `message`).
@@ -101,6 +110,7 @@ extension ConnectionEvent: StoredEvent {
         case .attachedToFlow: TypeName.attachedToFlow
         case .detachedFromFlow: TypeName.detachedFromFlow
         case .tokenRefreshed: TypeName.tokenRefreshed
+        case .credentialsResealed: TypeName.credentialsResealed
         }
     }
 
@@ -110,6 +120,7 @@ extension ConnectionEvent: StoredEvent {
         case .created(let created): created.credentials
         case .reconnected(let reconnected): reconnected.credentials
         case .tokenRefreshed(let refreshed): refreshed.credentials
+        case .credentialsResealed(let resealed): resealed.credentials
         default: nil
         }
     }
@@ -126,6 +137,7 @@ extension ConnectionEvent: StoredEvent {
         case .attachedToFlow(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
         case .detachedFromFlow(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
         case .tokenRefreshed(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
+        case .credentialsResealed(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
         }
     }
 
@@ -144,6 +156,7 @@ extension ConnectionEvent: StoredEvent {
         case (TypeName.attachedToFlow, 1): return .attachedToFlow(try body(FlowLink.self))
         case (TypeName.detachedFromFlow, 1): return .detachedFromFlow(try body(FlowLink.self))
         case (TypeName.tokenRefreshed, 1): return .tokenRefreshed(try body(TokenRefreshed.self))
+        case (TypeName.credentialsResealed, 1): return .credentialsResealed(try body(CredentialsResealed.self))
         default:
             throw EventDecodingError(type: type, schemaVersion: schemaVersion, reason: "unknown event type or schema version")
         }

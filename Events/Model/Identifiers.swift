@@ -8,7 +8,9 @@ public struct StreamID: Hashable, Sendable, Codable, CustomStringConvertible, Ex
     /// The stream holding one connection's events.
     public static func connection(_ id: String) -> StreamID { StreamID("connection:\(id)") }
     /// The stream holding one project's membership events.
-    public static func project(_ id: String) -> StreamID { StreamID("project:\(id)") }
+    public static func project(_ id: String) -> StreamID { StreamID(projectPrefix + id) }
+    /// What every project stream's name starts with (also the data keys of project secrets).
+    public static let projectPrefix = "project:"
 
     public init(from decoder: any Decoder) throws {
         rawValue = try decoder.singleValueContainer().decode(String.self)

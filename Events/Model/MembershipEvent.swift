@@ -1,7 +1,7 @@
 import Foundation
 
 /// Everything that can happen to a project: its members, the pieces it registered, its
-/// webhooks. One stream per project.
+/// webhooks, the API tokens issued for it. One stream per project.
 public enum MembershipEvent: Sendable, Equatable {
     case memberAdded(MemberAdded)
     case roleChanged(RoleChanged)
@@ -9,6 +9,8 @@ public enum MembershipEvent: Sendable, Equatable {
     case pieceRegistered(PieceRegistered)
     case webhookAdded(WebhookAdded)
     case webhookRemoved(WebhookRemoved)
+    case tokenIssued(TokenIssued)
+    case tokenRevoked(TokenRevoked)
 
     public struct MemberAdded: Sendable, Equatable, Codable {
         public var projectId: String
@@ -65,6 +67,26 @@ public enum MembershipEvent: Sendable, Equatable {
         public var webhookId: String
         public init(webhookId: String) { self.webhookId = webhookId }
     }
+
+    /// An API token was issued for the project: who it speaks for, never its secret (only a
+    /// keyed hash of that is stored, in `access_tokens`, in the same transaction).
+    public struct TokenIssued: Sendable, Equatable, Codable {
+        public var tokenId: String
+        public var kind: AccessToken.Kind
+        /// The member, for a member token.
+        public var memberId: String?
+        public init(tokenId: String, kind: AccessToken.Kind, memberId: String?) {
+            self.tokenId = tokenId
+            self.kind = kind
+            self.memberId = memberId
+        }
+    }
+
+    /// An API token was revoked: its requests and sessions stop.
+    public struct TokenRevoked: Sendable, Equatable, Codable {
+        public var tokenId: String
+        public init(tokenId: String) { self.tokenId = tokenId }
+    }
 }
 
 extension MembershipEvent: StoredEvent {
@@ -76,6 +98,8 @@ extension MembershipEvent: StoredEvent {
         public static let pieceRegistered = "project.piece-registered"
         public static let webhookAdded = "project.webhook-added"
         public static let webhookRemoved = "project.webhook-removed"
+        public static let tokenIssued = "project.token-issued"
+        public static let tokenRevoked = "project.token-revoked"
     }
 
     public var typeName: String {
@@ -86,6 +110,8 @@ extension MembershipEvent: StoredEvent {
         case .pieceRegistered: TypeName.pieceRegistered
         case .webhookAdded: TypeName.webhookAdded
         case .webhookRemoved: TypeName.webhookRemoved
+        case .tokenIssued: TypeName.tokenIssued
+        case .tokenRevoked: TypeName.tokenRevoked
         }
     }
 
@@ -97,6 +123,8 @@ extension MembershipEvent: StoredEvent {
         case .pieceRegistered(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
         case .webhookAdded(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
         case .webhookRemoved(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
+        case .tokenIssued(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
+        case .tokenRevoked(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
         }
     }
 
@@ -111,6 +139,8 @@ extension MembershipEvent: StoredEvent {
         case (TypeName.pieceRegistered, 1): return .pieceRegistered(try body(PieceRegistered.self))
         case (TypeName.webhookAdded, 1): return .webhookAdded(try body(WebhookAdded.self))
         case (TypeName.webhookRemoved, 1): return .webhookRemoved(try body(WebhookRemoved.self))
+        case (TypeName.tokenIssued, 1): return .tokenIssued(try body(TokenIssued.self))
+        case (TypeName.tokenRevoked, 1): return .tokenRevoked(try body(TokenRevoked.self))
         default:
             throw EventDecodingError(type: type, schemaVersion: schemaVersion, reason: "unknown event type or schema version")
         }

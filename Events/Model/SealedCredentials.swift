@@ -16,14 +16,18 @@ public struct SealedCredentials: Sendable, Equatable, Codable {
     /// Whether credlog can renew it without a person: an OAuth2 credential with a refresh token.
     /// (Absent from events written before refreshes existed: read as `false`.)
     public var refreshable: Bool?
+    /// When the provider issued it, where credlog obtained it itself (a token refresh): with
+    /// `expiresAt` it gives the token's lifetime. Absent for credentials people supplied.
+    public var issuedAt: String?
 
     public init(authType: AuthType, keyId: String, box: String, fingerprint: String, expiresAt: String?,
-                refreshable: Bool? = nil) {
+                refreshable: Bool? = nil, issuedAt: String? = nil) {
         self.authType = authType
         self.keyId = keyId
         self.box = box
         self.fingerprint = fingerprint
         self.expiresAt = expiresAt
         self.refreshable = refreshable
+        self.issuedAt = issuedAt
     }
 }

@@ -19,14 +19,17 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.microseconds < rhs.microseconds }
 
-    /// The instant `duration` later (to the microsecond).
+    /// The instant `duration` later (to the microsecond), at most the last representable one:
+    /// durations may come from outside (a token's lifetime) and must never trap.
     public static func + (time: Timestamp, duration: Duration) -> Timestamp {
-        Timestamp(microseconds: time.microseconds + duration.wholeMicroseconds)
+        let (sum, overflow) = time.microseconds.addingReportingOverflow(duration.wholeMicroseconds)
+        return Timestamp(microseconds: overflow ? (duration < .zero ? .min : .max) : sum)
     }
 
-    /// The instant `duration` earlier (to the microsecond).
+    /// The instant `duration` earlier (to the microsecond), saturating as ``+(_:_:)`` does.
     public static func - (time: Timestamp, duration: Duration) -> Timestamp {
-        Timestamp(microseconds: time.microseconds - duration.wholeMicroseconds)
+        let (difference, overflow) = time.microseconds.subtractingReportingOverflow(duration.wholeMicroseconds)
+        return Timestamp(microseconds: overflow ? (duration < .zero ? .max : .min) : difference)
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
@@ -67,7 +70,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         let pattern = #/^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?)?$/#
         guard let match = text.wholeMatch(of: pattern) else { return nil }
         guard let year = Int64(match.1), let month = Int64(match.2), let day = Int64(match.3),
-              (1...12).contains(month), (1...31).contains(day) else { return nil }
+              (1...12).contains(month), (1...Self.daysIn(month, of: year)).contains(day) else { return nil }
         let hour = match.4.flatMap { Int64($0) } ?? 0
         let minute = match.5.flatMap { Int64($0) } ?? 0
         let second = match.6.flatMap { Int64($0) } ?? 0
@@ -81,7 +84,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         if let zone = match.8, zone != "Z" {
             let sign: Int64 = zone.hasPrefix("-") ? -1 : 1
             let parts = zone.dropFirst().split(separator: ":")
-            offsetSeconds = sign * ((Int64(parts[0]) ?? 0) * 3600 + (Int64(parts[1]) ?? 0) * 60)
+            guard let offsetHours = Int64(parts[0]), let offsetMinutes = Int64(parts[1]), offsetHours <= 18, offsetMinutes < 60
+            else { return nil }
+            offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
         } else if match.4 != nil && match.8 == nil {
             return nil // a time without a zone is ambiguous
         }
@@ -108,9 +113,19 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             }
             guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
                   let minute = number(14..<16), let second = number(17..<19), let micros = number(20..<26),
-                  (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+                  (1...12).contains(month), (1...daysIn(month, of: year)).contains(day), hour < 24, minute < 60, second < 61
+            else { return nil }
             let seconds = days(fromCivil: year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
             return Timestamp(microseconds: seconds * 1_000_000 + micros)
+        }
+    }
+
+    /// The days of `month` (1–12) in `year` (proleptic Gregorian): 2026-02-31 is no date, not March 3rd.
+    static func daysIn(_ month: Int64, of year: Int64) -> Int64 {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
         }
     }
 
@@ -159,6 +174,13 @@ extension Int64 {
 }
 
 extension Duration {
-    /// The duration in whole microseconds (the precision of a ``Timestamp``).
-    public var wholeMicroseconds: Int64 { components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000 }
+    /// The duration in whole microseconds (the precision of a ``Timestamp``), saturating at
+    /// `Int64.min` and `Int64.max` (about ±292,000 years) instead of trapping.
+    public var wholeMicroseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (micros, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000)
+        guard !overflow else { return seconds < 0 ? .min : .max }
+        let (total, overflowAgain) = micros.addingReportingOverflow(attoseconds / 1_000_000_000_000)
+        return overflowAgain ? (seconds < 0 ? .min : .max) : total
+    }
 }

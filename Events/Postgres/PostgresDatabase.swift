@@ -18,10 +18,17 @@ public final class PostgresDatabase: SQLDatabase {
     private let threads: NIOThreadPool
     private let running: Task<Void, Never>
     private let logger: Logger
+    /// How long a statement's answer may take before its connection is given up (a server that
+    /// stopped answering, a network black hole): the caller gets an error, never a hang.
+    let answerDeadline: Duration
 
     /// Connects lazily: the first statement opens the first connection.
-    /// - Parameter maximumConnections: connections (and threads) used at once by this process.
-    public init(_ location: PostgresLocation, maximumConnections: Int = 16, logger: Logger = Logger(label: "credlog.postgres")) {
+    /// - Parameters:
+    ///   - maximumConnections: connections (and threads) used at once by this process.
+    ///   - answerDeadline: the longest wait for one statement's answer.
+    public init(_ location: PostgresLocation, maximumConnections: Int = 16, answerDeadline: Duration = .seconds(120),
+                logger: Logger = Logger(label: "credlog.postgres")) {
+        self.answerDeadline = answerDeadline
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.username, password: location.password,
             database: location.database, tls: location.clientTLS)
@@ -79,12 +86,18 @@ public final class PostgresDatabase: SQLDatabase {
 
     /// Runs `body` in a transaction opened by `opening` (sent ahead: they travel with the
     /// body's first statement that waits), on a connection and a thread of its own.
+    ///
+    /// When the connection turns out to be lost (closed by PostgreSQL, a failover, a network
+    /// cut) before `COMMIT` was sent, nothing was committed: the whole transaction runs again on
+    /// another connection. Once `COMMIT` is sent, its failure is the caller's to see.
     private func transaction<T: Sendable>(_ opening: [String], _ body: @escaping @Sendable (any SQLSession) throws -> T)
         async throws -> T {
-        try await withConnection { session in
+        try await withConnection(retrying: { session, error in !session.commitSent && PostgresSession.isConnectionLost(error) }) {
+            session in
             do {
                 for statement in opening { try session.execute(sql: statement) }
                 let result = try body(session)
+                session.commitSent = true
                 _ = try session.changes(sql: "COMMIT", arguments: [])
                 return result
             } catch {
@@ -96,16 +109,53 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     /// Runs `body` on a pooled connection outside any transaction (migrations, `LISTEN`'s setup).
-    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
-        let logger = logger
-        do {
-            return try await client.withConnection { connection in
-                try await threads.runIfActive { try body(PostgresSession(connection: connection, logger: logger)) }
+    ///
+    /// The pool may lend a connection that PostgreSQL has already closed (a restart, a failover,
+    /// `pg_terminate_backend`, a network cut) before it notices. When `retrying` says the
+    /// failure left nothing done on the server (by default: the connection was lost before any
+    /// statement was written to it), the body runs again on another connection, up to
+    /// ``attemptsOnLostConnections`` times.
+    func withConnection<T: Sendable>(
+        retrying: @escaping @Sendable (PostgresSession, any Error) -> Bool = { session, error in
+            session.nothingReachedTheServer && PostgresSession.isConnectionLost(error)
+        },
+        _ body: @escaping @Sendable (PostgresSession) throws -> T
+    ) async throws -> T {
+        let (logger, answerDeadline) = (logger, answerDeadline)
+        var attempt = 1
+        while true {
+            do {
+                return try await client.withConnection { connection in
+                    try await threads.runIfActive {
+                        let session = PostgresSession(connection: connection, logger: logger, answerDeadline: answerDeadline)
+                        do {
+                            return try body(session)
+                        } catch where retrying(session, error) {
+                            throw LostBeforeDoingAnything(underlying: error)
+                        }
+                    }
+                }
+            } catch let lost as LostBeforeDoingAnything {
+                guard attempt < Self.attemptsOnLostConnections else { throw lost.underlying }
+                attempt += 1
+            } catch let error as PSQLError {
+                throw PostgresSession.storeError(error)
             }
-        } catch let error as PSQLError {
-            throw PostgresSession.storeError(error)
         }
     }
+
+    /// How many connections a body is tried on when each was lost before it did anything.
+    static let attemptsOnLostConnections = 4
+
+    /// The body failed because its connection was lost, before anything took effect on the server.
+    private struct LostBeforeDoingAnything: Error {
+        let underlying: any Error
+    }
+}
+
+/// How many statements a session has written to its connection.
+final class WrittenStatements: Sendable {
+    let count = Atomic<Int>(0)
 }
 
 /// One PostgreSQL connection as an ``SQLSession``, used by one thread (never an event loop's).
@@ -119,11 +169,22 @@ public final class PostgresSession: SQLSession {
     let logger: Logger
     /// Sent, not yet answered, in the order sent.
     private var unanswered: [EventLoopFuture<PostgresQueryResult>] = []
+    /// Statements actually written to the connection (counted on its event loop).
+    private let written = WrittenStatements()
+    /// True while no statement of this session was written to the server: a failure now
+    /// changed nothing there, and the work can be done again on another connection.
+    var nothingReachedTheServer: Bool { written.count.load(ordering: .acquiring) == 0 }
+    /// Set just before a transaction's `COMMIT` is sent: from then on a lost connection may or
+    /// may not have committed it.
+    var commitSent = false
     public var dialect: SQLDialect { .postgres }
 
-    init(connection: PostgresConnection, logger: Logger) {
+    let answerDeadline: TimeAmount
+
+    init(connection: PostgresConnection, logger: Logger, answerDeadline: Duration) {
         self.connection = connection
         self.logger = logger
+        self.answerDeadline = TimeAmount(answerDeadline)
     }
 
     public func execute(sql: String, arguments: SQLArguments) throws {
@@ -203,13 +264,29 @@ public final class PostgresSession: SQLSession {
         // Written from the connection's event loop, and only while it is open: postgres-nio drops
         // a statement written to a closed connection (its answer would never come, and the
         // thread waiting for it would wait for ever).
-        return connection.eventLoop.flatSubmit { [connection, logger] in
+        return connection.eventLoop.flatSubmit { [connection, logger, written, answerDeadline] in
             guard !connection.isClosed else {
-                return connection.eventLoop.makeFailedFuture(
-                    StoreError.database(sqlState: "08003", message: "the connection to PostgreSQL is closed"))
+                return connection.eventLoop.makeFailedFuture(Self.closedConnection)
             }
-            return connection.query(query, logger: logger)
+            written.count.add(1, ordering: .releasing)
+            let answer = connection.query(query, logger: logger)
+            // No answer in time: the connection is closed, which fails this statement (and the
+            // pool replaces the connection) instead of leaving its caller waiting for ever.
+            let deadline = connection.eventLoop.scheduleTask(in: answerDeadline) { let _: EventLoopFuture<Void> = connection.close() }
+            answer.whenComplete { _ in deadline.cancel() }
+            return answer
         }
+    }
+
+    /// What a statement meets on a connection that is already closed.
+    static let closedConnection = StoreError.database(sqlState: "08003", message: "the connection to PostgreSQL is closed")
+
+    /// Whether `error` says the connection is gone: closed before the statement was written
+    /// (credlog's own check), closed or reset under it (SQLSTATE class 08), or the server
+    /// ending the session (57P01 administrator command, 57P02 crash, 57P03 not yet accepting).
+    static func isConnectionLost(_ error: any Error) -> Bool {
+        guard case .database(let sqlState, _)? = error as? StoreError else { return false }
+        return sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(sqlState)
     }
 
     /// The server's message and SQLSTATE, never the statement's values (postgres-nio's own

@@ -6,6 +6,7 @@ enum PostgresSchema {
         ("v1: event log", SQLDialect.postgres.tableDefinition(LogSchema.eventLogTables) + appendOnlyTriggers),
         ("v2: credential reads and access tokens", SQLDialect.postgres.tableDefinition(LogSchema.credentialReadsAndTokens)),
         ("v3: credential lifecycle", SQLDialect.postgres.tableDefinition(LogSchema.lifecycleTables)),
+        ("v4: keyed tokens, retired data keys, bound OAuth2 states", SQLDialect.postgres.tableDefinition(LogSchema.hardening)),
     ]
 
     /// No row of the log is ever changed or removed, not even by `TRUNCATE`.

@@ -17,9 +17,23 @@ public struct SQLiteDatabase: SQLDatabase {
         try await pool.write { db in try body(SQLiteSession(db)) }
     }
 
+    /// `secure_delete` has already overwritten the deleted rows in the database; what may remain
+    /// are older copies of their pages in the WAL, which a checkpoint that truncates it removes.
+    /// That checkpoint must wait for readers of older snapshots, holding the writer meanwhile:
+    /// it waits at most ``checkpointWait`` and otherwise leaves the WAL to be reset by the next
+    /// checkpoint that finds no reader (writers are never stalled behind a slow reader).
     public func reclaimDeletedRows(of table: String) async throws {
-        try await pool.writeWithoutTransaction { db in _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        try await pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA busy_timeout = \(Self.checkpointWait)")
+            defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Self.busyTimeout)") }
+            _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
     }
+
+    /// Milliseconds the truncating checkpoint waits for readers.
+    static let checkpointWait = 200
+    /// Milliseconds a statement waits for the database's lock otherwise (``CredlogDatabase``'s busy mode).
+    static let busyTimeout = 30_000
 }
 
 /// A GRDB connection as an ``SQLSession``. Statements with arguments are prepared once per

@@ -83,7 +83,13 @@ public struct ConnectionList: Sendable {
             self.id = id
         }
 
+        /// The longest cursor credlog issues is far shorter (a name key of at most 800 bytes).
+        static let maxEncodedLength = 4096
+
         init(decoding text: String, for sort: Sort) throws(DomainError) {
+            guard text.utf8.count <= Self.maxEncodedLength else {
+                throw DomainError.invalid("the cursor is not one credlog issued; start again without --after")
+            }
             var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
             base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
             guard let data = Data(base64Encoded: base64), let cursor = try? JSONDecoder().decode(Cursor.self, from: data) else {
@@ -101,7 +107,8 @@ public struct ConnectionList: Sendable {
         guard (1...Self.maxLimit).contains(limit) else { throw DomainError.invalid("the limit is 1 to \(Self.maxLimit)") }
         // Without a term (or with one too short for trigrams) the sort index is walked; with one,
         // the rows come from its rarest trigram's range, already in name order, joined to the table.
-        let term = search?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() ?? ""
+        let trimmed = search?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let term = trimmed.isEmpty ? "" : try DisplayText.searchTerm.validate(trimmed).lowercased()
         let trigram: String?
         if usesTrigramIndex, term.unicodeScalars.count >= 3 {
             guard let rarest = try Self.rarestTrigram(of: term, projectId: projectId, db) else {
@@ -111,7 +118,7 @@ public struct ConnectionList: Sendable {
         } else {
             trigram = nil
         }
-        // `k` holds the name keys and statuses: the trigram rows, or the table itself.
+        // `k` holds the statuses (and the trigrams): the trigram rows, or the table itself.
         let source = trigram == nil ? "connections AS c"
             : "connection_name_trigrams AS k \(db.dialect.orderedJoin) connections AS c ON c.id = k.id"
         let k = trigram == nil ? "c" : "k"
@@ -126,16 +133,23 @@ public struct ConnectionList: Sendable {
             arguments.append(status.rawValue)
         }
         if !term.isEmpty {
-            clauses.append("\(db.dialect.position)(\(k).name_key, ?) > 0")
+            clauses.append("\(db.dialect.position)(c.name_key, ?) > 0")
             arguments.append(term)
         }
         // The sort's key and id columns, and the direction that comes after the cursor.
-        let (key, id, later) = sort == .name ? ("\(k).name_key", "\(k).id", ">") : ("c.connected_at", "c.id", "<")
-        let order = sort == .name ? "\(key), \(id)" : "\(key) DESC, \(id) DESC"
+        let (key, id, later) = sort == .name ? ("c.name_key", "c.id", ">") : ("c.connected_at", "c.id", "<")
+        // Through a trigram's range, rows come in name-prefix order: the range is walked from the
+        // cursor's prefix and only names sharing a prefix are sorted.
+        let walked = sort == .name && trigram != nil ? "k.name_prefix, " : ""
+        let order = sort == .name ? "\(walked)\(key), \(id)" : "\(key) DESC, \(id) DESC"
         if let after {
             let cursor = try Cursor(decoding: after, for: sort)
             clauses.append("(\(key) \(later) ? OR (\(key) = ? AND \(id) \(later) ?))")
             arguments = arguments + [cursor.key, cursor.key, cursor.id]
+            if !walked.isEmpty {
+                clauses.append("k.name_prefix >= ?")
+                arguments.append(Trigrams.sortPrefix(cursor.key))
+            }
         }
         arguments.append(limit + 1)
         var rows = try db.fetchAll(sql: """

@@ -113,6 +113,8 @@ public struct ConnectionRow: Sendable, Equatable, Codable {
             row.setCredential(reconnected.credentials, at: time)
         case .tokenRefreshed(let refreshed):
             row.setCredential(refreshed.credentials, at: time)
+        case .credentialsResealed:
+            break  // the same secret under a new key: nothing people see changes
         case .renamed(let renamed):
             row.name = renamed.to
             row.nameKey = renamed.to.lowercased()

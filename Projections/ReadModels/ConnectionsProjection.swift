@@ -5,7 +5,8 @@ public struct ConnectionsProjection: Projection {
     public let name = "connections"
     /// 3: `connection_name_trigrams` (each trigram's names in name order) replaces the FTS5 index.
     /// 4: when the credential was set and whether credlog renews it (for the sweeper).
-    public let version = 4
+    /// 5: trigram rows keep a short prefix of the name key, not the whole name (bounded size).
+    public let version = 5
     public let tables = ["connections", "connection_name_trigrams", "connection_name_trigrams_state"]
 
     public init() {}
@@ -25,11 +26,12 @@ public struct ConnectionsProjection: Projection {
             -- The sweeper's questions: which active credentials expire soon, which were set long ago.
             CREATE INDEX connections_by_expiry ON connections (credential_expires_at) WHERE credential_expires_at IS NOT NULL;
             -- Case-insensitive substring search over any script: each trigram of the folded name,
-            -- keyed so that a term's rarest trigram lists its names already in name order (a page
-            -- of matches is the first rows of one range, whether the term is rare or frequent).
+            -- keyed by the name key's first code points so that a term's rarest trigram lists its
+            -- names nearly in name order (a page of matches is the first rows of one range, sorted
+            -- only among names sharing a prefix), without copying the whole name into each row.
             CREATE TABLE connection_name_trigrams (
-                project_id TEXT NOT NULL, trigram TEXT NOT NULL, name_key TEXT NOT NULL, id TEXT NOT NULL,
-                status TEXT NOT NULL, PRIMARY KEY (project_id, trigram, name_key, id)) WITHOUT ROWID;
+                project_id TEXT NOT NULL, trigram TEXT NOT NULL, name_prefix TEXT NOT NULL, id TEXT NOT NULL,
+                status TEXT NOT NULL, PRIMARY KEY (project_id, trigram, name_prefix, id)) WITHOUT ROWID;
             -- While a non-empty log is replayed into a new table, the trigrams wait: they are made
             -- in one sorted pass once the replay reaches the head (far faster than row by row).
             CREATE TABLE connection_name_trigrams_state (pending INTEGER NOT NULL);
@@ -94,8 +96,8 @@ public struct ConnectionsProjection: Projection {
             WITH RECURSIVE offsets(i) AS (
                 SELECT 1 UNION ALL
                 SELECT i + 1 FROM offsets WHERE i < (SELECT COALESCE(MAX(length(name_key)), 0) - 2 FROM connections))
-            INSERT INTO connection_name_trigrams (project_id, trigram, name_key, id, status)
-            SELECT c.project_id, substr(c.name_key, offsets.i, 3), c.name_key, c.id, c.status
+            INSERT INTO connection_name_trigrams (project_id, trigram, name_prefix, id, status)
+            SELECT c.project_id, substr(c.name_key, offsets.i, 3), substr(c.name_key, 1, \(Trigrams.prefixLength)), c.id, c.status
             FROM connections AS c JOIN offsets ON offsets.i <= length(c.name_key) - 2
             WHERE true ORDER BY 1, 2, 3, 4
             ON CONFLICT DO NOTHING;
@@ -110,22 +112,22 @@ public struct ConnectionsProjection: Projection {
         if let before, let after, before.nameKey == after.nameKey {
             for trigram in Trigrams.of(after.nameKey) {
                 try db.execute(sql: """
-                    UPDATE connection_name_trigrams SET status = ? WHERE project_id = ? AND trigram = ? AND name_key = ? AND id = ?
-                    """, arguments: [after.status, after.projectId, trigram, after.nameKey, after.id])
+                    UPDATE connection_name_trigrams SET status = ? WHERE project_id = ? AND trigram = ? AND name_prefix = ? AND id = ?
+                    """, arguments: [after.status, after.projectId, trigram, Trigrams.sortPrefix(after.nameKey), after.id])
             }
             return
         }
         if let before {
             for trigram in Trigrams.of(before.nameKey) {
                 try db.execute(sql: """
-                    DELETE FROM connection_name_trigrams WHERE project_id = ? AND trigram = ? AND name_key = ? AND id = ?
-                    """, arguments: [before.projectId, trigram, before.nameKey, before.id])
+                    DELETE FROM connection_name_trigrams WHERE project_id = ? AND trigram = ? AND name_prefix = ? AND id = ?
+                    """, arguments: [before.projectId, trigram, Trigrams.sortPrefix(before.nameKey), before.id])
             }
         }
         if let after {
             for trigram in Trigrams.of(after.nameKey) {
                 try db.execute(sql: "INSERT INTO connection_name_trigrams VALUES (?, ?, ?, ?, ?)",
-                               arguments: [after.projectId, trigram, after.nameKey, after.id, after.status])
+                               arguments: [after.projectId, trigram, Trigrams.sortPrefix(after.nameKey), after.id, after.status])
             }
         }
     }
@@ -133,6 +135,15 @@ public struct ConnectionsProjection: Projection {
 
 /// The trigrams of a folded name or search term: every run of three Unicode scalars.
 public enum Trigrams {
+    /// Code points of the name key kept in each trigram row.
+    public static let prefixLength = 16
+
+    /// The first ``prefixLength`` code points of a name key: ordering by it, then by the whole
+    /// key, is ordering by the key (UTF-8 byte order is code point order).
+    public static func sortPrefix(_ nameKey: String) -> String {
+        String(String.UnicodeScalarView(nameKey.unicodeScalars.prefix(prefixLength)))
+    }
+
     public static func of(_ text: String) -> Set<String> {
         let scalars = Array(text.unicodeScalars)
         guard scalars.count >= 3 else { return [] }

@@ -18,6 +18,7 @@ public enum EventSummary {
             case .attachedToFlow(let link), .detachedFromFlow(let link): return ["flow": link.flowId]
             case .tokenRefreshed(let refreshed):
                 return credentialFields(refreshed.credentials).merging(["previous": refreshed.previousFingerprint]) { $1 }
+            case .credentialsResealed(let resealed): return ["fingerprint": resealed.credentials.fingerprint, "keyId": resealed.credentials.keyId]
             }
         case .membership(let decoded):
             switch decoded {
@@ -31,6 +32,11 @@ public enum EventSummary {
                 return fields
             case .webhookAdded(let added): return ["webhook": added.webhookId, "url": added.url, "secret": added.secret.fingerprint]
             case .webhookRemoved(let removed): return ["webhook": removed.webhookId]
+            case .tokenIssued(let issued):
+                var fields = ["token": issued.tokenId, "kind": issued.kind.rawValue]
+                fields["member"] = issued.memberId
+                return fields
+            case .tokenRevoked(let revoked): return ["token": revoked.tokenId]
             }
         case .other:
             return [:]

@@ -32,7 +32,7 @@ public struct StatusChange: Sendable, Equatable, Codable {
         case .expired(let expired): next = ("inactive", "expired: \(expired.reason)")
         case .revoked(let revoked): next = ("inactive", "revoked: \(revoked.reason)")
         case .deleted: next = ("deleted", nil)
-        case .renamed, .attachedToFlow, .detachedFromFlow, .tokenRefreshed: return nil
+        case .renamed, .attachedToFlow, .detachedFromFlow, .tokenRefreshed, .credentialsResealed: return nil
         }
         return StatusChange(position: recorded.position, connectionId: recorded.stream.connectionId ?? "", projectId: recorded.projectId,
                             fromStatus: previous, toStatus: next.0, at: recorded.recordedAt.iso8601, reason: next.1,
@@ -68,7 +68,7 @@ public struct StatusHistoryProjection: Projection {
         let candidates = events.compactMap { event -> (ProjectedEvent, String, ConnectionEvent)? in
             guard let (id, decoded) = event.connection else { return nil }
             switch decoded {
-            case .renamed, .attachedToFlow, .detachedFromFlow, .tokenRefreshed: return nil  // never a transition
+            case .renamed, .attachedToFlow, .detachedFromFlow, .tokenRefreshed, .credentialsResealed: return nil  // never a transition
             default: return (event, id, decoded)
             }
         }

@@ -5,7 +5,8 @@ import Foundation
 public enum ReportFormat: String, Sendable, CaseIterable {
     /// Aligned columns for people.
     case table
-    /// RFC 4180: CRLF line ends, fields quoted when they hold a comma, a quote or a line break.
+    /// RFC 4180: CRLF line ends, fields quoted when they hold a comma, a quote or a line break;
+    /// a field that would start a spreadsheet formula is prefixed with `'`.
     case csv
     /// One JSON array of objects keyed by column name.
     case json
@@ -39,7 +40,11 @@ public enum ReportFormat: String, Sendable, CaseIterable {
         }
     }
 
-    static func csvField(_ field: String) -> String {
+    /// A field as CSV: quoted when needed, and a text a spreadsheet would run as a formula
+    /// (starting with `=`, `+`, `-`, `@`, a tab or a carriage return: a connection named
+    /// `=HYPERLINK(…)`) prefixed with `'`, so it stays text (OWASP's CSV injection advice).
+    static func csvField(_ raw: String) -> String {
+        let field = raw.unicodeScalars.first.map { "=+-@\t\r".unicodeScalars.contains($0) } == true ? "'" + raw : raw
         guard field.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

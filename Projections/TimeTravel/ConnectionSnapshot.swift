@@ -47,7 +47,7 @@ public struct ConnectionSnapshot: Sendable, Equatable {
                 next.statusSince = event.recordedAt
                 next.statusChangedBy = event.actor
             }
-            if decoded.credentials != nil {
+            if decoded.credentials != nil, decoded.typeName != ConnectionEvent.TypeName.credentialsResealed {
                 next.credentialSetAt = event.recordedAt
                 next.credentialVersion = event.streamVersion
                 next.credentialSource = switch decoded {

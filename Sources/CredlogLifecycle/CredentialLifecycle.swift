@@ -17,7 +17,7 @@ public struct CredentialLifecycle: Sendable {
 
     /// - Parameter callbackURL: credlog's public `/v1/oauth2/callback` URL, registered at providers.
     public init(database: any SQLDatabase, service: CommandService, settings: LifecycleSettings = .init(),
-                http: OutboundHTTP = OutboundHTTP(), webhookPolicy: WebhookDispatcher.Policy = .init(), callbackURL: CallbackURL) {
+                http: OutboundHTTP = OutboundHTTP(destinations: .publicOnly), webhookPolicy: WebhookDispatcher.Policy = .init(), callbackURL: CallbackURL) {
         let service = service.validating(with: HTTPCredentialValidator(http: http))
         let client = OAuth2Client(http: http)
         self.service = service

@@ -20,6 +20,7 @@ public enum CredlogServer {
         let api = router.group("v1")
             .add(middleware: CorrelationHeader())
             .add(middleware: BearerAuthentication(environment: environment))
+            .add(middleware: RefusedRequestLimit(limiter: environment.limiter))
         let renderer = try await PageRenderer.load()
         let oauth2 = OAuth2Routes(environment: environment, renderer: renderer)
         oauth2.registerCallback(on: router)
@@ -35,11 +36,14 @@ public enum CredlogServer {
     /// The application, ready to run: `try await app.runService()` serves until SIGINT or
     /// SIGTERM, then stops accepting and finishes the requests in flight.
     /// With `background`, the credential lifecycle (sweeper, webhook deliveries) runs beside the server.
+    /// `limits` bound what one client may hold (connections, timeouts, header bytes).
     public static func application(_ environment: ServerEnvironment, host: String, port: Int, logger: Logger, background: Bool = true,
+                                   limits: ServerLimits = ServerLimits(),
                                    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         async throws -> some ApplicationProtocol {
         Application(router: try await router(environment),
-                    configuration: .init(address: .hostname(host, port: port), serverName: "credlog"),
+                    server: limits.server(),
+                    configuration: limits.configuration(.hostname(host, port: port), logger: logger),
                     services: background ? [LifecycleService(lifecycle: environment.lifecycle, store: environment.store, logger: logger)] : [],
                     onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
                     logger: logger)

@@ -24,7 +24,7 @@ struct BenchLog {
     }
 
     static func open(_ path: String, database: any SQLDatabase, keys: KeyRing, masterKey: MasterKey, projecting: Bool = true) -> BenchLog {
-        let observers: [any AppendObserver] = projecting ? [DataKeys.Shredder(), InlineProjections()] : [DataKeys.Shredder()]
+        let observers: [any AppendObserver] = projecting ? [DataKeys.Shredder(), AccessTokens.Revoker(), InlineProjections()] : [DataKeys.Shredder(), AccessTokens.Revoker()]
         let store = CredlogDatabase.eventStore(database, chain: ChainHasher(key: keys.chainKey), observers: observers)
         let service = CommandService(store: store, vault: CredentialVault(database: database, keys: keys))
         return BenchLog(path: path, masterKey: masterKey, database: database, keys: keys, store: store, service: service)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `credlog` command: an event-sourced log of connection credentials.
 @main
@@ -19,4 +20,22 @@ struct Credlog: AsyncParsableCommand {
             ReplayCommand.self, ProjectionsGroup.self, LogCommand.self, VerifyCommand.self, KeysGroup.self,
             TokenGroup.self, ServeCommand.self, PieceGroup.self, WebhookGroup.self, SweepCommand.self, MigrateCommand.self,
         ])
+
+    /// Parses and runs a command, with crash reports that print no memory (``CrashGuard``).
+    static func main() async {
+        CrashGuard.install()
+        // Whatever credlog creates (databases, their WAL and shared-memory files, key files,
+        // replays and migrations) is readable by its owner only.
+        umask(0o077)
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

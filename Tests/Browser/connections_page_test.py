@@ -66,7 +66,7 @@ class Server:
         self.member_token = self.cli("token", "create", "--member", "bob", "--project", "acme")
 
     def start(self):
-        self.process = subprocess.Popen([CREDLOG, "serve", "--port", "0"], env=self.env, stdout=subprocess.PIPE,
+        self.process = subprocess.Popen([CREDLOG, "serve", "--port", "0", "--allow-private-destinations"], env=self.env, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, text=True)
         line = self.process.stdout.readline()
         match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)

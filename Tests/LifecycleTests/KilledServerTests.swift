@@ -24,9 +24,7 @@ struct KilledServerTests {
                                                                  context: CommandContext(principal: .member("alice")))
             ids.append(try #require(created.stream.connectionId))
         }
-        let token = try await log.database.write { db in
-            try AccessTokens.issue(kind: .member, memberId: "alice", projectId: "acme", now: .now(), db).token
-        }
+        let token = try await log.issueToken(member: "alice").token
 
         let first = try await Self.serve(log)
         let (url, connections) = (first.url, ids)
@@ -47,7 +45,7 @@ struct KilledServerTests {
                             request.headers.add(name: "Content-Type", value: "application/json")
                             request.headers.add(name: "X-Correlation-Id", value: correlation)
                             request.body = .bytes(Data(#"{"credentials":{"apiKey":"new-\#(correlation)"}}"#.utf8))
-                            guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(5)) else {
+                            guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(120)) else {
                                 return acknowledged
                             }
                             _ = try? await response.body.collect(upTo: 1 << 16)
@@ -62,7 +60,7 @@ struct KilledServerTests {
             }
         }
         // Killed once 48 reconnects were acknowledged: the 32 clients have more in flight.
-        for _ in 0..<400 where progress.count < 48 { try await Task.sleep(for: .milliseconds(50)) }
+        for _ in 0..<6000 where progress.count < 48 { try await Task.sleep(for: .milliseconds(50)) }
         kill(first.process.processIdentifier, SIGKILL)
         first.process.waitUntilExit()
         let acked = await clients.value
@@ -73,7 +71,7 @@ struct KilledServerTests {
         defer { kill(server.process.processIdentifier, SIGKILL); server.process.waitUntilExit() }
         var check = HTTPClientRequest(url: "\(server.url)/v1/connections?limit=50")
         check.headers.add(name: "Authorization", value: "Bearer \(token)")
-        #expect(try await HTTPClient.shared.execute(check, timeout: .seconds(5)).status == .ok)
+        #expect(try await HTTPClient.shared.execute(check, timeout: .seconds(120)).status == .ok)
 
         let logged: Set<String> = Set(try await log.database.read { db in
             try db.fetchAll(sql: "SELECT correlation_id FROM events WHERE event_type = 'connection.reconnected'").map { $0[0] as String }
@@ -104,7 +102,7 @@ struct KilledServerTests {
         process.standardError = FileHandle.nullDevice
         try process.run()
         var printed = Data()
-        for _ in 0..<200 {
+        for _ in 0..<6000 {
             printed += output.fileHandleForReading.availableData
             if let range = String(decoding: printed, as: UTF8.self).range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
                 return (process, String(String(decoding: printed, as: UTF8.self)[range]))

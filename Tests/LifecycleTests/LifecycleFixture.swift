@@ -25,7 +25,7 @@ final class LifecycleFixture: @unchecked Sendable {
     static let start = Timestamp(iso8601: "2036-11-22T10:00:00Z")!
 
     init(baseURL: String, settings: LifecycleSettings = LifecycleFixture.fastSettings,
-         timeout: Duration = .seconds(2), clientAuthentication: String = "body") async throws {
+         timeout: Duration = .seconds(60), clientAuthentication: String = "body") async throws {
         log = try await TemporaryLog()
         self.baseURL = baseURL
         clock = Mutex(Self.start)
@@ -36,7 +36,7 @@ final class LifecycleFixture: @unchecked Sendable {
         _ = try await log.service.registerPiece(piece, clientSecret: &secret, in: "acme",
                                                 context: CommandContext(principal: .member("alice"), now: Self.start))
         lifecycle = CredentialLifecycle(database: log.database, service: log.service, settings: settings,
-                                        http: OutboundHTTP(timeout: timeout), callbackURL: "http://credlog.test/v1/oauth2/callback")
+                                        http: OutboundHTTP(timeout: timeout, destinations: .anyAddress), callbackURL: "http://credlog.test/v1/oauth2/callback")
     }
 
     /// Quick retries, for tests.
@@ -98,9 +98,7 @@ final class LifecycleFixture: @unchecked Sendable {
 
     /// Issues a bearer token.
     func token(member: String?) async throws -> String {
-        try await log.database.write { db in
-            try AccessTokens.issue(kind: member == nil ? .engine : .member, memberId: member, projectId: "acme", now: Self.start, db).token
-        }
+        try await log.issueToken(member: member).token
     }
 }
 
@@ -112,7 +110,7 @@ let noRedirects = HTTPClient(eventLoopGroupProvider: .singleton,
 /// Plays the person at the provider's consent page: opens the authorization URL and returns the
 /// path and query the provider redirects to (credlog's callback).
 func consent(at authorizationURL: String) async throws -> String {
-    let response = try await noRedirects.execute(HTTPClientRequest(url: authorizationURL), timeout: .seconds(5))
+    let response = try await noRedirects.execute(HTTPClientRequest(url: authorizationURL), timeout: .seconds(120))
     guard response.status.code == 302, let location = response.headers.first(name: "location"),
           let components = URLComponents(string: location) else {
         throw TestProviderError("the provider did not redirect (HTTP \(response.status.code))")

@@ -69,7 +69,7 @@ struct RefreshTests {
                     group.addTask {
                         var request = HTTPClientRequest(url: url)
                         request.headers.add(name: "Authorization", value: "Bearer \(token)")
-                        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
                         let body = try await response.body.collect(upTo: 1 << 16)
                         let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
                         return json?["accessToken"] as? String ?? "HTTP \(response.status.code)"
@@ -90,10 +90,10 @@ struct RefreshTests {
             // A second credlog: its own connection pool, store, service and broker on the same file.
             let database = SQLiteDatabase(try CredlogDatabase.open(path: fixture.log.path))
             let store = CredlogDatabase.eventStore(database, chain: ChainHasher(key: fixture.log.keys.chainKey),
-                                                   observers: [DataKeys.Shredder(), InlineProjections()])
+                                                   observers: [DataKeys.Shredder(), AccessTokens.Revoker(), InlineProjections()])
             let service = CommandService(store: store, vault: CredentialVault(database: database, keys: fixture.log.keys))
             let other = CredentialLifecycle(database: database, service: service, settings: LifecycleFixture.fastSettings,
-                                            http: OutboundHTTP(timeout: .seconds(2)), callbackURL: "http://credlog.test/cb")
+                                            http: OutboundHTTP(timeout: .seconds(60), destinations: .anyAddress), callbackURL: "http://credlog.test/cb")
             provider.set { $0.accessTokenLifetime = 3600 }
             let tokens = try await withThrowingTaskGroup(of: String.self) { group in
                 for n in 0..<20 {
@@ -226,7 +226,8 @@ struct RefreshAcrossProcessesTests {
         let provider = TestOAuthProvider()
         provider.set { $0.liveRefreshTokens = ["rt-seed"] }
         try await provider.serve { baseURL in
-            let cli = try CLI()
+            var cli = try CLI()
+            cli.environment["CREDLOG_ALLOW_PRIVATE_DESTINATIONS"] = "1"  // the provider is on loopback
             #expect(try cli.run(["init"]).status == 0)
             #expect(try cli.run(["project", "create", "acme", "--admin", "alice"]).status == 0)
             let pieceFile = cli.directory.appendingPathComponent("testmail.json")

@@ -26,6 +26,10 @@ final class TestOAuthProvider: Sendable {
         var refreshGrants = 0
         var mode = Mode.normal
         var accessTokenLifetime = 3600
+        /// The raw JSON of `expires_in` in token answers, when a test makes the provider hostile.
+        var expiresInJSON: String?
+        /// Every request to `/validate-html` (which answers an HTML page the credential must not echo).
+        var htmlValidations = 0
         /// When false, refresh answers carry no new refresh token (the old one stays valid).
         var rotates = true
         /// How the client must authenticate at the token endpoint.
@@ -116,6 +120,11 @@ final class TestOAuthProvider: Sendable {
                 return Self.error(400, "unsupported_grant_type")
             }
         }
+        router.get("validate-html") { _, _ -> Response in
+            self.state.withLock { $0.htmlValidations += 1 }
+            return Response(status: .forbidden, headers: [.contentType: "text/html"],
+                            body: .init(byteBuffer: ByteBuffer(string: "<html><body><script>SENTINEL-PROVIDER-BODY</script></body></html>")))
+        }
         router.get("validate") { request, _ -> Response in
             if request.headers[.authorization] == "Bearer \(Self.validKey)" { return Response(status: .ok) }
             let presented = request.headers[.authorization] ?? "none"
@@ -137,7 +146,7 @@ final class TestOAuthProvider: Sendable {
                 if let old { s.liveRefreshTokens.remove(old) }
             }
             let refreshField = refresh.map { #","refresh_token":"\#($0)""# } ?? ""
-            return #"{"access_token":"\#(access)","token_type":"Bearer","expires_in":\#(s.accessTokenLifetime),"scope":"mail.send mail.read"\#(refreshField)}"#
+            return #"{"access_token":"\#(access)","token_type":"Bearer","expires_in":\#(s.expiresInJSON ?? String(s.accessTokenLifetime)),"scope":"mail.send mail.read"\#(refreshField)}"#
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
     }

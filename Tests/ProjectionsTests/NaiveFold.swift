@@ -32,7 +32,7 @@ struct NaiveFold {
             case .memberAdded(let added): members[project, default: [:]][added.memberId] = added.role.rawValue
             case .roleChanged(let changed): members[project, default: [:]][changed.memberId] = changed.to.rawValue
             case .memberRemoved(let removed): members[project, default: [:]][removed.memberId] = nil
-            case .pieceRegistered, .webhookAdded, .webhookRemoved: break
+            case .pieceRegistered, .webhookAdded, .webhookRemoved, .tokenIssued, .tokenRevoked: break
             }
             return
         }
@@ -59,6 +59,7 @@ struct NaiveFold {
         case .tokenRefreshed(let r):
             connections[id]?.fingerprint = r.credentials.fingerprint
             connections[id]?.expiresAt = r.credentials.expiresAt
+        case .credentialsResealed: break
         case .renamed(let r): connections[id]?.name = r.to
         case .expired(let e):
             connections[id]?.status = "inactive"

@@ -10,7 +10,7 @@ struct APIAuthTests {
     @Test func noTokenAWrongTokenAndARevokedTokenAre401() async throws {
         let fixture = try await APIFixture()
         let revoked = fixture.alice
-        try await fixture.log.database.write { db in _ = try AccessTokens.revoke(fixture.aliceTokenId, now: .now(), db) }
+        try await fixture.log.revokeToken(fixture.aliceTokenId)
         try await fixture.test { api in
             for token in [nil, "clt_tok_nope_nope", String(fixture.bob.dropLast()) + (fixture.bob.hasSuffix("a") ? "b" : "a"), revoked] {
                 let response = try await api.call(.get, "/v1/connections", token: token)

@@ -19,23 +19,19 @@ final class APIFixture: @unchecked Sendable {
     var aliceTokenId = ""
 
     /// `wrapping` replaces the server's store with one built around the real one.
-    init(wrapping: ((any EventStore) -> any EventStore)? = nil) async throws {
+    init(wrapping: ((any EventStore) -> any EventStore)? = nil, publicURL: String = "http://127.0.0.1:8080",
+         limiter: RefusalLimiter = RefusalLimiter()) async throws {
         let log = try await TemporaryLog()
         self.log = log
         try await log.seedProject("acme")
         _ = try await log.service.createProject("globex", admin: "carol", context: CommandContext(principal: .system))
         let store = wrapping?(log.store) ?? log.store
         environment = ServerEnvironment(database: log.database, store: store,
-                                        service: CommandService(store: store, vault: log.vault))
-        let now = Timestamp.now()
-        try await log.database.write { [self] db in
-            let issued = try AccessTokens.issue(kind: .member, memberId: "alice", projectId: "acme", now: now, db)
-            alice = issued.token
-            aliceTokenId = issued.record.tokenId
-            bob = try AccessTokens.issue(kind: .member, memberId: "bob", projectId: "acme", now: now, db).token
-            engine = try AccessTokens.issue(kind: .engine, memberId: nil, projectId: "acme", now: now, db).token
-            carol = try AccessTokens.issue(kind: .member, memberId: "carol", projectId: "globex", now: now, db).token
-        }
+                                        service: CommandService(store: store, vault: log.vault), publicURL: publicURL, limiter: limiter)
+        (alice, aliceTokenId) = try await log.issueToken(member: "alice")
+        bob = try await log.issueToken(member: "bob").token
+        engine = try await log.issueToken(member: nil).token
+        carol = try await log.issueToken(member: "carol", project: "globex").token
     }
 
     /// Runs `body` against the application over Hummingbird's router test client.

@@ -99,7 +99,7 @@ struct PageTests {
         try await fixture.test { api in
             let (cookie, _) = try await signIn(api, fixture.alice)
             #expect(try await api.call(.get, "/connections", headers: [.cookie: cookie]).status == 200)
-            try await fixture.log.database.write { db in _ = try AccessTokens.revoke(fixture.aliceTokenId, now: .now(), db) }
+            try await fixture.log.revokeToken(fixture.aliceTokenId)
             #expect(try await api.call(.get, "/connections", headers: [.cookie: cookie]).status == 303)
         }
     }

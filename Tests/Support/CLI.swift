@@ -17,7 +17,9 @@ public struct CLI: Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("credlog-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var environment = ProcessInfo.processInfo.environment
-        for name in ["CREDLOG_DB", "CREDLOG_ACTOR", "CREDLOG_MASTER_KEY", "CREDLOG_KEY_FILE"] { environment[name] = nil }
+        for name in ["CREDLOG_DB", "CREDLOG_ACTOR", "CREDLOG_MASTER_KEY", "CREDLOG_KEY_FILE", "CREDLOG_ALLOW_PRIVATE_DESTINATIONS"] {
+            environment[name] = nil
+        }
         environment["CREDLOG_DB"] = directory.appendingPathComponent("credlog.sqlite").path
         self.environment = environment
     }

@@ -58,7 +58,7 @@ public final class TemporaryLog: @unchecked Sendable {
         keys = try await KeyRing.create(in: database, masterKey: masterKey, path: path)
         try await ProjectionRunner(database: database).prepare()
         store = CredlogDatabase.eventStore(database, chain: ChainHasher(key: keys.chainKey),
-                                           observers: [DataKeys.Shredder(), InlineProjections()])
+                                           observers: [DataKeys.Shredder(), AccessTokens.Revoker(), InlineProjections()])
         vault = CredentialVault(database: database, keys: keys)
         service = CommandService(store: store, vault: vault)
     }
@@ -157,5 +157,19 @@ extension Array where Element == UInt8 {
             index += 1
         }
         return false
+    }
+}
+
+extension TemporaryLog {
+    /// Issues an API token as the operator would (`credlog token create`): the token text and its id.
+    public func issueToken(member: String?, project: String = "acme") async throws -> (token: String, id: String) {
+        let issued = try await service.issueToken(kind: member == nil ? .engine : .member, memberId: member, in: project,
+                                                  context: CommandContext(principal: .system))
+        return (issued.token, issued.record.tokenId)
+    }
+
+    /// Revokes a token as the operator would (`credlog token revoke`).
+    public func revokeToken(_ tokenId: String, project: String = "acme") async throws {
+        _ = try await service.revokeToken(tokenId, in: project, context: CommandContext(principal: .system))
     }
 }

@@ -14,6 +14,9 @@ public enum ConnectionCommand: Sendable, Equatable {
     /// Records OAuth2 tokens refreshed at the provider (sealed before), which replace the
     /// credential with fingerprint `replacing` (a no-op if another has replaced it since).
     case refresh(SealedCredentials, replacing: String)
+    /// The current credential sealed again under a new data key (same fingerprint), after a
+    /// master key rotation.
+    case reseal(SealedCredentials)
 
     public struct Create: Sendable, Equatable {
         public var connectionId: String
@@ -42,12 +45,13 @@ public enum ConnectionCommand: Sendable, Equatable {
         case .attach: .attach
         case .detach: .detach
         case .refresh: .refresh
+        case .reseal: .reseal
         }
     }
 
     /// The kinds of command, with who may issue each.
     public enum Kind: String, Sendable, CaseIterable {
-        case create, reconnect, rename, expire, revoke, delete, attach, detach, refresh
+        case create, reconnect, rename, expire, revoke, delete, attach, detach, refresh, reseal
 
         /// The name kept in the audit trail, such as `connection.rename`.
         public var auditName: String { "connection.\(rawValue)" }
@@ -60,7 +64,7 @@ public enum ConnectionCommand: Sendable, Equatable {
             case (.attach, .member), (.detach, .member), (.attach, .engine), (.detach, .engine): true
             case (.reconnect, .member(_, .admin)), (.rename, .member(_, .admin)),
                  (.revoke, .member(_, .admin)), (.delete, .member(_, .admin)): true
-            case (.expire, .system), (.expire, .engine), (.refresh, .system), (.refresh, .engine): true
+            case (.expire, .system), (.expire, .engine), (.refresh, .system), (.refresh, .engine), (.reseal, .system): true
             default: false
             }
         }
@@ -72,6 +76,7 @@ public enum ConnectionCommand: Sendable, Equatable {
             case .attach, .detach: "members of the project and the engine"
             case .reconnect, .rename, .revoke, .delete: "admins of the project"
             case .expire, .refresh: "the system and the engine"
+            case .reseal: "the operator (as system)"
             }
         }
     }

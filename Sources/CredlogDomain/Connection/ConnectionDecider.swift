@@ -1,3 +1,4 @@
+import Foundation
 import CredlogEvents
 
 /// The decisions of a connection: pure, no I/O, no clock.
@@ -70,23 +71,24 @@ public enum ConnectionDecider {
             // A person reconnected (or another process refreshed) meanwhile: theirs stands.
             guard connection.credentials.fingerprint == replaced else { return [] }
             return [.tokenRefreshed(.init(credentials: credentials, previousFingerprint: replaced))]
+        case .reseal(let credentials):
+            // The same secret under a new key: anything else would be a reconnect in disguise.
+            guard credentials.fingerprint == connection.credentials.fingerprint,
+                  credentials.authType == connection.credentials.authType else {
+                throw DomainError.invalid("a reseal keeps the credential: its fingerprint must not change")
+            }
+            return credentials.keyId == connection.credentials.keyId ? [] : [.credentialsResealed(.init(credentials: credentials))]
         }
     }
 }
 
-/// The rules for a free-text reason (expiry, revocation).
+/// The rules for a free-text reason (expiry, revocation): ``DisplayText/reason``.
 enum Reason {
-    static let maxLength = 500
-
     static func validate(_ raw: String) throws(DomainError) -> String {
-        let reason = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !reason.isEmpty else { throw DomainError.invalid("give a reason") }
-        guard reason.count <= maxLength else { throw DomainError.invalid("the reason is longer than \(maxLength) characters") }
-        guard !reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw DomainError.invalid("the reason contains a control character")
+        do { return try DisplayText.reason.validate(raw) } catch {
+            // "the reason is empty" reads as a rule; asking reads better.
+            if raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw DomainError.invalid("give a reason") }
+            throw error
         }
-        return reason
     }
 }
-
-import Foundation

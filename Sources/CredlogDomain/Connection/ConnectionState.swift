@@ -72,6 +72,7 @@ public enum ConnectionState: Sendable, Equatable {
         case .attachedToFlow(let link): connection.flows.insert(link.flowId)
         case .detachedFromFlow(let link): connection.flows.remove(link.flowId)
         case .tokenRefreshed(let refreshed): connection.credentials = refreshed.credentials
+        case .credentialsResealed(let resealed): connection.credentials = resealed.credentials
         }
         return .live(connection)
     }

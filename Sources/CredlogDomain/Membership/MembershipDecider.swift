@@ -12,6 +12,9 @@ public enum MembershipCommand: Sendable, Equatable {
     /// Adds a webhook with its signing secret (sealed).
     case addWebhook(id: String, url: String, secret: SealedCredentials)
     case removeWebhook(id: String)
+    /// Records an API token issued for the project (its secret's keyed hash travels beside the event).
+    case issueToken(MembershipEvent.TokenIssued)
+    case revokeToken(id: String)
 
     /// The name kept in the audit trail.
     public var auditName: String {
@@ -23,6 +26,8 @@ public enum MembershipCommand: Sendable, Equatable {
         case .registerPiece: "piece.register"
         case .addWebhook: "webhook.add"
         case .removeWebhook: "webhook.remove"
+        case .issueToken: "token.issue"
+        case .revokeToken: "token.revoke"
         }
     }
 }
@@ -82,6 +87,20 @@ public enum MembershipDecider {
         case .removeWebhook(let id):
             guard state.webhooks[id] != nil else { throw DomainError.notFound("webhook \(id) of project \(projectId)") }
             return [.webhookRemoved(.init(webhookId: id))]
+        case .issueToken(let token):
+            guard caller == .system else { throw DomainError.forbidden("API tokens are issued by an operator (as system)") }
+            guard (token.kind == .member) == (token.memberId != nil) else {
+                throw DomainError.invalid("a member token names its member; an engine token none")
+            }
+            if let member = token.memberId, state.members[member] == nil {
+                throw DomainError.notFound("member \(member) in project \(projectId)")
+            }
+            guard state.tokens[token.tokenId] == nil else { throw DomainError.alreadyExists("token \(token.tokenId)") }
+            return [.tokenIssued(token)]
+        case .revokeToken(let id):
+            guard caller == .system else { throw DomainError.forbidden("API tokens are revoked by an operator (as system)") }
+            guard state.tokens[id] != nil else { throw DomainError.notFound("live token \(id)") }
+            return [.tokenRevoked(.init(tokenId: id))]
         }
     }
 }

@@ -1,6 +1,6 @@
 import CredlogEvents
 
-/// A project, as its stream leaves it: members, registered pieces, webhooks.
+/// A project, as its stream leaves it: members, registered pieces, webhooks, live API tokens.
 public struct ProjectState: Sendable, Equatable {
     public var exists: Bool
     public var members: [String: Role]
@@ -8,6 +8,8 @@ public struct ProjectState: Sendable, Equatable {
     public var pieces: [String: MembershipEvent.PieceRegistered] = [:]
     /// The webhooks told of status changes, by webhook id.
     public var webhooks: [String: MembershipEvent.WebhookAdded] = [:]
+    /// The API tokens issued for the project and not revoked, by token id.
+    public var tokens: [String: MembershipEvent.TokenIssued] = [:]
 
     public static let initial = ProjectState(exists: false, members: [:])
 
@@ -25,6 +27,8 @@ public struct ProjectState: Sendable, Equatable {
         case .pieceRegistered(let registered): state.pieces[registered.piece.id] = registered
         case .webhookAdded(let added): state.webhooks[added.webhookId] = added
         case .webhookRemoved(let removed): state.webhooks[removed.webhookId] = nil
+        case .tokenIssued(let issued): state.tokens[issued.tokenId] = issued
+        case .tokenRevoked(let revoked): state.tokens[revoked.tokenId] = nil
         }
         return state
     }

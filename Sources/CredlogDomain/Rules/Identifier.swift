@@ -31,3 +31,17 @@ public enum Identifier {
         return id
     }
 }
+
+/// The rules for the tags a client attaches to a request (a correlation id, an idempotency
+/// key): 1 to 128 visible ASCII characters. They are stored with every event and refusal, so a
+/// 70 KB header must not become 70 KB rows.
+public enum RequestTag {
+    public static let maxLength = 128
+
+    public static func validate(_ text: String, what: String) throws(DomainError) -> String {
+        guard !text.isEmpty, text.utf8.count <= maxLength, text.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw DomainError.invalid("\(what) is 1 to \(maxLength) visible ASCII characters (letters, digits, punctuation; no spaces)")
+        }
+        return text
+    }
+}

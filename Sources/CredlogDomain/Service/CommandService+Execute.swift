@@ -51,6 +51,7 @@ extension CommandService {
     /// Load the project, prepare the command, decide, append. With `authorizingFirst`, only an
     /// admin of the project gets as far as `prepare` (which may seal a secret under its data key).
     func executeProject(_ auditName: String, projectId: String, context: CommandContext, digest: String, authorizingFirst: Bool = true,
+                        newAccessTokens: [NewAccessToken] = [],
                         prepare: (ProjectState, Int64) async throws -> (MembershipCommand, NewDataKey?)) async throws -> CommandOutcome {
         let stream = StreamID.project(projectId)
         if let earlier = try await replay(context, digest: digest) { return earlier }
@@ -63,7 +64,8 @@ extension CommandService {
                 let (command, newDataKey) = try await prepare(state, version)
                 let events = try MembershipDecider.decide(command, by: caller, projectId: projectId, state: state)
                 return try await append(events, to: stream, after: version, by: caller, projectId: projectId,
-                                        context: context, digest: digest, newDataKeys: newDataKey.map { [$0] } ?? [])
+                                        context: context, digest: digest, newDataKeys: newDataKey.map { [$0] } ?? [],
+                                        newAccessTokens: newAccessTokens)
             } catch let error as DomainError {
                 try await recordRefusal(error, command: auditName, caller: caller, context: context,
                                         projectId: projectId, stream: stream)
@@ -74,7 +76,8 @@ extension CommandService {
 
     /// Appends decided events, expecting the stream still at `version`; nothing when there are none.
     func append(_ events: [some StoredEvent], to stream: StreamID, after version: Int64, by caller: Caller, projectId: String,
-                context: CommandContext, digest: String, newDataKeys: [NewDataKey] = []) async throws -> CommandOutcome {
+                context: CommandContext, digest: String, newDataKeys: [NewDataKey] = [],
+                newAccessTokens: [NewAccessToken] = []) async throws -> CommandOutcome {
         guard let actor = caller.actor, !events.isEmpty else {
             return CommandOutcome(stream: stream, append: nil, versionIfUnchanged: version)
         }
@@ -84,7 +87,7 @@ extension CommandService {
             metadata: EventMetadata(actor: actor, projectId: projectId, correlationId: context.correlationId,
                                     causationId: context.commandId, recordedAt: context.now),
             idempotency: context.idempotencyKey.map { IdempotencyToken(key: $0, requestDigest: digest) },
-            newDataKeys: newDataKeys)
+            newDataKeys: newDataKeys, newAccessTokens: newAccessTokens)
         return CommandOutcome(stream: stream, append: try await store.append(request))
     }
 
@@ -122,11 +125,25 @@ extension CommandService {
         vault.fingerprint(of: Array(parts.joined(separator: "\u{1F}").utf8))
     }
 
+    /// Keeps the refusal of something the service did not run itself (the start of an OAuth2
+    /// authorization, say) for the audit trail, under the same rules as its own refusals.
+    public func recordRefusal(_ error: DomainError, command: String, context: CommandContext, projectId: String?,
+                              stream: StreamID?) async throws {
+        var resolved: Caller?
+        if let projectId { resolved = try await caller(context.principal, in: projectId) }
+        try await recordRefusal(error, command: command, caller: resolved, context: context, projectId: projectId, stream: stream)
+    }
+
+    /// Keeps a refusal for the audit trail. A caller who may not see the project (a token of
+    /// another project, an outsider) leaves it in their own scope, not in the project's audit:
+    /// trying another project's ids must not write into that project's trail.
     func recordRefusal(_ error: DomainError, command: String, caller: Caller?, context: CommandContext,
                        projectId: String?, stream: StreamID?) async throws {
+        var seesProject = caller != nil && context.mayReach(projectId)
+        if case .outsider? = caller { seesProject = false }
         try await store.recordRefusal(Refusal(
             recordedAt: context.now, actorId: context.principal.id, actorRole: caller?.roleName ?? "unknown",
-            projectId: projectId, stream: stream, command: command, reason: error.description,
-            correlationId: context.correlationId))
+            projectId: seesProject ? projectId : context.projectScope, stream: seesProject ? stream : nil,
+            command: command, reason: error.description, correlationId: context.correlationId))
     }
 }

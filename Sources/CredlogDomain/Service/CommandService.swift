@@ -119,23 +119,26 @@ public struct CommandService: Sendable {
         let digest = requestDigest(["refresh", id, replacing, vault.fingerprint(of: plaintext)])
         return try await executeConnection(.refresh, id: id, context: context, digest: digest) { _, version, _ in
             // The provider just issued these tokens: no validation request.
-            let sealing = try await checkAndSeal(plaintext, as: .oauth2, validatingFor: nil, connectionId: id,
-                                                 streamVersion: version + 1)
+            let sealing = try await checkAndSeal(plaintext, as: .oauth2, validatingFor: nil, issuedAt: context.now,
+                                                 connectionId: id, streamVersion: version + 1)
             return (.refresh(sealing.credentials, replacing: replacing), sealing.newDataKey)
         }
     }
 
     /// Checks credentials against their auth type's rules, runs the piece's validation request
-    /// (if it has one and a validator is set), and seals them for the event at `streamVersion`.
+    /// (if it has one and a validator is set), and seals them for the event at `streamVersion`;
+    /// `issuedAt` when the provider just issued them.
     private func checkAndSeal(_ plaintext: [UInt8], as authType: AuthType, validatingFor piece: PieceDefinition?,
-                              connectionId: String, streamVersion: Int64) async throws -> CredentialVault.Sealing {
+                              issuedAt: Timestamp? = nil, connectionId: String,
+                              streamVersion: Int64) async throws -> CredentialVault.Sealing {
         var checked = try CredentialRules.check(plaintext, as: authType)
         defer { Sodium.wipe(&checked.canonical) }
         if let piece, piece.validation != nil, let validator {
             try await validator.validate(checked.canonical, for: piece)
         }
         return try await vault.seal(checked.canonical, authType: authType, expiresAt: checked.expiresAt,
-                                    refreshable: checked.refreshable, connectionId: connectionId, streamVersion: streamVersion)
+                                    refreshable: checked.refreshable, issuedAt: issuedAt, connectionId: connectionId,
+                                    streamVersion: streamVersion)
     }
 
     public func rename(_ id: String, to name: String, context: CommandContext) async throws -> CommandOutcome {

@@ -5,15 +5,48 @@ import NIOHTTP1
 
 /// The HTTP requests credlog sends out (token endpoints, validation requests, webhooks), each
 /// with a deadline: a provider that hangs costs `timeout`, never a stuck command.
+///
+/// The URLs come from people (a registered piece, a webhook) and must not become a way into the
+/// network credlog runs in: unless the operator allows it, a destination on loopback, a private
+/// or link-local network (169.254.169.254, the cloud metadata service, among them) is refused
+/// before anything is sent. The host is resolved once, every address it resolves to is checked,
+/// and the request goes to the address that was checked (so a name that resolves elsewhere the
+/// second time, DNS rebinding, changes nothing); redirects are not followed.
 public struct OutboundHTTP: Sendable {
-    public let client: HTTPClient
     public let timeout: Duration
+    public let destinations: Destinations
+    /// The client for destinations that are not checked (`.anyAddress`).
+    private let client: HTTPClient
     /// The most of a response body read (a provider's answer, shown in errors, is short).
     static let maxBody = 256 * 1024
 
-    public init(client: HTTPClient = .shared, timeout: Duration = .seconds(10)) {
-        self.client = client
+    /// Where requests may go.
+    public enum Destinations: Sendable {
+        /// Public addresses only (the default).
+        case publicOnly
+        /// Any address, loopback and private networks included: for tests and local development
+        /// (`CREDLOG_ALLOW_PRIVATE_DESTINATIONS=1`, `credlog serve --allow-private-destinations`).
+        case anyAddress
+
+        /// `.anyAddress` when the environment variable `CREDLOG_ALLOW_PRIVATE_DESTINATIONS` is `1`.
+        public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Destinations {
+            environment["CREDLOG_ALLOW_PRIVATE_DESTINATIONS"] == "1" ? .anyAddress : .publicOnly
+        }
+    }
+
+    public init(timeout: Duration = .seconds(10), destinations: Destinations = .publicOnly) {
         self.timeout = timeout
+        self.destinations = destinations
+        client = Self.unchecked
+    }
+
+    /// One client for unchecked destinations, shared by the process; redirects are not followed.
+    private static let unchecked = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration())
+
+    private static func configuration(dnsOverride: [String: String] = [:]) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        configuration.dnsOverride = dnsOverride
+        return configuration
     }
 
     /// An answer: its status and body.
@@ -28,14 +61,24 @@ public struct OutboundHTTP: Sendable {
         public var description: String
     }
 
+    /// The destination is not one credlog sends to (nothing was sent).
+    public struct RefusedDestination: Error, CustomStringConvertible {
+        public var description: String
+    }
+
     public func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> Response {
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let checkedClient: HTTPClient?
+        switch destinations {
+        case .anyAddress: checkedClient = nil
+        case .publicOnly: checkedClient = try await Self.clientPinned(to: try await Destination.checked(url))
+        }
+        defer { if let checkedClient { Task { try? await checkedClient.shutdown() } } }
         do {
-            let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
-                                                                                  + timeout.components.attoseconds / 1_000_000_000))
+            let response = try await (checkedClient ?? client).execute(request, timeout: TimeAmount(timeout))
             let buffer = try await response.body.collect(upTo: Self.maxBody)
             return Response(status: Int(response.status.code), body: Array(buffer.readableBytesView))
         } catch let error as HTTPClientError {
@@ -43,7 +86,14 @@ public struct OutboundHTTP: Sendable {
         } catch let error as CancellationError {
             throw error
         } catch {
-            throw Unreachable(description: "\(type(of: error)): \(error)")
+            throw Unreachable(description: "\(type(of: error))")
         }
+    }
+
+    /// A client that reaches the destination's host only at the address that was checked (TLS
+    /// still verifies the certificate for the host name).
+    private static func clientPinned(to destination: Destination) async throws -> HTTPClient {
+        HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+                   configuration: configuration(dnsOverride: destination.isLiteral ? [:] : [destination.host: destination.address]))
     }
 }

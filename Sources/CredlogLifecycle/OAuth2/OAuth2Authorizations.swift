@@ -2,7 +2,10 @@ import CredlogEvents
 import Foundation
 
 /// OAuth2 authorizations under way (RFC 6749 §4.1, RFC 7636): each `state` is random, bound to
-/// the project, member, piece and intended connection, used once, and expires.
+/// the project, member, piece and intended connection, used once, and expires. One started from
+/// the Connections page is also bound to the browser that started it (RFC 6749 §10.12): a
+/// consent URL sent to someone else ends, in their browser, in "unknown state", not in their
+/// account connected to the sender's project.
 public struct OAuth2Authorizations: Sendable {
     let database: any SQLDatabase
     /// How long a person has to consent at the provider.
@@ -23,6 +26,8 @@ public struct OAuth2Authorizations: Sendable {
         /// The PKCE verifier (`nil` when the piece does not use PKCE).
         public var codeVerifier: String?
         public var redirectURI: String
+        /// A random value kept in a cookie of the browser that started it; `nil` for an API client.
+        public var browserBinding: String? = nil
 
         public enum Target: Sendable, Equatable {
             case create(name: String)
@@ -42,20 +47,27 @@ public struct OAuth2Authorizations: Sendable {
             try db.execute(sql: "DELETE FROM oauth2_states WHERE expires_at < ?", arguments: [now.iso8601])
             try db.execute(sql: """
                 INSERT INTO oauth2_states (state_hash, project_id, member_id, piece, connection_name, connection_id, code_verifier,
-                                           redirect_uri, expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                           redirect_uri, expires_at, browser_binding)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [Self.hash(state), pending.projectId, pending.memberId, pending.piece, name, connectionId,
-                                 pending.codeVerifier.map { Data($0.utf8) }, pending.redirectURI, expiresAt.iso8601])
+                                 pending.codeVerifier.map { Data($0.utf8) }, pending.redirectURI, expiresAt.iso8601,
+                                 pending.browserBinding.map(Self.hash)])
         }
         return (state, expiresAt)
     }
 
-    /// Takes the authorization a state stands for, once: `nil` if unknown, used or expired.
-    public func consume(_ state: String, now: Timestamp) async throws -> Pending? {
-        try await database.write { db in
+    /// Takes the authorization a state stands for, once: `nil` if unknown, used, expired, or
+    /// bound to another browser than the one presenting `browserBinding`.
+    public func consume(_ state: String, browserBinding: String?, now: Timestamp) async throws -> Pending? {
+        guard state.utf8.count <= 128 else { return nil }
+        return try await database.write { db in
             guard let row = try db.fetchOne(sql: "DELETE FROM oauth2_states WHERE state_hash = ? RETURNING *",
                                              arguments: [Self.hash(state)]) else { return nil }
             guard let expiresAt = Timestamp(iso8601: row["expires_at"]), now < expiresAt else { return nil }
+            if let bound = row["browser_binding"] as Data? {
+                guard let browserBinding, browserBinding.utf8.count <= 128,
+                      Sodium.constantTimeEqual([UInt8](Self.hash(browserBinding)), [UInt8](bound)) else { return nil }
+            }
             let name: String? = row["connection_name"]
             let connectionId: String? = row["connection_id"]
             return Pending(projectId: row["project_id"], memberId: row["member_id"], piece: row["piece"],

@@ -81,15 +81,19 @@ public struct OAuth2Client: Sendable {
             response = try await http.send(.POST, client.settings.tokenUrl, headers: headers, body: Array(body.utf8))
         } catch let error as OutboundHTTP.Unreachable {
             throw .unavailable(error.description)
+        } catch let error as OutboundHTTP.RefusedDestination {
+            throw .refused(status: 0, error: "the token URL was refused: \(error.description)")
         } catch {
             throw .unavailable("\(type(of: error))")
         }
         if response.status >= 500 { throw .unavailable("HTTP \(response.status)") }
         guard response.status == 200 else {
             let answer = try? JSONDecoder().decode(ErrorAnswer.self, from: Data(response.body))
-            if answer?.error == "invalid_grant" { throw .invalidGrant(answer?.errorDescription ?? "") }
-            let detail = answer.map { [$0.error, $0.errorDescription].compactMap { $0 }.joined(separator: ": ") } ?? "no OAuth2 error"
-            throw .refused(status: response.status, error: String(detail.prefix(300)))
+            let error = answer?.error.flatMap { ProviderReason.sanitised($0) }
+            let description = answer?.errorDescription.flatMap { ProviderReason.sanitised($0) }
+            if error == "invalid_grant" { throw .invalidGrant(description ?? "") }
+            let detail = [error, description].compactMap { $0 }.joined(separator: ": ")
+            throw .refused(status: response.status, error: detail.isEmpty ? "no OAuth2 error" : detail)
         }
         do {
             let grant = try JSONDecoder().decode(TokenGrant.self, from: Data(response.body))

@@ -61,7 +61,21 @@ public struct OAuth2Flow: Sendable {
         }
     }
 
-    public func start(_ request: Request, now: Timestamp) async throws -> Started {
+    /// Makes the consent URL. `browserBinding`: the value of a cookie of the browser that asked
+    /// (the page's flow); the callback must come from a browser presenting it.
+    public func start(_ request: Request, now: Timestamp, browserBinding: String? = nil) async throws -> Started {
+        do {
+            return try await authorize(request, now: now, browserBinding: browserBinding)
+        } catch let refusal as DomainError {
+            // Refused like any command, and kept in the audit trail like one.
+            let context = CommandContext(principal: .member(request.memberId), now: now, projectScope: request.projectId, via: "http")
+            try await service.recordRefusal(refusal, command: "oauth2.authorize", context: context, projectId: request.projectId,
+                                            stream: request.connectionId.map { .connection($0) })
+            throw refusal
+        }
+    }
+
+    private func authorize(_ request: Request, now: Timestamp, browserBinding: String?) async throws -> Started {
         let principal = Principal.member(request.memberId)
         let caller = try await service.caller(principal, in: request.projectId)
         let piece: String
@@ -85,7 +99,7 @@ public struct OAuth2Flow: Sendable {
         let callbackURL = callbackURL.url
         let (state, expiresAt) = try await authorizations.begin(
             .init(projectId: request.projectId, memberId: request.memberId, piece: piece, target: target,
-                  codeVerifier: pkce?.verifier, redirectURI: callbackURL), now: now)
+                  codeVerifier: pkce?.verifier, redirectURI: callbackURL, browserBinding: browserBinding), now: now)
         var query = [("response_type", "code"), ("client_id", oauth.clientId), ("redirect_uri", callbackURL),
                      ("scope", oauth.settings.scopes.joined(separator: " ")), ("state", state)]
         if let pkce { query += [("code_challenge", pkce.challenge), ("code_challenge_method", "S256")] }
@@ -104,9 +118,14 @@ public struct OAuth2Flow: Sendable {
 
     /// Handles the provider's redirect. The state is used up whatever happens next.
     public func complete(state: String?, code: String?, error: String?, errorDescription: String?, now: Timestamp,
-                         correlationId: String? = nil) async throws -> Completed {
-        guard let state, let pending = try await authorizations.consume(state, now: now) else { throw Failure.unknownState }
-        if let error { throw Failure.providerDenied(error: String(error.prefix(100)), description: errorDescription.map { String($0.prefix(300)) }) }
+                         correlationId: String? = nil, browserBinding: String? = nil) async throws -> Completed {
+        guard let state, let pending = try await authorizations.consume(state, browserBinding: browserBinding, now: now) else {
+            throw Failure.unknownState
+        }
+        if let error {
+            throw Failure.providerDenied(error: ProviderReason.sanitised(error) ?? "no error code",
+                                         description: errorDescription.flatMap { ProviderReason.sanitised($0) })
+        }
         guard let code, !code.isEmpty else { throw Failure.providerDenied(error: "no code", description: nil) }
         let oauth = try await pieces.oauth2Client(for: pending.piece, in: pending.projectId)
         let grant: TokenGrant

@@ -4,7 +4,8 @@ import Foundation
 import NIOHTTP1
 
 /// Runs a piece's validation request (``ValidationRequest``) with the new credential, and refuses
-/// the credential with the provider's answer (the credential's values removed from it).
+/// the credential with the provider's status and a short reason (``ProviderReason``: never the
+/// body, never the credential's values).
 public struct HTTPCredentialValidator: CredentialValidator {
     let http: OutboundHTTP
 
@@ -32,10 +33,12 @@ public struct HTTPCredentialValidator: CredentialValidator {
             response = try await http.send(HTTPMethod(rawValue: validation.method), url, headers: headers)
         } catch let error as OutboundHTTP.Unreachable {
             throw DomainError.invalid("the credential could not be checked with \(piece.displayName): \(Self.scrub(error.description, fields))")
+        } catch let error as OutboundHTTP.RefusedDestination {
+            throw DomainError.invalid("the credential could not be checked with \(piece.displayName): \(error.description)")
         }
         guard validation.validStatuses.contains(response.status) else {
-            let answer = Self.scrub(String(response.text.prefix(300)), fields).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw DomainError.invalid("\(piece.displayName) refused the credential (HTTP \(response.status)\(answer.isEmpty ? "" : ": \(answer)"))")
+            let reason = ProviderReason.from(response.body, secrets: Array(fields.values))
+            throw DomainError.invalid("\(piece.displayName) refused the credential (HTTP \(response.status)\(reason.map { ": \($0)" } ?? ""))")
         }
     }
 

@@ -46,11 +46,20 @@ public struct CredentialBroker: Sendable {
         return try await refresh(id, fingerprint: connection.credentials.fingerprint, context: context)
     }
 
-    /// An active OAuth2 connection with a refresh token, expiring within `lead`.
+    /// An active OAuth2 connection with a refresh token, expiring within `lead` — or within
+    /// half its token's lifetime when that is shorter, so that a token just issued is never due
+    /// (a provider issuing 10-minute tokens would otherwise be asked on every read).
     static func isDue(_ connection: Connection, now: Timestamp, lead: Duration) -> Bool {
         guard connection.authType == .oauth2, connection.status.isActive, connection.credentials.refreshable == true,
               let expiry = connection.credentials.expiresAt.flatMap(Timestamp.init(iso8601:)) else { return false }
-        return expiry <= now + lead
+        return expiry <= now + effectiveLead(connection.credentials, expiry: expiry, lead: lead)
+    }
+
+    /// `lead`, at most half of the credential's lifetime where credlog knows when it was issued.
+    static func effectiveLead(_ credentials: SealedCredentials, expiry: Timestamp, lead: Duration) -> Duration {
+        guard let issued = credentials.issuedAt.flatMap(Timestamp.init(iso8601:)) else { return lead }
+        let halfLifetime = Duration.microseconds(max(0, expiry.microseconds - issued.microseconds) / 2)
+        return min(lead, halfLifetime)
     }
 
     /// One flight per connection here, one lease holder across processes; stops as soon as the
@@ -135,7 +144,7 @@ public struct CredentialBroker: Sendable {
     private func expire(_ id: String, reason: String, context: CommandContext) async throws -> RefreshResult {
         var systemContext = relay(context)
         systemContext.principal = .system
-        _ = try await service.expire(id, reason: String(reason.prefix(500)), context: systemContext)
+        _ = try await service.expire(id, reason: DisplayText.reason.fitting(reason), context: systemContext)
         try await failures.clear(id)
         return .expired(reason: reason)
     }

@@ -57,7 +57,9 @@ public struct Sweeper: Sendable {
         let expiries = Dictionary(due.map { ($0.id, $0.credentialExpiresAt) }) { first, _ in first }
         for id in due.map(\.id) + idle.filter({ expiries[$0] == nil }) {
             do {
-                switch try await broker.refreshIfDue(id, force: true, context: context()) {
+                // Idle ones are refreshed whatever their expiry; expiring ones only once due (a token
+                // just issued with a short life is not, even when it expires within the lead).
+                switch try await broker.refreshIfDue(id, force: expiries[id] == nil, context: context()) {
                 case .refreshed: report.refreshed.append(id)
                 case .expired(let reason): report.expired[id] = reason
                 case .failing(_, let error): report.failing[id] = error
@@ -65,7 +67,7 @@ public struct Sweeper: Sendable {
                 case .unavailable(let why):
                     guard let expiry = expiries[id], expiry <= now.iso8601 else { report.unrenewable[id] = why; continue }
                     let reason = "the access token expired at \(expiry) and cannot be renewed (\(why))"
-                    if try await !service.expire(id, reason: String(reason.prefix(500)), context: context()).changedNothing {
+                    if try await !service.expire(id, reason: DisplayText.reason.fitting(reason), context: context()).changedNothing {
                         report.expired[id] = reason
                     }
                 }

@@ -110,6 +110,10 @@ public struct WebhookDispatcher: Sendable {
             failure = "HTTP \(response.status)"
         } catch let error as OutboundHTTP.Unreachable {
             failure = error.description
+        } catch let error as OutboundHTTP.RefusedDestination {
+            // Nothing was sent, and trying again will not change the address: give up now.
+            try await finish(delivery, now: now, outcome: .gaveUp(error.description))
+            return Attempt(deliveryId: delivery.deliveryId, delivered: false, error: error.description)
         }
         let attempts = delivery.attempts + 1
         if attempts >= policy.maxAttempts {

@@ -83,7 +83,7 @@ public struct WebhookFeed: Sendable {
                 guard status == "inactive", let row else { return 0 }
                 try db.execute(sql: "UPDATE webhook_connections SET status = 'active' WHERE connection_id = ?", arguments: [id])
                 return try enqueue(.recovered, reason: "reconnected", name: row["name"], piece: row["piece"], event: recorded, db)
-            case .attachedToFlow, .detachedFromFlow, .tokenRefreshed:
+            case .attachedToFlow, .detachedFromFlow, .tokenRefreshed, .credentialsResealed:
                 break
             }
         default:

@@ -44,7 +44,8 @@ struct OAuth2Routes {
         do {
             let completed = try await environment.lifecycle.oauth2.complete(
                 state: query.get("state"), code: query.get("code"), error: query.get("error"),
-                errorDescription: query.get("error_description"), now: environment.clock(), correlationId: context.id)
+                errorDescription: query.get("error_description"), now: environment.clock(), correlationId: context.id,
+                browserBinding: request.cookies[OAuth2BindingCookie.name]?.value)
             page = OAuth2ResultPage(ok: true, title: completed.created ? "Connected" : "Reconnected",
                                     message: "The connection is ready. You can close this window.", connectionId: completed.connectionId)
             status = .ok

@@ -19,8 +19,10 @@ extension ServerEnvironment {
         let identity = try context.requireIdentity()
         return CommandContext(
             principal: identity.principal, now: clock(),
-            correlationId: request.headers[.correlationId] ?? context.id,
-            idempotencyKey: request.headers[.idempotencyKey].map { identity.token.tokenId + ":" + $0 },
+            correlationId: try request.headers[.correlationId].map { try RequestTag.validate($0, what: "X-Correlation-Id") } ?? context.id,
+            idempotencyKey: try request.headers[.idempotencyKey].map {
+                identity.token.tokenId + ":" + (try RequestTag.validate($0, what: "Idempotency-Key"))
+            },
             expectedVersion: try ifMatchVersion(request), projectScope: identity.projectId, via: "http")
     }
 

@@ -4,12 +4,20 @@ import Mustache
 
 /// Renders the page templates (`Resources/templates/*.mustache`); `{{ }}` escapes HTML, so
 /// whatever a user typed (a connection named `<script>…`) shows as text.
+///
+/// Every template starts with `{{% CONTENT_TYPE: HTML_SCALARS}}`: swift-mustache's own HTML
+/// escaping compares whole characters, so `"` followed by a combining mark (one character)
+/// passed through unescaped and closed an attribute. ``ScalarHTMLEscaping`` escapes each scalar.
 struct PageRenderer: Sendable {
     let library: MustacheLibrary
 
+    /// The content type every template declares.
+    static let contentTypeName = "HTML_SCALARS"
+
     /// Loads the templates shipped with the server.
     static func load() async throws -> PageRenderer {
-        PageRenderer(library: try await MustacheLibrary(directory: Assets.directory.appendingPathComponent("templates").path))
+        MustacheContentTypes.register(ScalarHTMLEscaping(), named: contentTypeName)
+        return PageRenderer(library: try await MustacheLibrary(directory: Assets.directory.appendingPathComponent("templates").path))
     }
 
     /// An HTML response of `template` filled with `page`.
@@ -26,6 +34,25 @@ struct PageRenderer: Sendable {
         .init("X-Content-Type-Options")!: "nosniff",
         .init("Referrer-Policy")!: "same-origin",
     ]
+}
+
+/// HTML escaping by Unicode scalar: `&`, `<`, `>`, `"` and `'` become entities wherever they
+/// stand, whatever combining marks follow them.
+struct ScalarHTMLEscaping: MustacheContentType {
+    func escapeText(_ text: String) -> String {
+        var escaped = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": escaped.append(contentsOf: "&amp;".unicodeScalars)
+            case "<": escaped.append(contentsOf: "&lt;".unicodeScalars)
+            case ">": escaped.append(contentsOf: "&gt;".unicodeScalars)
+            case "\"": escaped.append(contentsOf: "&quot;".unicodeScalars)
+            case "'": escaped.append(contentsOf: "&#39;".unicodeScalars)
+            default: escaped.append(scalar)
+            }
+        }
+        return String(escaped)
+    }
 }
 
 /// The files credlog serves and its templates, shipped as the target's resources.

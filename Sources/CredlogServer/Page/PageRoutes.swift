@@ -34,8 +34,18 @@ struct PageRoutes {
 
     /// Signs in with a member token: opens a session and sets its cookie.
     @Sendable func login(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let limiter = environment.limiter
+        let client = "address:" + context.clientAddress
+        if let wait = await limiter.wait(client, rule: limiter.signIns) {
+            var response = renderer.response("login", MessagePage(
+                title: "Sign in", message: "Too many failed sign-ins from here; try again in \(Int(wait.components.seconds) + 1) s."),
+                status: .tooManyRequests)
+            response.headers[.retryAfter] = String(Int(wait.components.seconds) + 1)
+            return response
+        }
         let form = try await FormData(request, context: context)
         guard let token = form.nonEmpty("token"), let identity = try await environment.identity(presenting: token.trimmingCharacters(in: .whitespaces)) else {
+            await limiter.refused(client, rule: limiter.signIns)
             return renderer.response("login", MessagePage(title: "Sign in", message: "That token is not valid (or was revoked)."),
                                      status: .unauthorized)
         }
@@ -45,7 +55,7 @@ struct PageRoutes {
         }
         let session = await environment.sessions.open(identity)
         var response = Response(status: .seeOther, headers: [.location: "/connections"])
-        response.setCookie(SessionCookie.set(session.id))
+        response.setCookie(SessionCookie.set(session.id, secure: environment.secureCookies))
         return response
     }
 
@@ -53,7 +63,7 @@ struct PageRoutes {
         let session = try await checkedForm(request, context).session
         await environment.sessions.close(session.id)
         var response = Response(status: .seeOther, headers: [.location: "/login"])
-        response.setCookie(SessionCookie.clear)
+        response.setCookie(SessionCookie.clear(secure: environment.secureCookies))
         return response
     }
 
@@ -173,11 +183,16 @@ struct PageRoutes {
     @Sendable func startOAuth2(_ request: Request, context: CredlogRequestContext) async throws -> Response {
         let (form, session) = try await checkedForm(request, context)
         guard case .member(let memberId) = session.identity.principal else { throw Problem.unauthorized }
+        // One binding per browser, kept while its authorizations live (several may be under way).
+        let presented = request.cookies[OAuth2BindingCookie.name]?.value ?? ""
+        let binding = presented.utf8.count == 64 && presented.allSatisfy(\.isHexDigit) ? presented : Sodium.randomBytes(32).hex
         let started = try await environment.lifecycle.oauth2.start(
             .init(projectId: session.identity.projectId, memberId: memberId, piece: form.nonEmpty("piece"), name: form["name"],
                   connectionId: form.nonEmpty("connectionId")),
-            now: environment.clock())
-        return try JSONCoding.response(started)
+            now: environment.clock(), browserBinding: binding)
+        var response = try JSONCoding.response(started)
+        response.setCookie(OAuth2BindingCookie.set(binding, secure: environment.secureCookies))
+        return response
     }
 
     // MARK: Plumbing

@@ -2,16 +2,30 @@ import Foundation
 import CredlogEvents
 import Hummingbird
 
-/// The session cookie of the Connections page: `HttpOnly` (no script reads it) and
-/// `SameSite=Strict` (no other site's form or link sends it).
+/// The session cookie of the Connections page: `HttpOnly` (no script reads it),
+/// `SameSite=Strict` (no other site's form or link sends it), and `Secure` when the server is
+/// reached over https (``ServerEnvironment/secureCookies``).
 enum SessionCookie {
     static let name = "credlog_session"
 
-    static func set(_ id: String) -> Cookie {
-        Cookie(name: name, value: id, maxAge: 8 * 3600, path: "/", httpOnly: true, sameSite: .strict)
+    static func set(_ id: String, secure: Bool) -> Cookie {
+        Cookie(name: name, value: id, maxAge: 8 * 3600, path: "/", secure: secure, httpOnly: true, sameSite: .strict)
     }
 
-    static let clear = Cookie(name: name, value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .strict)
+    static func clear(secure: Bool) -> Cookie {
+        Cookie(name: name, value: "", maxAge: 0, path: "/", secure: secure, httpOnly: true, sameSite: .strict)
+    }
+}
+
+/// The cookie that binds an OAuth2 authorization to the browser that started it: sent only to
+/// the callback, `SameSite=Lax` (the provider's redirect is a top-level navigation from another
+/// site, which a `Strict` cookie would not follow), as long as an authorization lives.
+enum OAuth2BindingCookie {
+    static let name = "credlog_oauth2"
+
+    static func set(_ value: String, secure: Bool) -> Cookie {
+        Cookie(name: name, value: value, maxAge: 600, path: "/v1/oauth2/callback", secure: secure, httpOnly: true, sameSite: .lax)
+    }
 }
 
 /// Resolves the session of a page request; without a live one, the browser goes to sign in.
@@ -26,7 +40,7 @@ struct SessionAuthentication: RouterMiddleware {
               try await environment.database.read({ db in try AccessTokens.isLive(session.identity.token.tokenId, db) }) else {
             if let id { await environment.sessions.close(id) }
             var response = Response(status: .seeOther, headers: [.location: "/login"])
-            response.setCookie(SessionCookie.clear)
+            response.setCookie(SessionCookie.clear(secure: environment.secureCookies))
             return response
         }
         var context = context

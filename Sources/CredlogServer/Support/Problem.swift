@@ -70,10 +70,12 @@ public struct Problem: Error, Encodable, Sendable {
         }
     }
 
-    /// The response: the problem as JSON, with `WWW-Authenticate` on a 401.
+    /// The response: the problem as JSON, with `WWW-Authenticate` on a 401 and `Retry-After` on
+    /// a 503 (the database is away: clients come back, rather than hanging).
     func response() -> Response {
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if status == 401 { headers[.wwwAuthenticate] = "Bearer" }
+        if status == 503 { headers[.retryAfter] = "2" }
         let body = (try? JSONCoding.encoder.encode(self)) ?? Data(#"{"title":"error"}"#.utf8)
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }

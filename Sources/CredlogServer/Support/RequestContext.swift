@@ -25,9 +25,13 @@ public struct CredlogRequestContext: RequestContext {
     public var identity: Identity?
     /// The session of a signed-in browser (the Connections page).
     public var session: Session?
+    /// The client's address (without its port), for counting failed sign-ins; "unknown" when
+    /// the request did not come over a socket (tests).
+    public let clientAddress: String
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
     /// Bodies above this size are refused with 413 (credentials are at most 16 KiB).

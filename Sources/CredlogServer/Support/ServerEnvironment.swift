@@ -14,12 +14,16 @@ public struct ServerEnvironment: Sendable {
     public let sessions: SessionStore
     /// The decision time of commands (a fixed clock in tests).
     public let clock: @Sendable () -> Timestamp
+    /// Whether cookies are marked `Secure`: the server is reached over https (its public URL).
+    public let secureCookies: Bool
+    /// Failed sign-ins and refused requests, counted per client to slow down guessing.
+    let limiter: RefusalLimiter
 
     /// - Parameter lifecycle: the credential lifecycle; by default one over `service` whose OAuth2
     ///   callback is `publicURL` + `/v1/oauth2/callback`.
     public init(database: any SQLDatabase, store: any EventStore, service: CommandService, lifecycle: CredentialLifecycle? = nil,
                 publicURL: String = "http://127.0.0.1:8080", sessions: SessionStore = SessionStore(),
-                clock: @escaping @Sendable () -> Timestamp = { .now() }) {
+                clock: @escaping @Sendable () -> Timestamp = { .now() }, limiter: RefusalLimiter = RefusalLimiter()) {
         let lifecycle = lifecycle ?? CredentialLifecycle(database: database, service: service,
                                                          callbackURL: CallbackURL(Self.callbackURL(publicURL: publicURL)))
         self.database = database
@@ -28,6 +32,8 @@ public struct ServerEnvironment: Sendable {
         self.lifecycle = lifecycle
         self.sessions = sessions
         self.clock = clock
+        secureCookies = publicURL.lowercased().hasPrefix("https://")
+        self.limiter = limiter
     }
 
     /// The OAuth2 redirect URI of a server reached at `publicURL`.
@@ -37,6 +43,7 @@ public struct ServerEnvironment: Sendable {
 
     /// The live token that `presented` is, if any.
     func identity(presenting presented: String) async throws -> Identity? {
-        try await database.read { db in try AccessTokens.verify(presented, db) }.map(Identity.init)
+        let key = service.vault.keys.accessTokenKey
+        return try await database.read { db in try AccessTokens.verify(presented, key: key, db) }.map(Identity.init)
     }
 }

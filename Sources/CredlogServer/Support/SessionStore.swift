@@ -21,18 +21,35 @@ public struct Flash: Sendable {
 
 /// Sessions of the Connections page, kept in memory: signing in again after a restart is the
 /// price of never writing a session secret to disk. The cookie holds a random id only.
+///
+/// Bounded: one token holds at most `maxPerToken` sessions and the store at most `maxSessions`;
+/// past either, the session closest to expiry goes (signing in in a loop cannot grow memory).
 public actor SessionStore {
     private var sessions: [String: Session] = [:]
     private let lifetime: Duration
+    let maxSessions: Int
+    let maxPerToken: Int
 
-    public init(lifetime: Duration = .seconds(8 * 3600)) {
+    public init(lifetime: Duration = .seconds(8 * 3600), maxSessions: Int = 10_000, maxPerToken: Int = 20) {
         self.lifetime = lifetime
+        self.maxSessions = maxSessions
+        self.maxPerToken = maxPerToken
     }
+
+    /// How many sessions are open (for tests and the health of the server).
+    var count: Int { sessions.count }
 
     /// Opens a session (its id is the cookie's value).
     func open(_ identity: Identity) -> Session {
         let now = ContinuousClock.now
         sessions = sessions.filter { $0.value.expiresAt > now }
+        let sameToken = sessions.values.filter { $0.identity.token.tokenId == identity.token.tokenId }
+        if sameToken.count >= maxPerToken, let oldest = sameToken.min(by: { $0.expiresAt < $1.expiresAt }) {
+            sessions[oldest.id] = nil
+        }
+        if sessions.count >= maxSessions, let oldest = sessions.values.min(by: { $0.expiresAt < $1.expiresAt }) {
+            sessions[oldest.id] = nil
+        }
         let id = Sodium.randomBytes(32).hex
         let session = Session(id: id, identity: identity, csrfToken: Sodium.randomBytes(32).hex, expiresAt: now + lifetime)
         sessions[id] = session

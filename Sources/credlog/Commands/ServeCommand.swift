@@ -13,7 +13,8 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             The API is under /v1 (bearer tokens from `credlog token create`), its OpenAPI document at \
             /openapi.json, the Connections page at /connections. SIGINT or SIGTERM stops it after the \
-            requests in flight. In the background it sweeps (refreshes OAuth2 tokens ahead of expiry,             expires lapsed credentials) and sends webhook notifications.
+            requests in flight. In the background it sweeps (refreshes OAuth2 tokens ahead of expiry, \
+            expires lapsed credentials) and sends webhook notifications.
             """)
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port (0 picks a free one).") var port = 8080
@@ -21,6 +22,12 @@ struct ServeCommand: AsyncParsableCommand {
     var publicUrl: String?
     @Option(help: "How often to sweep: refresh tokens ahead of expiry, expire lapsed credentials.") var sweepInterval = TimeSpan(seconds: 60)
     @Option(help: "How long a provider may fail refreshes before the connection is expired.") var refreshGrace = TimeSpan(seconds: 3_600)
+    @Option(help: "Connections open at once; more wait until one closes.") var maxConnections = ServerLimits().maxConnections
+    @Option(help: "A connection with no complete request part for this long is closed (idle keep-alive, dripped headers).")
+    var idleTimeout = TimeSpan(seconds: 15)
+    @Option(help: "A request's body must arrive within this of its head.") var bodyTimeout = TimeSpan(seconds: 30)
+    @Flag(help: "Let validation, token and webhook requests go to loopback and private addresses (local development; also CREDLOG_ALLOW_PRIVATE_DESTINATIONS=1).")
+    var allowPrivateDestinations = false
     @OptionGroup var options: GlobalOptions
 
     func validate() throws {
@@ -31,11 +38,17 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         guard sweepInterval.microseconds >= 1_000_000 else { throw ValidationError("--sweep-interval is 1s or more") }
+        guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections is 1 to 1000000") }
+        for (name, span) in [("--idle-timeout", idleTimeout), ("--body-timeout", bodyTimeout)]
+        where !(1_000_000...86_400_000_000).contains(span.microseconds) {
+            throw ValidationError("\(name) is 1s to 24h")
+        }
     }
 
     func run() async throws {
         try await reportingErrors {
-            let workspace = try await Workspace.open(options)
+            let workspace = try await Workspace.open(
+                options, http: OutboundHTTP(destinations: allowPrivateDestinations ? .anyAddress : .fromEnvironment()))
             var logger = Logger(label: "credlog")
             logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
             var settings = LifecycleSettings()
@@ -44,8 +57,12 @@ struct ServeCommand: AsyncParsableCommand {
             let callback = CallbackURL(ServerEnvironment.callbackURL(publicURL: publicUrl ?? "http://\(host):\(port)"))
             let environment = ServerEnvironment(
                 database: workspace.database, store: workspace.store, service: workspace.service,
-                lifecycle: workspace.lifecycle(settings, callbackURL: callback))
-            let app = try await CredlogServer.application(environment, host: host, port: port, logger: logger) { port in
+                lifecycle: workspace.lifecycle(settings, callbackURL: callback), publicURL: publicUrl ?? "http://\(host):\(port)")
+            var limits = ServerLimits()
+            limits.maxConnections = maxConnections
+            limits.idleTimeout = idleTimeout.duration
+            limits.bodyTimeout = bodyTimeout.duration
+            let app = try await CredlogServer.application(environment, host: host, port: port, logger: logger, limits: limits) { port in
                 if publicUrl == nil { callback.set(ServerEnvironment.callbackURL(publicURL: "http://\(host):\(port)")) }
                 Output.line("credlog serving http://\(host):\(port)/connections (API: http://\(host):\(port)/v1, /openapi.json)")
             }

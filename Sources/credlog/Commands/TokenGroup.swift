@@ -11,7 +11,10 @@ struct TokenGroup: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Issue a token for a member of a project (or the engine); prints it once.",
-            discussion: "Only a hash of the token is stored: keep the printed token, it cannot be shown again.")
+            discussion: """
+                Only a keyed hash of the token is stored: keep the printed token, it cannot be shown again. \
+                The issue is recorded in the project's log (`project.token-issued`, by system).
+                """)
         @Option(help: "The member the token acts as (with their role at each request).") var member: String?
         @Flag(help: "A token for the flow engine: the only reader of plaintext credentials.") var engine = false
         @Option(help: "The one project the token may act on.") var project: String
@@ -24,15 +27,8 @@ struct TokenGroup: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let workspace = try await Workspace.open(options)
-                let members = try await workspace.service.loadProject(project)
-                guard members.version > 0 else { throw DomainError.notFound("project \(project)") }
-                if let member, members.state.members[member] == nil {
-                    throw DomainError.notFound("member \(member) in project \(project)")
-                }
-                let now = try options.now()
-                let issued = try await workspace.database.write { db in
-                    try AccessTokens.issue(kind: engine ? .engine : .member, memberId: member, projectId: project, now: now, db)
-                }
+                let issued = try await workspace.service.issueToken(kind: engine ? .engine : .member, memberId: member, in: project,
+                                                                    context: try options.operatorContext())
                 if options.json { return try Output.json(["token": issued.token, "tokenId": issued.record.tokenId]) }
                 Output.line(issued.token)
                 FileHandle.standardError.write(Data("credlog: token \(issued.record.tokenId) for \(member ?? "the engine") in \(project); it is shown only this once\n".utf8))
@@ -48,10 +44,11 @@ struct TokenGroup: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let workspace = try await Workspace.open(options)
-                let now = try options.now()
-                guard try await workspace.database.write({ db in try AccessTokens.revoke(tokenId, now: now, db) }) else {
+                guard let token = try await workspace.database.read({ db in try AccessTokens.find(tokenId, db) }),
+                      token.revokedAt == nil else {
                     throw DomainError.notFound("live token \(tokenId)")
                 }
+                _ = try await workspace.service.revokeToken(tokenId, in: token.projectId, context: try options.operatorContext())
                 Output.line("revoked \(tokenId)")
             }
         }

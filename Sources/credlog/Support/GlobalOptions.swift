@@ -55,6 +55,11 @@ struct GlobalOptions: ParsableArguments {
         return time
     }
 
+    /// The context of an operator's action, recorded as `system`.
+    func operatorContext() throws -> CommandContext {
+        CommandContext(principal: .system, now: try now())
+    }
+
     /// The acting principal when one was given.
     func optionalPrincipal() throws -> Principal? {
         actor ?? environment["CREDLOG_ACTOR"].flatMap({ $0.isEmpty ? nil : $0 }) == nil ? nil : try principal()
@@ -68,4 +73,11 @@ struct CommandOptions: ParsableArguments {
 
     @Option(help: "Ties this command's events to others, such as a flow run id.")
     var correlationId: String?
+
+    func validate() throws {
+        for (value, option) in [(idempotencyKey, "--idempotency-key"), (correlationId, "--correlation-id")] {
+            guard let value else { continue }
+            do { _ = try RequestTag.validate(value, what: option) } catch { throw ValidationError(error.description) }
+        }
+    }
 }

@@ -11,34 +11,39 @@ struct Workspace {
     let store: any EventStore
     /// The command service, with the pieces' validation requests on.
     let service: CommandService
+    /// Requests out (validation, token endpoints, webhooks): public destinations only, unless
+    /// `CREDLOG_ALLOW_PRIVATE_DESTINATIONS=1`.
+    let http: OutboundHTTP
 
     /// Opens the database named by the options and unlocks it with the master key.
     /// Projections whose definition changed are rebuilt, and any that is behind catches up,
     /// unless `catchingUp` is false (`verify` must work on a log too damaged to project).
-    static func open(_ options: GlobalOptions, catchingUp: Bool = true) async throws -> Workspace {
+    static func open(_ options: GlobalOptions, catchingUp: Bool = true,
+                     http: OutboundHTTP = OutboundHTTP(destinations: .fromEnvironment())) async throws -> Workspace {
         let database = try await CredlogDatabase.open(try options.location())
         let keys = try await unlock(database, options: options)
-        guard catchingUp else { return open(database, keys: keys) }
+        guard catchingUp else { return open(database, keys: keys, http: http) }
         let runner = ProjectionRunner(database: database)
         let reset = try await runner.prepare()
         if !reset.isEmpty { ProgressBar.note("rebuilding changed projections: \(reset.joined(separator: ", "))") }
         try await runner.catchUp(progress: ProgressBar.forTerminal(label: "catching up"))
-        return open(database, keys: keys)
+        return open(database, keys: keys, http: http)
     }
 
     /// A workspace over an open database.
-    static func open(_ database: any SQLDatabase, keys: KeyRing) -> Workspace {
+    static func open(_ database: any SQLDatabase, keys: KeyRing,
+                     http: OutboundHTTP = OutboundHTTP(destinations: .fromEnvironment())) -> Workspace {
         let store = CredlogDatabase.eventStore(database, chain: ChainHasher(key: keys.chainKey),
-                                               observers: [DataKeys.Shredder(), InlineProjections()])
+                                               observers: [DataKeys.Shredder(), AccessTokens.Revoker(), InlineProjections()])
         let vault = CredentialVault(database: database, keys: keys)
-        let service = CommandService(store: store, vault: vault).validating(with: HTTPCredentialValidator(http: OutboundHTTP()))
-        return Workspace(database: database, keys: keys, store: store, service: service)
+        let service = CommandService(store: store, vault: vault).validating(with: HTTPCredentialValidator(http: http))
+        return Workspace(database: database, keys: keys, store: store, service: service, http: http)
     }
 
     /// The credential lifecycle on this database (refresh, sweep, webhooks, OAuth2).
     func lifecycle(_ settings: LifecycleSettings = .init(), callbackURL: CallbackURL = "http://127.0.0.1:8080/v1/oauth2/callback")
         -> CredentialLifecycle {
-        CredentialLifecycle(database: database, service: service, settings: settings, callbackURL: callbackURL)
+        CredentialLifecycle(database: database, service: service, settings: settings, http: http, callbackURL: callbackURL)
     }
 
     /// A project as the acting principal sees it: "not found" to outsiders, and "forbidden" to
