@@ -42,7 +42,7 @@ struct HardeningTests {
         let events = try await fixture.events()
         try await fixture.test { api in
             let requests: [(HTTPRequest.Method, String, String?)] = [
-                (.patch, "/v1/connections/\(id)", #"{"name":"Mine"}"#), (.post, "/v1/connections/\(id)/revoke", #"{"reason":"probe"}"#),
+                (.post, "/v1/connections/\(id)/rename", #"{"name":"Mine"}"#), (.post, "/v1/connections/\(id)/revoke", #"{"reason":"probe"}"#),
                 (.delete, "/v1/connections/\(id)", nil)]
             for request in requests {
                 let response = try await api.call(request.0, request.1, token: fixture.carol, json: request.2)
@@ -62,13 +62,13 @@ struct HardeningTests {
         try await fixture.test { api in
             for header in [HTTPField.Name("X-Correlation-Id")!, HTTPField.Name("Idempotency-Key")!] {
                 for value in [String(repeating: "k", count: 70_000), "has spaces", "é"] {
-                    let response = try await api.call(.patch, "/v1/connections/\(id)", token: fixture.alice, json: #"{"name":"Renamed"}"#,
+                    let response = try await api.call(.post, "/v1/connections/\(id)/rename", token: fixture.alice, json: #"{"name":"Renamed"}"#,
                                                       headers: [header: value])
                     #expect(response.status == 400 && response.isProblem, "\(header): \(response.status)")
                     #expect(response.headers[HTTPField.Name("X-Correlation-Id")!] != value, "not echoed")
                 }
             }
-            let fine = try await api.call(.patch, "/v1/connections/\(id)", token: fixture.alice, json: #"{"name":"Renamed"}"#,
+            let fine = try await api.call(.post, "/v1/connections/\(id)/rename", token: fixture.alice, json: #"{"name":"Renamed"}"#,
                                           headers: [HTTPField.Name("X-Correlation-Id")!: "run-4812"])
             #expect(fine.status == 200 && fine.headers[HTTPField.Name("X-Correlation-Id")!] == "run-4812")
         }

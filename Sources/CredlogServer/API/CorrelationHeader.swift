@@ -10,7 +10,7 @@ struct CorrelationHeader<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         for (name, what) in [(HTTPField.Name.correlationId, "X-Correlation-Id"), (.idempotencyKey, "Idempotency-Key")] {
             if let value = request.headers[name] {
-                do { _ = try RequestTag.validate(value, what: what) } catch { return Problem.from(error).response() }
+                do { _ = try RequestTag.validate(value, what: what) } catch { return Problem.badRequest(error.description).response() }
             }
         }
         var response = try await next(request, context)

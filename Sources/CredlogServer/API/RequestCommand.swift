@@ -19,10 +19,8 @@ extension ServerEnvironment {
         let identity = try context.requireIdentity()
         return CommandContext(
             principal: identity.principal, now: clock(),
-            correlationId: try request.headers[.correlationId].map { try RequestTag.validate($0, what: "X-Correlation-Id") } ?? context.id,
-            idempotencyKey: try request.headers[.idempotencyKey].map {
-                identity.token.tokenId + ":" + (try RequestTag.validate($0, what: "Idempotency-Key"))
-            },
+            correlationId: request.headers[.correlationId] ?? context.id,  // checked by CorrelationHeader
+            idempotencyKey: request.headers[.idempotencyKey].map { identity.token.tokenId + ":" + $0 },
             expectedVersion: try ifMatchVersion(request), projectScope: identity.projectId, via: "http")
     }
 
