@@ -128,16 +128,16 @@ public struct ChainVerifier: Sendable {
                     """, arguments: [expectedPosition, min(last, expectedPosition + batch - 1)])
             }
             for row in rows {
-                let position: Int64 = row[0]
+                let position: Int64 = try row[0]
                 guard position == expectedPosition else {
                     return .init(position: expectedPosition,
                                  reason: position > expectedPosition ? "missing (the next row is \(position))" : "out of order")
                 }
                 let computed = chain.hash(previous: previous, row: ChainHasher.Row(
-                    position: position, streamId: row[1], streamVersion: row[2], eventId: row[3], eventType: row[4],
-                    schemaVersion: row[5], recordedAt: row[6], actorId: row[7], actorRole: row[8], projectId: row[9],
-                    correlationId: row[10], causationId: row[11], payload: row[12]))
-                guard Sodium.constantTimeEqual([UInt8](row[13] as Data), computed) else {
+                    position: position, streamId: try row[1], streamVersion: try row[2], eventId: try row[3], eventType: try row[4],
+                    schemaVersion: try row[5], recordedAt: try row[6], actorId: try row[7], actorRole: try row[8], projectId: try row[9],
+                    correlationId: try row[10], causationId: try row[11], payload: try row[12]))
+                guard Sodium.constantTimeEqual([UInt8](try row[13] as Data), computed) else {
                     return .init(position: position,
                                  reason: "hash mismatch: the row was edited, replaced or moved, or an earlier row was removed")
                 }

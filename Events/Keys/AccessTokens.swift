@@ -65,14 +65,14 @@ public enum AccessTokens {
         guard parts.count == 3, parts[0] == "tok" else { return nil }
         let tokenId = "tok_" + parts[1]
         guard let row = try db.fetchOne(sql: "SELECT * FROM access_tokens WHERE token_id = ?", arguments: [tokenId]),
-              Sodium.constantTimeEqual(hash(String(parts[2]), key: key), [UInt8](row["secret_hash"] as Data)) else { return nil }
-        let token = record(row)
+              Sodium.constantTimeEqual(hash(String(parts[2]), key: key), [UInt8](try row["secret_hash"] as Data)) else { return nil }
+        let token = try record(row)
         return token.revokedAt == nil ? token : nil
     }
 
     /// A token's row, live or revoked.
     public static func find(_ tokenId: String, _ db: any SQLSession) throws -> AccessToken? {
-        try db.fetchOne(sql: "SELECT * FROM access_tokens WHERE token_id = ?", arguments: [tokenId]).map(record)
+        try db.fetchOne(sql: "SELECT * FROM access_tokens WHERE token_id = ?", arguments: [tokenId]).map { try record($0) }
     }
 
     /// Whether the token is still live (not revoked), for sessions opened with it.
@@ -82,13 +82,13 @@ public enum AccessTokens {
 
     /// Every token, live or revoked, oldest first.
     public static func all(_ db: any SQLSession) throws -> [AccessToken] {
-        try db.fetchAll(sql: "SELECT * FROM access_tokens ORDER BY created_at, token_id").map(record)
+        try db.fetchAll(sql: "SELECT * FROM access_tokens ORDER BY created_at, token_id").map { try record($0) }
     }
 
-    private static func record(_ row: SQLRow) -> AccessToken {
-        AccessToken(tokenId: row["token_id"], kind: AccessToken.Kind(rawValue: row["kind"]) ?? .member,
-                    memberId: row["member_id"], projectId: row["project_id"], createdAt: row["created_at"],
-                    revokedAt: row["revoked_at"])
+    private static func record(_ row: SQLRow) throws -> AccessToken {
+        guard let kind = AccessToken.Kind(rawValue: try row["kind"]) else { throw UnexpectedRow(column: "kind", expected: "member or engine") }
+        return AccessToken(tokenId: try row["token_id"], kind: kind, memberId: try row["member_id"], projectId: try row["project_id"],
+                           createdAt: try row["created_at"], revokedAt: try row["revoked_at"])
     }
 
     private static func hash(_ secret: String, key: [UInt8]) -> [UInt8] {

@@ -102,10 +102,10 @@ public struct CredentialVault: Sendable {
         let master = keys.masterKey
         return try await database.read { db in
             guard let row = try db.fetchOne(sql: sql, arguments: arguments) else { return nil }
-            let dataKeyId: String = row["data_key_id"]
-            let masterKeyId: String = row["master_key_id"]
+            let dataKeyId: String = try row["data_key_id"]
+            let masterKeyId: String = try row["master_key_id"]
             guard masterKeyId == master.id else { throw KeyError.wrongMasterKey(expected: masterKeyId, given: master.id) }
-            let wrapped: Data = row["wrapped"]
+            let wrapped: Data = try row["wrapped"]
             let name = DataKeys.wrapName(connectionId: connectionId, dataKeyId: dataKeyId)
             guard let key = KeyWrap.unwrap([UInt8](wrapped), name: name, under: master) else {
                 throw KeyError.keyringDamaged(name: name)

@@ -50,9 +50,9 @@ public struct KeyRing: Sendable {
         guard let row = try db.fetchOne(sql: "SELECT master_key_id, wrapped FROM keyring WHERE name = ?", arguments: [integrityRoot]) else {
             throw KeyError.keyringDamaged(name: integrityRoot)
         }
-        let expected: String = row["master_key_id"]
+        let expected: String = try row["master_key_id"]
         guard expected == masterKey.id else { throw KeyError.wrongMasterKey(expected: expected, given: masterKey.id) }
-        let wrapped: Data = row["wrapped"]
+        let wrapped: Data = try row["wrapped"]
         guard let root = KeyWrap.unwrap([UInt8](wrapped), name: integrityRoot, under: masterKey) else {
             throw KeyError.keyringDamaged(name: integrityRoot)
         }
@@ -73,10 +73,10 @@ public struct KeyRing: Sendable {
             ])
             let rows = try db.fetchAll(sql: "SELECT connection_id, data_key_id, master_key_id, wrapped FROM data_keys")
             for row in rows {
-                let connectionId: String = row["connection_id"]
-                let dataKeyId: String = row["data_key_id"]
+                let connectionId: String = try row["connection_id"]
+                let dataKeyId: String = try row["data_key_id"]
                 let name = DataKeys.wrapName(connectionId: connectionId, dataKeyId: dataKeyId)
-                let wrapped: Data = row["wrapped"]
+                let wrapped: Data = try row["wrapped"]
                 guard var dataKey = KeyWrap.unwrap([UInt8](wrapped), name: name, under: oldKey) else {
                     throw KeyError.keyringDamaged(name: name)
                 }

@@ -96,10 +96,10 @@ enum LogWriter {
         guard let row = try db.fetchOne(sql: "SELECT * FROM idempotency_keys WHERE key = ?", arguments: [key]) else {
             return nil
         }
-        let first: Int64 = row["first_position"]
-        let last: Int64 = row["last_position"]
-        return (row["request_digest"], AppendResult(stream: StreamID(row["stream_id"] as String), positions: first...last,
-                                                     streamVersion: row["stream_version"], isReplay: true))
+        let first: Int64 = try row["first_position"]
+        let last: Int64 = try row["last_position"]
+        return (try row["request_digest"], AppendResult(stream: StreamID(try row["stream_id"] as String), positions: first...last,
+                                                     streamVersion: try row["stream_version"], isReplay: true))
     }
 
     static func recordRefusal(_ refusal: Refusal, _ db: any SQLSession) throws {
@@ -121,11 +121,11 @@ enum LogWriter {
 
     static func refusals(_ db: any SQLSession) throws -> [Refusal] {
         try db.fetchAll(sql: "SELECT * FROM refusals ORDER BY id").map { row in
-            let streamId: String? = row["stream_id"]
-            return Refusal(recordedAt: Timestamp(iso8601: row["recorded_at"]) ?? Timestamp(microseconds: 0),
-                           actorId: row["actor_id"], actorRole: row["actor_role"], projectId: row["project_id"],
-                           stream: streamId.map { StreamID($0) }, command: row["command"],
-                           reason: row["reason"], correlationId: row["correlation_id"])
+            let streamId: String? = try row["stream_id"]
+            return Refusal(recordedAt: Timestamp(iso8601: try row["recorded_at"]) ?? Timestamp(microseconds: 0),
+                           actorId: try row["actor_id"], actorRole: try row["actor_role"], projectId: try row["project_id"],
+                           stream: streamId.map { StreamID($0) }, command: try row["command"],
+                           reason: try row["reason"], correlationId: try row["correlation_id"])
         }
     }
 }
@@ -139,8 +139,8 @@ struct ChainHead: Sendable {
     static func read(_ db: any SQLSession) throws -> ChainHead {
         guard let row = try db.fetchOne(sql: "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1")
         else { return ChainHead(position: 0, hash: ChainHasher.genesis, recordedAt: Timestamp(microseconds: 0)) }
-        return ChainHead(position: row["position"], hash: [UInt8](row["hash"] as Data),
-                         recordedAt: Timestamp(iso8601: row["recorded_at"]) ?? Timestamp(microseconds: 0))
+        return ChainHead(position: try row["position"], hash: [UInt8](try row["hash"] as Data),
+                         recordedAt: Timestamp(iso8601: try row["recorded_at"]) ?? Timestamp(microseconds: 0))
     }
 }
 
@@ -153,13 +153,13 @@ extension RecordedEvent {
 
     /// Decodes a row of `SELECT \(columns) FROM events`.
     public init(row: SQLRow) throws {
-        let position: Int64 = row[0]
-        guard let id = UUID(hexString: row[3]), let time = Timestamp(iso8601: row[6]),
-              let actor = EventActor(id: row[7], roleName: row[8]) else {
+        let position: Int64 = try row[0]
+        guard let id = UUID(hexString: try row[3]), let time = Timestamp(iso8601: try row[6]),
+              let actor = EventActor(id: try row[7], roleName: try row[8]) else {
             throw CorruptEventRow(position: position)
         }
-        self.init(position: position, stream: StreamID(row[1] as String), streamVersion: row[2], eventId: id, type: row[4],
-                  schemaVersion: row[5], recordedAt: time, actor: actor, projectId: row[9], correlationId: row[10],
-                  causationId: row[11], payload: row[12], hash: [UInt8](row[13] as Data))
+        self.init(position: position, stream: StreamID(try row[1] as String), streamVersion: try row[2], eventId: id, type: try row[4],
+                  schemaVersion: try row[5], recordedAt: time, actor: actor, projectId: try row[9], correlationId: try row[10],
+                  causationId: try row[11], payload: try row[12], hash: [UInt8](try row[13] as Data))
     }
 }

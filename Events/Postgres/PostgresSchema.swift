@@ -31,7 +31,7 @@ enum PostgresSchema {
         // Usually nothing is to do: check with a read, so that opening takes no write lock.
         let applied: [String]? = try await database.read { db in
             try db.tableExists("credlog_migrations")
-                ? try db.fetchAll(sql: "SELECT identifier FROM credlog_migrations").map { $0[0] as String } : nil
+                ? try db.fetchAll(sql: "SELECT identifier FROM credlog_migrations").map { try $0[0] as String } : nil
         }
         if let applied, applied.sorted() == known.sorted() { return }
         try await database.write { db in
@@ -39,7 +39,7 @@ enum PostgresSchema {
                 CREATE TABLE IF NOT EXISTS credlog_migrations (
                     identifier TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
                 """)
-            let applied = try db.fetchAll(sql: "SELECT identifier FROM credlog_migrations").map { $0[0] as String }
+            let applied = try db.fetchAll(sql: "SELECT identifier FROM credlog_migrations").map { try $0[0] as String }
             let unknown = applied.filter { !known.contains($0) }
             guard unknown.isEmpty else { throw StoreError.newerSchema(database: name, unknown: unknown) }
             for (identifier, script) in migrations where !applied.contains(identifier) {

@@ -79,7 +79,7 @@ extension SQLSession {
     /// The first column of the first row, or nil when there is no row or it is NULL.
     public func fetchValue<Value: SQLReadable>(sql: String, arguments: SQLArguments = []) throws -> Value? {
         guard let row = try fetchOne(sql: sql, arguments: arguments), row.values.first != .null else { return nil }
-        return row[0] as Value
+        return try row[0] as Value
     }
 }
 

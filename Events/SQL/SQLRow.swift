@@ -1,9 +1,10 @@
 import Foundation
 
-/// One row of a result, read by column name or position: `let name: String = row["name"]`.
+/// One row of a result, read by column name or position: `let name: String = try row["name"]`.
 ///
-/// Reading a NULL or a value of another kind into a non-optional is a programming error (the
-/// schema says what each column holds) and stops with the column's name, never its value.
+/// Rows may have been written by someone else (whoever can write to the database file): a NULL
+/// or a value of another kind where the schema says otherwise is an error naming the column,
+/// never a crash, and never its value.
 public struct SQLRow: Sendable {
     /// The result's column names, shared by its rows.
     public let columns: SQLColumns
@@ -15,22 +16,35 @@ public struct SQLRow: Sendable {
     }
 
     public subscript<Value: SQLReadable>(_ index: Int) -> Value {
-        guard let value = Value(sqlValue: values[index]) else {
-            preconditionFailure("column \(index) (\(columns.names[index])) does not hold a \(Value.self)")
+        get throws {
+            guard values.indices.contains(index), let value = Value(sqlValue: values[index]) else {
+                throw UnexpectedRow(column: columns.names.indices.contains(index) ? columns.names[index] : "#\(index)",
+                                    expected: "\(Value.self)")
+            }
+            return value
         }
-        return value
     }
 
     public subscript<Value: SQLReadable>(_ index: Int) -> Value? {
-        values[index] == .null ? nil : self[index] as Value
+        get throws { values.indices.contains(index) && values[index] == .null ? nil : try self[index] as Value }
     }
 
     public subscript<Value: SQLReadable>(_ name: String) -> Value {
-        self[columns.index(of: name)]
+        get throws { try self[try columns.index(of: name)] }
     }
 
     public subscript<Value: SQLReadable>(_ name: String) -> Value? {
-        self[columns.index(of: name)]
+        get throws { try self[try columns.index(of: name)] }
+    }
+}
+
+/// A row that does not hold what the schema says (edited by hand, or by someone else).
+public struct UnexpectedRow: Error, CustomStringConvertible {
+    public let column: String
+    public let expected: String
+    public var description: String {
+        "a row of the database does not hold what credlog wrote there (column \(column), expected \(expected)): "
+            + "it was changed outside credlog; run `credlog verify`"
     }
 }
 
@@ -44,8 +58,8 @@ public final class SQLColumns: Sendable {
         positions = Dictionary(names.enumerated().map { ($1, $0) }) { first, _ in first }
     }
 
-    func index(of name: String) -> Int {
-        guard let index = positions[name] else { preconditionFailure("no column \(name) in the result") }
+    func index(of name: String) throws -> Int {
+        guard let index = positions[name] else { throw UnexpectedRow(column: name, expected: "a column of that name") }
         return index
     }
 }

@@ -49,7 +49,7 @@ public struct ProjectionRunner: Sendable {
         let current = try await database.read { db -> Bool in
             guard try db.tableExists("projection_checkpoints") else { return false }
             let stored = try db.fetchAll(sql: "SELECT name, version FROM projection_checkpoints")
-            let versions = Dictionary(stored.map { ($0[0] as String, $0[1] as Int) }) { first, _ in first }
+            let versions = Dictionary(try stored.map { (try $0[0] as String, try $0[1] as Int) }) { first, _ in first }
             return projections.allSatisfy { versions[$0.name] == $0.version }
         }
         if current { return [] }
@@ -164,7 +164,7 @@ public struct InlineProjections: AppendObserver {
         guard let first = events.first, let last = events.last else { return }
         let projected = try events.map(ProjectedEvent.init)
         let checkpoints = Dictionary(try db.fetchAll(sql: "SELECT name, position FROM projection_checkpoints")
-            .map { ($0[0] as String, $0[1] as Int64) }) { first, _ in first }
+            .map { (try $0[0] as String, try $0[1] as Int64) }) { first, _ in first }
         for projection in projections {
             guard checkpoints[projection.name] == first.position - 1 else { continue }
             try projection.apply(projected, db)

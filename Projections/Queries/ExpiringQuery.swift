@@ -42,6 +42,6 @@ public enum ExpiringQuery {
             SELECT id FROM connections
             WHERE status = 'active' AND auth_type = 'oauth2' AND credential_refreshable = 1 AND credential_set_at <= ?
             ORDER BY credential_set_at, id
-            """, arguments: [setBefore.iso8601]).map { $0[0] as String }
+            """, arguments: [setBefore.iso8601]).map { try $0[0] as String }
     }
 }

@@ -37,23 +37,23 @@ public struct ConnectionRow: Sendable, Equatable, Codable {
     }
 
     /// Decodes a row of `connections` by column position (see ``columns``).
-    public init(row: SQLRow) {
-        id = row[0]
-        projectId = row[1]
-        piece = row[2]
-        authType = row[3]
-        name = row[4]
-        nameKey = row[5]
-        status = row[6]
-        statusReason = row[7]
-        flowCount = row[8]
-        connectedAt = row[9]
-        statusChangedAt = row[10]
-        credentialExpiresAt = row[11]
-        credentialFingerprint = row[12]
-        credentialSetAt = row[13]
-        credentialRefreshable = row[14]
-        lastPosition = row[15]
+    public init(row: SQLRow) throws {
+        id = try row[0]
+        projectId = try row[1]
+        piece = try row[2]
+        authType = try row[3]
+        name = try row[4]
+        nameKey = try row[5]
+        status = try row[6]
+        statusReason = try row[7]
+        flowCount = try row[8]
+        connectedAt = try row[9]
+        statusChangedAt = try row[10]
+        credentialExpiresAt = try row[11]
+        credentialFingerprint = try row[12]
+        credentialSetAt = try row[13]
+        credentialRefreshable = try row[14]
+        lastPosition = try row[15]
     }
 
     /// The table's columns, in the order ``init(row:)`` reads them.

@@ -52,7 +52,7 @@ public struct ConnectionsProjection: Projection {
         for (_, id, _) in changes where !ids.contains(id) { ids.append(id) }
         var before: [String: ConnectionRow] = [:]
         for row in try db.fetchAll(forEach: ids, sql: { "SELECT \(ConnectionRow.columns) FROM connections WHERE id IN (\($0))" }) {
-            let connection = ConnectionRow(row: row)
+            let connection = try ConnectionRow(row: row)
             before[connection.id] = connection
         }
         var after = before

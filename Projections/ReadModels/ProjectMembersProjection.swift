@@ -40,6 +40,6 @@ public struct ProjectMembersProjection: Projection {
     /// The projects a member belongs to.
     public static func projects(of memberId: String, _ db: any SQLSession) throws -> [String] {
         try db.fetchAll(sql: "SELECT project_id FROM project_members WHERE member_id = ? ORDER BY project_id", arguments: [memberId])
-            .map { $0[0] as String }
+            .map { try $0[0] as String }
     }
 }

@@ -79,7 +79,7 @@ struct KeyHardeningTests {
                     == #"{"apiKey":"kept-secret"}"#)
         let keys = try await log.database.read { db in
             try db.fetchAll(sql: "SELECT data_key_id, retired FROM data_keys WHERE connection_id = ?", arguments: [id])
-                .map { ($0[0] as String, $0[1] as Int64) }
+                .map { (try $0[0] as String, try $0[1] as Int64) }
         }
         #expect(keys.count == 1 && keys[0].0 == after.keyId && keys[0].1 == 0, "the retired key was destroyed")
         #expect(try await service.reseal(id, context: CommandContext(principal: .system)).changedNothing, "a second pass changes nothing")

@@ -64,6 +64,55 @@ struct PostgresStoreTests {
         #expect(try await received.value == [1, 2], "the subscriber caught up after listening again")
     }
 
+    /// PostgreSQL ends every session of the database at once (a restart, a failover): the pool
+    /// still lends the dead connections for a moment, and the statements that meet one run again
+    /// on a new connection instead of failing; appends stay acknowledged exactly once.
+    @Test func connectionsClosedByTheServerAreReplacedNotReported() async throws {
+        let log = try await TemporaryLog(backend: .postgres)
+        let killer = PostgresDatabase(try PostgresLocation(url: log.path), maximumConnections: 1)
+        for round in 1...5 {
+            // Every connection of the pool in use once, so that all are open when they are killed.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<8 { group.addTask { _ = try await log.database.read { db in try db.fetchValue(sql: "SELECT pg_sleep(0.05)") as Int? } } }
+                try await group.waitForAll()
+            }
+            let killed: Int = try await killer.read { db in
+                try db.fetchValue(sql: """
+                    SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+                    WHERE datname = current_database() AND pid <> pg_backend_pid()
+                    """) ?? 0
+            }
+            #expect(killed >= 1)
+            let results = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for n in 0..<8 {
+                    group.addTask {
+                        try await log.store.append(StoreConformanceTests.request(StreamID("s\(round)-\(n)"), .noStream,
+                                                                                 [StoreConformanceTests.event(n)])).positions?.upperBound ?? 0
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results.count == 8)
+        }
+        #expect(try await log.eventCount() == 40, "each append once: none lost, none doubled")
+        #expect(try await ChainVerifier(chain: ChainHasher(key: log.keys.chainKey)).verify(log.database).isIntact)
+    }
+
+    /// A statement whose answer never comes (a server that stopped answering) fails after the
+    /// answer deadline, with a connection error, instead of holding its caller for ever.
+    @Test func aStatementWithNoAnswerFailsAtTheDeadline() async throws {
+        let log = try await TemporaryLog(backend: .postgres)
+        let impatient = PostgresDatabase(try PostgresLocation(url: log.path), maximumConnections: 1, answerDeadline: .seconds(1))
+        do {
+            _ = try await impatient.read { db in try db.fetchValue(sql: "SELECT pg_sleep(600)") as Int? }
+            Issue.record("a ten-minute statement came back")
+        } catch let error as StoreError {
+            guard case .database(let state, _) = error else { Issue.record("\(error)"); return }
+            #expect(state.hasPrefix("08"), "\(error)")
+        }
+        #expect(try await impatient.read { db in try db.fetchValue(sql: "SELECT 1") as Int? } == 1, "a new connection serves the next")
+    }
+
     /// Three servers append at once while a reader follows the log from its position: the
     /// reader never sees a position before every position below it has committed (it would
     /// skip the late one for ever), positions are unique and gapless, and the chain is one.
@@ -114,7 +163,7 @@ struct PostgresStoreTests {
             try await group.waitForAll()
         }
         let applied: [String] = try await log.database.read { db in
-            try db.fetchAll(sql: "SELECT identifier FROM credlog_migrations ORDER BY identifier").map { $0[0] as String }
+            try db.fetchAll(sql: "SELECT identifier FROM credlog_migrations ORDER BY identifier").map { try $0[0] as String }
         }
         #expect(applied == ["v1: event log", "v2: credential reads and access tokens", "v3: credential lifecycle",
                             "v4: keyed tokens, retired data keys, bound OAuth2 states"])
@@ -144,7 +193,7 @@ struct SchemaVersionTests {
                 "\(String(describing: refusal))")
         #expect(try await log.eventCount() == 1)
         let identifiers: [String] = try await log.database.read { db in
-            try db.fetchAll(sql: "SELECT identifier FROM \(table)").map { $0[0] as String }
+            try db.fetchAll(sql: "SELECT identifier FROM \(table)").map { try $0[0] as String }
         }
         #expect(identifiers.count == 5 && identifiers.contains("v9: from the future"), "nothing was migrated or removed")
     }

@@ -74,7 +74,7 @@ struct KilledServerTests {
         #expect(try await HTTPClient.shared.execute(check, timeout: .seconds(120)).status == .ok)
 
         let logged: Set<String> = Set(try await log.database.read { db in
-            try db.fetchAll(sql: "SELECT correlation_id FROM events WHERE event_type = 'connection.reconnected'").map { $0[0] as String }
+            try db.fetchAll(sql: "SELECT correlation_id FROM events WHERE event_type = 'connection.reconnected'").map { try $0[0] as String }
         })
         #expect(acked.filter { !logged.contains($0) }.isEmpty, "every acknowledged reconnect is in the log")
         // Nothing half-written: each stream's versions run 1, 2, 3… and each reconnect is whole
@@ -82,7 +82,7 @@ struct KilledServerTests {
         let streams = try await log.database.read { db in
             try db.fetchAll(sql: "SELECT stream_id, COUNT(*) AS events, MAX(stream_version) AS last FROM events GROUP BY stream_id")
         }
-        #expect(streams.allSatisfy { ($0["events"] as Int64) == ($0["last"] as Int64) })
+        #expect(try streams.allSatisfy { (try $0["events"] as Int64) == (try $0["last"] as Int64) })
         let report = try await ChainVerifier(chain: ChainHasher(key: log.keys.chainKey)).verify(log.database)
         let events = try await log.eventCount()
         #expect(report.isIntact && report.eventCount == Int64(events))

@@ -194,7 +194,8 @@ struct RefreshTests {
             let failures = try await fixture.log.database.read { db in
                 try db.fetchOne(sql: "SELECT failures, last_error FROM refresh_failures WHERE connection_id = ?", arguments: [id])
             }
-            #expect(failures?["failures"] as Int? == 2 && (failures?["last_error"] as String?)?.contains("HTTP 500") == true)
+            let count: Int? = try failures?["failures"], lastError: String? = try failures?["last_error"]
+            #expect(count == 2 && lastError?.contains("HTTP 500") == true)
 
             fixture.advance(31 * 60)
             await #expect(throws: ConnectionInactive.self) { _ = try await fixture.engineRead(id) }

@@ -35,7 +35,7 @@ struct ProjectionPropertyTests {
         }
         let usage = try await log.database.read { db in
             try db.fetchAll(sql: "SELECT connection_id, flow_id, attached_at, detached_at FROM flow_usage ORDER BY attached_position")
-                .map { "\($0[0] as String)|\($0[1] as String)|\($0[2] as String)|\(($0[3] as String?) ?? "-")" }
+                .map { "\(try $0[0] as String)|\(try $0[1] as String)|\(try $0[2] as String)|\((try $0[3] as String?) ?? "-")" }
         }
         #expect(usage == naive.usage.map { "\($0.0)|\($0.1)|\($0.2)|\($0.3 ?? "-")" })
         let statusRows = try await log.database.read { db in
@@ -45,7 +45,7 @@ struct ProjectionPropertyTests {
         #expect(statusRows == naive.history.map { "\($0.0)|\($0.1)|\($0.2 ?? "-")|\($0.3)|\($0.4 ?? "-")|\($0.5)" })
         let members = try await log.database.read { db in
             try db.fetchAll(sql: "SELECT project_id, member_id, role FROM project_members ORDER BY 1, 2")
-                .map { "\($0[0] as String)/\($0[1] as String)/\($0[2] as String)" }
+                .map { "\(try $0[0] as String)/\(try $0[1] as String)/\(try $0[2] as String)" }
         }
         #expect(members == naive.members.flatMap { project, people in people.map { "\(project)/\($0.key)/\($0.value)" } }.sorted())
         let auditCount: Int? = try await log.database.read { db in try db.fetchValue(sql: "SELECT COUNT(*) FROM audit_events") }

@@ -108,7 +108,7 @@ public final class TemporaryLog: @unchecked Sendable {
             return bytes
         }
         return try await database.read { db in
-            let tables = try db.fetchAll(sql: "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").map { $0[0] as String }
+            let tables = try db.fetchAll(sql: "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").map { try $0[0] as String }
             var bytes: [UInt8] = []
             for table in tables {
                 for row in try db.fetchAll(sql: "SELECT * FROM \(table)") {

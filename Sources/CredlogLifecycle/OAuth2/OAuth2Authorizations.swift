@@ -63,16 +63,16 @@ public struct OAuth2Authorizations: Sendable {
         return try await database.write { db in
             guard let row = try db.fetchOne(sql: "DELETE FROM oauth2_states WHERE state_hash = ? RETURNING *",
                                              arguments: [Self.hash(state)]) else { return nil }
-            guard let expiresAt = Timestamp(iso8601: row["expires_at"]), now < expiresAt else { return nil }
-            if let bound = row["browser_binding"] as Data? {
+            guard let expiresAt = Timestamp(iso8601: try row["expires_at"]), now < expiresAt else { return nil }
+            if let bound = try row["browser_binding"] as Data? {
                 guard let browserBinding, browserBinding.utf8.count <= 128,
                       Sodium.constantTimeEqual([UInt8](Self.hash(browserBinding)), [UInt8](bound)) else { return nil }
             }
-            let name: String? = row["connection_name"]
-            let connectionId: String? = row["connection_id"]
-            return Pending(projectId: row["project_id"], memberId: row["member_id"], piece: row["piece"],
+            let name: String? = try row["connection_name"]
+            let connectionId: String? = try row["connection_id"]
+            return Pending(projectId: try row["project_id"], memberId: try row["member_id"], piece: try row["piece"],
                            target: connectionId.map { .reconnect(connectionId: $0) } ?? .create(name: name ?? ""),
-                           codeVerifier: (row["code_verifier"] as Data?).map { String(decoding: $0, as: UTF8.self) }, redirectURI: row["redirect_uri"])
+                           codeVerifier: (try row["code_verifier"] as Data?).map { String(decoding: $0, as: UTF8.self) }, redirectURI: try row["redirect_uri"])
         }
     }
 

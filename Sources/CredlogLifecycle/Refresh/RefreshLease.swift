@@ -49,9 +49,9 @@ struct RefreshFailures: Sendable {
         try await database.read { db in
             guard let row = try db.fetchOne(sql: "SELECT first_failed_at, last_failed_at, last_error FROM refresh_failures WHERE connection_id = ?",
                                              arguments: [connectionId]),
-                  let last = Timestamp(iso8601: row["last_failed_at"]),
+                  let last = Timestamp(iso8601: try row["last_failed_at"]),
                   now < last + quiet else { return nil }
-            return (row["first_failed_at"], row["last_error"])
+            return (try row["first_failed_at"], try row["last_error"])
         }
     }
 

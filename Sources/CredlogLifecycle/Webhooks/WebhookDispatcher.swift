@@ -76,9 +76,9 @@ public struct WebhookDispatcher: Sendable {
             for row in rows {
                 try db.execute(sql: "UPDATE webhook_outbox SET lease_until = ? WHERE delivery_id = ?", arguments: [until, row["delivery_id"] as String])
             }
-            return rows.map {
-                Claimed(deliveryId: $0["delivery_id"], projectId: $0["project_id"], webhookId: $0["webhook_id"], url: $0["url"],
-                        secretVersion: $0["secret_version"], body: $0["body"], attempts: $0["attempts"])
+            return try rows.map {
+                Claimed(deliveryId: try $0["delivery_id"], projectId: try $0["project_id"], webhookId: try $0["webhook_id"], url: try $0["url"],
+                        secretVersion: try $0["secret_version"], body: try $0["body"], attempts: try $0["attempts"])
             }
         }
     }
@@ -179,11 +179,11 @@ public struct WebhookDelivery: Sendable, Codable, Equatable {
             SELECT delivery_id, webhook_id, event_position, attempts, next_attempt_at, delivered_at, gave_up_at, last_error
             FROM webhook_outbox WHERE project_id = ? ORDER BY event_position DESC, webhook_id LIMIT ?
             """, arguments: [project, limit]).map { row in
-            let delivered: String? = row["delivered_at"]
-            let gaveUp: String? = row["gave_up_at"]
-            return WebhookDelivery(deliveryId: row["delivery_id"], webhookId: row["webhook_id"], eventPosition: row["event_position"],
+            let delivered: String? = try row["delivered_at"]
+            let gaveUp: String? = try row["gave_up_at"]
+            return WebhookDelivery(deliveryId: try row["delivery_id"], webhookId: try row["webhook_id"], eventPosition: try row["event_position"],
                                    state: delivered != nil ? "delivered" : gaveUp != nil ? "gave up" : "pending",
-                                   attempts: row["attempts"], nextAttemptAt: row["next_attempt_at"], lastError: row["last_error"])
+                                   attempts: try row["attempts"], nextAttemptAt: try row["next_attempt_at"], lastError: try row["last_error"])
         }
     }
 }

@@ -62,7 +62,7 @@ public struct WebhookFeed: Sendable {
         case .connection(let decoded):
             guard let id = recorded.stream.connectionId else { return 0 }
             let row = try db.fetchOne(sql: "SELECT name, piece, status FROM webhook_connections WHERE connection_id = ?", arguments: [id])
-            let status: String? = row?["status"]
+            let status: String? = try row?["status"]
             switch decoded {
             case .created(let created):
                 try db.execute(sql: """
@@ -97,7 +97,7 @@ public struct WebhookFeed: Sendable {
         let targets = try db.fetchAll(sql: "SELECT webhook_id, url, secret_version FROM webhook_targets WHERE project_id = ? ORDER BY webhook_id",
                                        arguments: [event.projectId])
         for target in targets {
-            let webhookId: String = target["webhook_id"]
+            let webhookId: String = try target["webhook_id"]
             let deliveryId = WebhookNotification.deliveryId(eventId: event.eventId.uuidString.lowercased(), webhookId: webhookId)
             let notification = WebhookNotification(
                 deliveryId: deliveryId, type: kind.rawValue, occurredAt: event.recordedAt.iso8601, projectId: event.projectId,

@@ -79,7 +79,7 @@ struct KeysGroup: AsyncParsableCommand {
         /// the destroyed keys unreadable.
         static func all(_ workspace: Workspace, _ options: GlobalOptions) async throws -> Int {
             let ids = try await workspace.database.read { db in
-                try db.fetchAll(sql: "SELECT id FROM connections ORDER BY id").map { $0[0] as String }
+                try db.fetchAll(sql: "SELECT id FROM connections ORDER BY id").map { try $0[0] as String }
             }
             var resealed = 0
             for id in ids where try await !workspace.service.reseal(id, context: try options.operatorContext()).changedNothing {
