@@ -5,6 +5,7 @@ page as an admin and as a member. Screenshots go to $BROWSER_OUT (default: brows
 Run by scripts/browser-test (and so by .ci/run).
 """
 import json
+import urllib.parse
 import os
 import re
 import subprocess
@@ -25,6 +26,10 @@ from oauth_provider import CLIENT_SECRET, Provider
 CREDLOG = os.environ.get("CREDLOG_BIN", ".build/debug/credlog")
 OUT = os.environ.get("BROWSER_OUT", "browser-out")
 XSS_NAME = "<script>alert(1)</script>"
+# A quote followed by a combining mark: one character, which escaping by character let through
+# raw into attributes (data-name="q"́ autofocus onfocus=…).
+COMBINING_XSS_NAME = 'q"\u0301 autofocus onfocus=alert(2) x=\'\u0301'
+
 
 
 class Server:
@@ -59,6 +64,7 @@ class Server:
         self.hubspot = self.create("hubspot", "api-key", "HubSpot", {"apiKey": "pat-browser-test"})
         self.smtp = self.create("smtp", "basic", "SMTP relay", {"username": "u", "password": "p"})
         self.xss = self.create("custom-api", "custom", XSS_NAME, {"token": "t"})
+        self.combining_xss = self.create("custom-api", "custom", COMBINING_XSS_NAME, {"token": "t"})
         for flow in ("support-triage", "lead-sync"):
             self.cli("flow", "attach", flow, self.hubspot, "--as", "alice")
         self.cli("connection", "expire", self.gmail, "--reason", "token expired", "--as", "engine")
@@ -122,7 +128,7 @@ def admin_filters_by_status(driver, server):
     Select(driver.find_element(By.ID, "status-filter")).select_by_visible_text("Active")
     WebDriverWait(driver, 10).until(EC.url_contains("status=active"))
     statuses = [r.find_element(By.CSS_SELECTOR, ".status").text for r in rows(driver)]
-    assert len(statuses) == 3 and set(statuses) == {"Active"}, statuses
+    assert len(statuses) == 4 and set(statuses) == {"Active"}, statuses
 
 
 def admin_searches_by_name(driver, server):
@@ -248,9 +254,26 @@ def xss_name_renders_as_text(driver, server):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in driver.page_source
 
 
+def combining_marks_do_not_break_out_of_attributes(driver, server):
+    quote = "\"\u0301><b id=injected>"
+    for path in ("/connections?status=all", "/connections?status=all&search=" + urllib.parse.quote(quote)):
+        driver.get(server.url + path)
+        injected = driver.execute_script(
+            "return [...document.querySelectorAll('*')].filter(e => e.hasAttribute('onfocus') || e.hasAttribute('x')"
+            " || e.id === 'injected').length")
+        assert injected == 0, f"{path}: an attribute or element came from a name or a search"
+        try:
+            driver.switch_to.alert
+            raise AssertionError("a handler from a connection name ran")
+        except NoAlertPresentException:
+            pass
+    driver.get(server.url + "/connections?status=all")
+    assert row(driver, server.combining_xss).find_element(By.CSS_SELECTOR, "a.name").text == COMBINING_XSS_NAME
+
+
 def member_sees_no_actions(driver, server):
     driver.get(server.url + "/connections?status=all")
-    assert len(rows(driver)) == 5, "a member sees every connection"
+    assert len(rows(driver)) == 6, "a member sees every connection"
     assert not driver.find_elements(By.CSS_SELECTOR, "button.rename, button.reconnect, #rename-dialog"), \
         "no actions offered to a member"
     # A forged rename from the member's own session is refused by the server and changes nothing.
@@ -288,7 +311,8 @@ def main():
                                                          admin_reconnects_an_inactive_connection,
                                                          admin_sees_history_and_time_travel,
                                                          admin_connects_through_the_oauth2_popup,
-                                                         admin_reconnects_through_the_oauth2_popup, xss_name_renders_as_text]),
+                                                         admin_reconnects_through_the_oauth2_popup, xss_name_renders_as_text,
+                                                         combining_marks_do_not_break_out_of_attributes]),
             ("bob", server.member_token, (1280, 900), [member_sees_no_actions]),
             ("bob", server.member_token, (390, 844), [phone_layout])]
     try:

@@ -73,7 +73,7 @@ struct PostgresStoreTests {
         for round in 1...5 {
             // Every connection of the pool in use once, so that all are open when they are killed.
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<8 { group.addTask { _ = try await log.database.read { db in try db.fetchValue(sql: "SELECT pg_sleep(0.05)") as Int? } } }
+                for _ in 0..<8 { group.addTask { _ = try await log.database.read { db in try db.fetchValue(sql: "SELECT 1 FROM pg_sleep(0.05)") as Int? } } }
                 try await group.waitForAll()
             }
             let killed: Int = try await killer.read { db in
@@ -104,7 +104,7 @@ struct PostgresStoreTests {
         let log = try await TemporaryLog(backend: .postgres)
         let impatient = PostgresDatabase(try PostgresLocation(url: log.path), maximumConnections: 1, answerDeadline: .seconds(1))
         do {
-            _ = try await impatient.read { db in try db.fetchValue(sql: "SELECT pg_sleep(600)") as Int? }
+            _ = try await impatient.read { db in try db.fetchValue(sql: "SELECT 1 FROM pg_sleep(600)") as Int? }
             Issue.record("a ten-minute statement came back")
         } catch let error as StoreError {
             guard case .database(let state, _) = error else { Issue.record("\(error)"); return }
