@@ -124,6 +124,14 @@ let package = Package(
             ],
             path: "Sources/credlog-bench"
         ),
+        // Fuzz targets: `scripts/fuzz` builds them with libFuzzer (-sanitize=fuzzer); built
+        // plainly, `credlog-fuzz FILE…` replays inputs through the target CREDLOG_FUZZ_TARGET names.
+        .executableTarget(
+            name: "credlog-fuzz",
+            dependencies: ["CredlogEvents", "CredlogDomain", "CredlogProjections", "CredlogLifecycle"],
+            path: "Tests/Fuzz",
+            exclude: ["Corpus"]
+        ),
         .testTarget(
             name: "EventsTests",
             dependencies: ["CredlogEvents", "CredlogTestSupport", .product(name: "GRDB", package: "GRDB.swift")],

@@ -22,9 +22,11 @@ public final class SQLiteEventStore: EventStore {
         self.observers = observers
         let signal = signal
         group = GroupCommit { [database, chain, observers] requests in
-            let results = try await database.write { db in
-                try LogWriter.appendGroup(requests, chain: chain, observers: observers, SQLiteSession(db))
-            }
+            let results = try await SQLiteErrors.mapping {
+                try await database.write { db in
+                    try LogWriter.appendGroup(requests, chain: chain, observers: observers, SQLiteSession(db))
+                }
+            }.map { $0.mapError { SQLiteErrors.mapped($0) } }
             if results.contains(where: { (try? $0.get())?.positions != nil }) { signal.notify() }
             return results
         }

@@ -10,11 +10,11 @@ public struct SQLiteDatabase: SQLDatabase {
     public init(_ pool: DatabasePool) { self.pool = pool }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
-        try await pool.read { db in try body(SQLiteSession(db)) }
+        try await SQLiteErrors.mapping { try await pool.read { db in try body(SQLiteSession(db)) } }
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
-        try await pool.write { db in try body(SQLiteSession(db)) }
+        try await SQLiteErrors.mapping { try await pool.write { db in try body(SQLiteSession(db)) } }
     }
 
     /// `secure_delete` has already overwritten the deleted rows in the database; what may remain

@@ -49,8 +49,9 @@ public struct Problem: Error, Encodable, Sendable {
             case .notInitialised: return Problem(.internalServerError, "the database is not initialised")
             case .badLocation, .newerSchema: return Problem(.internalServerError, "the database cannot be used")
             case .database(let sqlState, _):
-                // Lost connection (08…), server shutting down (57P…): worth a retry.
-                return sqlState.hasPrefix("08") || sqlState.hasPrefix("57P")
+                // Lost connection (08…), server shutting down (57P…), disk full or out of resources
+                // (53…), an I/O error (58…), a busy lock (55P03): worth a retry.
+                return ["08", "57P", "53", "58", "55P03"].contains(where: sqlState.hasPrefix)
                     ? Problem(.serviceUnavailable, "the database is unavailable; retry shortly")
                     : Problem(.internalServerError, "the database refused the request")
             }

@@ -26,6 +26,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A connection with no complete request part for this long is closed (idle keep-alive, dripped headers).")
     var idleTimeout = TimeSpan(seconds: 15)
     @Option(help: "A request's body must arrive within this of its head.") var bodyTimeout = TimeSpan(seconds: 30)
+    @Option(help: "Refused requests (403, 404) a token may have in a minute before it is answered 429.")
+    var refusedRequestsPerMinute = 60
     @Flag(help: "Let validation, token and webhook requests go to loopback and private addresses (local development; also CREDLOG_ALLOW_PRIVATE_DESTINATIONS=1).")
     var allowPrivateDestinations = false
     @OptionGroup var options: GlobalOptions
@@ -39,6 +41,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard sweepInterval.microseconds >= 1_000_000 else { throw ValidationError("--sweep-interval is 1s or more") }
         guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections is 1 to 1000000") }
+        guard (1...1_000_000).contains(refusedRequestsPerMinute) else {
+            throw ValidationError("--refused-requests-per-minute is 1 to 1000000")
+        }
         for (name, span) in [("--idle-timeout", idleTimeout), ("--body-timeout", bodyTimeout)]
         where !(1_000_000...86_400_000_000).contains(span.microseconds) {
             throw ValidationError("\(name) is 1s to 24h")
@@ -57,7 +62,8 @@ struct ServeCommand: AsyncParsableCommand {
             let callback = CallbackURL(ServerEnvironment.callbackURL(publicURL: publicUrl ?? "http://\(host):\(port)"))
             let environment = ServerEnvironment(
                 database: workspace.database, store: workspace.store, service: workspace.service,
-                lifecycle: workspace.lifecycle(settings, callbackURL: callback), publicURL: publicUrl ?? "http://\(host):\(port)")
+                lifecycle: workspace.lifecycle(settings, callbackURL: callback), publicURL: publicUrl ?? "http://\(host):\(port)",
+                limiter: RefusalLimiter(requests: .init(limit: refusedRequestsPerMinute, window: .seconds(60))))
             var limits = ServerLimits()
             limits.maxConnections = maxConnections
             limits.idleTimeout = idleTimeout.duration
