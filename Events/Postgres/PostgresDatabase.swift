@@ -21,18 +21,13 @@ public final class PostgresDatabase: SQLDatabase {
     /// How long a statement's answer may take before its connection is given up (a server that
     /// stopped answering, a network black hole): the caller gets an error, never a hang.
     let answerDeadline: Duration
-    /// How long a caller waits for a pooled connection (PostgreSQL down: the pool keeps trying).
-    let leaseDeadline: Duration
-
     /// Connects lazily: the first statement opens the first connection.
     /// - Parameters:
     ///   - maximumConnections: connections (and threads) used at once by this process.
     ///   - answerDeadline: the longest wait for one statement's answer.
-    ///   - leaseDeadline: the longest wait for a connection.
     public init(_ location: PostgresLocation, maximumConnections: Int = 16, answerDeadline: Duration = .seconds(120),
-                leaseDeadline: Duration = .seconds(30), logger: Logger = Logger(label: "credlog.postgres")) {
+                logger: Logger = Logger(label: "credlog.postgres")) {
         self.answerDeadline = answerDeadline
-        self.leaseDeadline = leaseDeadline
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.username, password: location.password,
             database: location.database, tls: location.clientTLS)
@@ -148,39 +143,19 @@ public final class PostgresDatabase: SQLDatabase {
         }
     }
 
-    /// Runs `body` on a pooled connection, waiting at most ``leaseDeadline`` for one: while
-    /// PostgreSQL is down the pool keeps trying to connect, and a caller gets an error (503 from
-    /// the API) instead of waiting for the outage to end. Once `body` runs, it is not interrupted.
+    /// Runs `body` on a pooled connection. When none can be had (PostgreSQL down: the pool's
+    /// attempt to connect is refused, reset or times out after its connect timeout), the
+    /// failure is an outage (SQLSTATE class 08: 503 from the API), whatever its type.
     private func leasing<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let started = StartedFlag()
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { [client] in
-                do {
-                    return try await client.withConnection { connection in
-                        started.value.store(true, ordering: .releasing)
-                        return try await body(connection)
-                    }
-                } catch where !started.value.load(ordering: .acquiring) && !(error is CancellationError) {
-                    // No connection could be had (refused, reset, a failed handshake): an outage.
-                    throw (error as? PSQLError).map(PostgresSession.storeError)
-                        ?? StoreError.database(sqlState: "08001", message: "PostgreSQL could not be reached (\(type(of: error)))")
-                }
+        do {
+            return try await client.withConnection { connection in
+                started.value.store(true, ordering: .releasing)
+                return try await body(connection)
             }
-            group.addTask { [leaseDeadline] in
-                try await Task.sleep(for: leaseDeadline)
-                return nil
-            }
-            while let finished = try await group.next() {
-                if let value = finished {
-                    group.cancelAll()
-                    return value
-                }
-                if !started.value.load(ordering: .acquiring) {
-                    group.cancelAll()
-                    throw StoreError.database(sqlState: "08001", message: "PostgreSQL accepted no connection within \(leaseDeadline)")
-                }
-            }
-            throw CancellationError()
+        } catch where !started.value.load(ordering: .acquiring) && !(error is CancellationError) {
+            throw (error as? PSQLError).map(PostgresSession.storeError)
+                ?? StoreError.database(sqlState: "08001", message: "PostgreSQL could not be reached (\(type(of: error)))")
         }
     }
 

@@ -2,6 +2,7 @@ import CredlogDomain
 import CredlogEvents
 import CredlogTestSupport
 import Foundation
+import GRDB
 import Testing
 
 /// Keys against whoever holds an old backup or can write beside the key file.
@@ -136,5 +137,37 @@ struct KeyHardeningTests {
         #expect(events.suffix(2).allSatisfy { $0.actor.id == "system" }, "recorded as the operator's act")
         let secretPart = String(token.split(separator: "_").last ?? "")
         #expect(!(try await log.storedBytes()).contains(bytes: Array(secretPart.utf8)), "the token's secret is stored nowhere")
+    }
+}
+
+/// Deleting a connection overwrites its keys at once and truncates the WAL only if no reader
+/// holds an older snapshot: it never waits for a slow reader, nor makes every writer wait.
+@Suite("Deleting beside a slow reader")
+struct DeleteBesideReaderTests {
+    @Test func aDeleteFinishesWhileAReaderHoldsAnOldSnapshot() async throws {
+        let log = try await TemporaryLog()
+        try await log.seedProject()
+        var secret = Array(#"{"apiKey":"doomed"}"#.utf8)
+        let created = try await log.service.createConnection(projectId: "acme", piece: "acme-crm", authType: .apiKey, name: "C",
+                                                             credentials: &secret, context: CommandContext(principal: .member("bob")))
+        let id = try #require(created.stream.connectionId)
+        // A reader on its own thread opens a snapshot and keeps it until the delete is done.
+        let holding = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let pool = log.pool
+        Thread.detachNewThread {
+            try? pool.read { db in
+                _ = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events")
+                holding.signal()
+                release.wait()
+            }
+        }
+        holding.wait()
+        let started = ContinuousClock.now
+        _ = try await log.service.delete(id, context: CommandContext(principal: .member("alice")))
+        let took = ContinuousClock.now - started
+        release.signal()
+        // Before, the checkpoint waited out SQLite's busy timeout (30 s) holding the writer.
+        #expect(took < .seconds(15), "the delete waited \(took) for the reader")
+        #expect(try await log.database.read { db in try db.fetchValue(sql: "SELECT COUNT(*) FROM data_keys WHERE connection_id = ?", arguments: [id]) ?? -1 } == 0)
     }
 }
