@@ -71,14 +71,26 @@ public struct OutboundHTTP: Sendable {
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let checkedClient: HTTPClient?
         switch destinations {
-        case .anyAddress: checkedClient = nil
-        case .publicOnly: checkedClient = try await Self.clientPinned(to: try await Destination.checked(url))
+        case .anyAddress:
+            return try await execute(request, on: client)
+        case .publicOnly:
+            // A client of its own, pinned to the address that was checked, for this request only.
+            let pinned = Self.clientPinned(to: try await Destination.checked(url))
+            do {
+                let response = try await execute(request, on: pinned)
+                try? await pinned.shutdown()
+                return response
+            } catch {
+                try? await pinned.shutdown()
+                throw error
+            }
         }
-        defer { if let checkedClient { Task { try? await checkedClient.shutdown() } } }
+    }
+
+    private func execute(_ request: HTTPClientRequest, on client: HTTPClient) async throws -> Response {
         do {
-            let response = try await (checkedClient ?? client).execute(request, timeout: TimeAmount(timeout))
+            let response = try await client.execute(request, timeout: TimeAmount(timeout))
             let buffer = try await response.body.collect(upTo: Self.maxBody)
             return Response(status: Int(response.status.code), body: Array(buffer.readableBytesView))
         } catch let error as HTTPClientError {
@@ -92,7 +104,7 @@ public struct OutboundHTTP: Sendable {
 
     /// A client that reaches the destination's host only at the address that was checked (TLS
     /// still verifies the certificate for the host name).
-    private static func clientPinned(to destination: Destination) async throws -> HTTPClient {
+    private static func clientPinned(to destination: Destination) -> HTTPClient {
         HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
                    configuration: configuration(dnsOverride: destination.isLiteral ? [:] : [destination.host: destination.address]))
     }
