@@ -10,23 +10,35 @@ let selectedTarget: @Sendable ([UInt8]) -> Void = {
     return target
 }()
 
-/// libFuzzer's entry point (built with `-sanitize=fuzzer` by `scripts/fuzz`).
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOneInput(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
-    selectedTarget(Array(UnsafeRawBufferPointer(start: start, count: count)))
+/// One input through the selected target (libFuzzer's callback, and the replay's).
+func fuzzOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    selectedTarget(start.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? [])
     return 0
 }
 
-#if !FUZZING
-/// Without libFuzzer: replays the files named on the command line through the target (the
-/// committed corpus, a crash libFuzzer found).
+#if FUZZING
+/// libFuzzer's driver (linked by `-sanitize=fuzzer`): runs the callback on generated inputs.
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
+                     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+#endif
+
+/// Built by `scripts/fuzz` (`-DFUZZING`, `-sanitize=fuzzer`): libFuzzer with its usual options.
+/// Built plainly: replays the files named on the command line through the target (the
+/// committed corpus, an input libFuzzer found).
 @main
-struct ReplayInputs {
+struct FuzzMain {
     static func main() {
+        #if FUZZING
+        var argc = CommandLine.argc
+        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+        exit(runFuzzerDriver(&argc, &argv) { start, count in fuzzOneInput(start, count) })
+        #else
         for path in CommandLine.arguments.dropFirst() {
             guard let data = FileManager.default.contents(atPath: path) else { continue }
-            _ = data.withUnsafeBytes { fuzzOneInput($0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, $0.count) }
+            _ = [UInt8](data).withUnsafeBufferPointer { fuzzOneInput($0.baseAddress, $0.count) }
         }
+        #endif
     }
 }
-#endif
