@@ -22,23 +22,25 @@ func fuzzOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
 func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
                      _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
                      _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
-#endif
 
-/// Built by `scripts/fuzz` (`-DFUZZING`, `-sanitize=fuzzer`): libFuzzer with its usual options.
+/// The entry point when built by `scripts/fuzz` (`-DFUZZING -sanitize=fuzzer -parse-as-library`):
+/// SwiftPM links an executable's `main` to `<product>_main`, which hands over to libFuzzer.
+@_cdecl("credlog_fuzz_main")
+func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    var count = argc
+    var arguments: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
+    return runFuzzerDriver(&count, &arguments) { start, size in fuzzOneInput(start, size) }
+}
+#else
 /// Built plainly: replays the files named on the command line through the target (the
 /// committed corpus, an input libFuzzer found).
 @main
-struct FuzzMain {
+struct ReplayInputs {
     static func main() {
-        #if FUZZING
-        var argc = CommandLine.argc
-        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-        exit(runFuzzerDriver(&argc, &argv) { start, count in fuzzOneInput(start, count) })
-        #else
         for path in CommandLine.arguments.dropFirst() {
             guard let data = FileManager.default.contents(atPath: path) else { continue }
             _ = [UInt8](data).withUnsafeBufferPointer { fuzzOneInput($0.baseAddress, $0.count) }
         }
-        #endif
     }
 }
+#endif
