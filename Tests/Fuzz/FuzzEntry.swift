@@ -23,6 +23,12 @@ func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
                      _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
                      _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
 
+/// libFuzzer's callback, for its own `main` (the runtime links it in).
+@_cdecl("LLVMFuzzerTestOneInput")
+func fuzzerTestOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    fuzzOneInput(start, count)
+}
+
 /// The entry point when built by `scripts/fuzz` (`-DFUZZING -sanitize=fuzzer -parse-as-library`):
 /// SwiftPM links an executable's `main` to `<product>_main`, which hands over to libFuzzer.
 @_cdecl("credlog_fuzz_main")
