@@ -209,7 +209,8 @@ static int timetravel(const char *path, int samples, unsigned seed) {
 }
 
 /* The same plan as credlog's ConnectionList: the term's rarest trigram (counts capped at 1000),
-   then that trigram's names in name order, joined to the table. The bench's terms are ASCII,
+   then that trigram's names in name-prefix order, joined to the table and sorted by the whole
+   name only among names sharing a prefix. The bench's terms are ASCII,
    so a trigram is three bytes here. */
 static int list(const char *path, const char *project, int samples, unsigned seed) {
     static const char *terms[] = {"gma", "hub", "sla", "sup", "sal", "ops", "eu ", "api", "prod", "team", "finance 777", "xyz"};
@@ -222,8 +223,8 @@ static int list(const char *path, const char *project, int samples, unsigned see
                                  " c.flow_count, c.connected_at, c.status_changed_at, c.credential_expires_at,"
                                  " c.credential_fingerprint, c.last_position"
                                  " FROM connection_name_trigrams AS k CROSS JOIN connections AS c ON c.id = k.id"
-                                 " WHERE k.project_id = ? AND k.trigram = ? AND k.status = 'active' AND instr(k.name_key, ?) > 0"
-                                 " ORDER BY k.name_key, k.id LIMIT 51", -1, &query, 0), db, "query");
+                                 " WHERE k.project_id = ? AND k.trigram = ? AND k.status = 'active' AND instr(c.name_key, ?) > 0"
+                                 " ORDER BY k.name_prefix, c.name_key, c.id LIMIT 51", -1, &query, 0), db, "query");
     double *latencies = malloc(sizeof(double) * samples);
     long found = 0;
     for (int i = 0; i < samples; i++) {
