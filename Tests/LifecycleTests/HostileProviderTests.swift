@@ -78,13 +78,7 @@ struct HostileProviderTests {
         let provider = TestOAuthProvider()
         try await provider.serve { baseURL in
             let fixture = try await LifecycleFixture(baseURL: baseURL)
-            let piece = try JSONDecoder().decode(PieceDefinition.self, from: Data(#"""
-                {"id": "htmlkeys", "displayName": "HTML Keys", "authType": "api-key",
-                 "validation": {"method": "GET", "url": "\#(baseURL)/validate-html",
-                                "credential": {"in": "header", "name": "Authorization", "value": "Bearer {apiKey}"}, "validStatuses": [200]}}
-                """#.utf8))
-            var none: [UInt8]?
-            _ = try await fixture.log.service.registerPiece(piece, clientSecret: &none, in: "acme", context: fixture.context(.member("alice")))
+            try await ValidationAndSweepTests.registerKeyPiece(fixture, id: "htmlkeys", displayName: "HTML Keys", path: "/validate-html")
             var key = Array(#"{"apiKey":"sk-any-1234"}"#.utf8)
             do {
                 _ = try await fixture.lifecycle.service.createConnection(projectId: "acme", piece: "htmlkeys", authType: .apiKey,

@@ -10,11 +10,12 @@ import Testing
 /// Validation requests on create and reconnect; the sweeper.
 @Suite("Validation and the sweeper")
 struct ValidationAndSweepTests {
-    /// Registers `testkeys`, an API-key piece validated at the provider's `/validate`.
-    static func registerKeyPiece(_ fixture: LifecycleFixture) async throws {
+    /// Registers `id` (default `testkeys`), an API-key piece validated at the provider's `path`.
+    static func registerKeyPiece(_ fixture: LifecycleFixture, id: String = "testkeys", displayName: String = "Test Keys",
+                                 path: String = "/validate") async throws {
         let piece = try JSONDecoder().decode(PieceDefinition.self, from: Data(#"""
-            {"id": "testkeys", "displayName": "Test Keys", "authType": "api-key",
-             "validation": {"method": "GET", "url": "\#(fixture.baseURL)/validate",
+            {"id": "\#(id)", "displayName": "\#(displayName)", "authType": "api-key",
+             "validation": {"method": "GET", "url": "\#(fixture.baseURL)\#(path)",
                             "credential": {"in": "header", "name": "Authorization", "value": "Bearer {apiKey}"}, "validStatuses": [200]}}
             """#.utf8))
         var none: [UInt8]?

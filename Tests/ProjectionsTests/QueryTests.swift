@@ -8,10 +8,7 @@ import Testing
 @Suite("Connection list, search, pagination, reports")
 struct QueryTests {
     func create(_ log: TemporaryLog, _ name: String, at time: Timestamp = .now()) async throws -> String {
-        var secret = Array(#"{"apiKey":"k"}"#.utf8)
-        let outcome = try await log.service.createConnection(projectId: "acme", piece: "hubspot", authType: .apiKey, name: name,
-                                                             credentials: &secret, context: CommandContext(principal: .member("bob"), now: time))
-        return try #require(outcome.stream.connectionId)
+        try await log.createAPIKeyConnection(named: name, at: time)
     }
 
     func names(_ log: TemporaryLog, _ query: ConnectionList) async throws -> [String] {
@@ -142,9 +139,7 @@ struct QueryTests {
 @Suite("Deferred name trigrams")
 struct DeferredTrigramTests {
     func create(_ log: TemporaryLog, _ name: String) async throws {
-        var secret = Array(#"{"apiKey":"k"}"#.utf8)
-        _ = try await log.service.createConnection(projectId: "acme", piece: "acme-crm", authType: .apiKey, name: name,
-                                                   credentials: &secret, context: CommandContext(principal: .member("alice")))
+        try await log.createAPIKeyConnection(named: name, piece: "acme-crm", by: "alice")
     }
 
     func names(_ log: TemporaryLog, _ term: String) async throws -> [String] {

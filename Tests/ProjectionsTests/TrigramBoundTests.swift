@@ -9,12 +9,6 @@ import Testing
 /// name costs a bounded number of bytes, and pages still come in name order.
 @Suite("Trigram rows are bounded")
 struct TrigramBoundTests {
-    func create(_ log: TemporaryLog, _ name: String) async throws {
-        var secret = Array(#"{"apiKey":"k"}"#.utf8)
-        _ = try await log.service.createConnection(projectId: "acme", piece: "hubspot", authType: .apiKey, name: name,
-                                                   credentials: &secret, context: CommandContext(principal: .member("bob")))
-    }
-
     @Test(arguments: TestBackend.available)
     func longNamesCostABoundedNumberOfBytesAndStillSortAndPage(backend: TestBackend) async throws {
         let log = try await TemporaryLog(backend: backend, durability: .normal)
@@ -22,7 +16,7 @@ struct TrigramBoundTests {
         // The longest names there may be, sharing their first 16 characters (the kept prefix).
         let shared = String(repeating: "ж", count: 16)
         let names = (0..<6).map { shared + String(repeating: "€", count: 170) + " tail \($0)" }
-        for name in names.shuffled() { try await create(log, name) }
+        for name in names.shuffled() { try await log.createAPIKeyConnection(named: name) }
 
         let (rows, longest, bytes) = try await log.database.read { db in
             (try db.fetchValue(sql: "SELECT COUNT(*) FROM connection_name_trigrams") ?? 0 as Int,

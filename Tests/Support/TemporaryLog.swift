@@ -172,4 +172,16 @@ extension TemporaryLog {
     public func revokeToken(_ tokenId: String, project: String = "acme") async throws {
         _ = try await service.revokeToken(tokenId, in: project, context: CommandContext(principal: .system))
     }
+
+    /// Creates an API-key connection named `name` in project `acme` (key `k`) as `member` would,
+    /// at `time`: its id.
+    @discardableResult
+    public func createAPIKeyConnection(named name: String, piece: String = "hubspot", by member: String = "bob",
+                                       at time: Timestamp = .now()) async throws -> String {
+        var secret = Array(#"{"apiKey":"k"}"#.utf8)
+        let outcome = try await service.createConnection(projectId: "acme", piece: piece, authType: .apiKey, name: name, credentials: &secret,
+                                                         context: CommandContext(principal: .member(member), now: time))
+        guard let id = outcome.stream.connectionId else { throw CocoaError(.coderInvalidValue) }
+        return id
+    }
 }
