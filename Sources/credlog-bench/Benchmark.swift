@@ -5,13 +5,20 @@ import Foundation
 
 /// `credlog-bench`: each workload on credlog and on the two references, in one run; prints
 /// medians and ratios. With `--quick`, small sizes, and it only checks that every workload
-/// runs and agrees with the references.
+/// runs and agrees with the references. `credlog-bench profile` runs credlog's part of one
+/// workload alone, for `scripts/profile`.
 @main
 struct Benchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "credlog-bench",
         abstract: "credlog side by side with the raw SQLite limit and the Python eventsourcing library.",
-        discussion: "Run it through scripts/bench, which builds the references and passes their paths.")
+        discussion: "Run it through scripts/bench, which builds the references and passes their paths.",
+        subcommands: [Compare.self, Profile.self], defaultSubcommand: Compare.self)
+}
+
+/// The comparison `scripts/bench` runs.
+struct Compare: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Every workload on credlog and on the references, side by side.")
 
     @Flag(help: "Small sizes (under a minute): check that every workload runs and agrees with the references.")
     var quick = false

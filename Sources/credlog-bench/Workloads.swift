@@ -5,7 +5,7 @@ import Foundation
 
 /// The workloads, each measured on credlog and on the references.
 struct Workloads {
-    let sizes: Benchmark.Sizes
+    let sizes: Compare.Sizes
     let directory: URL
     let references: References
     var report = Report()
@@ -15,7 +15,7 @@ struct Workloads {
     /// Where the PostgreSQL columns run, if anywhere.
     let postgres: BenchPostgres?
 
-    init(sizes: Benchmark.Sizes, directory: URL, references: References, postgres: BenchPostgres?) {
+    init(sizes: Compare.Sizes, directory: URL, references: References, postgres: BenchPostgres?) {
         self.sizes = sizes
         self.directory = directory
         self.references = references
