@@ -2,18 +2,51 @@ import ArgumentParser
 import CredlogEvents
 import CredlogProjections
 import Foundation
+import Synchronization
 
 /// `credlog-bench`: each workload on credlog and on the two references, in one run; prints
 /// medians and ratios. With `--quick`, small sizes, and it only checks that every workload
 /// runs and agrees with the references. `credlog-bench profile` runs credlog's part of one
 /// workload alone, for `scripts/profile`.
 @main
-struct Benchmark: AsyncParsableCommand {
+struct Benchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "credlog-bench",
         abstract: "credlog side by side with the raw SQLite limit and the Python eventsourcing library.",
         discussion: "Run it through scripts/bench, which builds the references and passes their paths.",
         subcommands: [Compare.self, Profile.self], defaultSubcommand: Compare.self)
+
+    /// Parses and runs a command. The main thread is synchronous: an async command runs on
+    /// Swift's cooperative pool while it waits (``waitFor(_:)``).
+    static func main() {
+        do {
+            let command = try parseAsRoot()
+            if let asynchronous = command as? any AsyncParsableCommand {
+                // The command is run once, by the one task; the main thread only waits for it.
+                nonisolated(unsafe) var running = asynchronous
+                try waitFor { try await running.run() }
+            } else {
+                var running = command
+                try running.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    /// Runs `work` on Swift's cooperative pool while this (the main) thread waits on a semaphore.
+    /// An async main parks the main thread in libdispatch's `sigsuspend`, which valgrind 3.19
+    /// cannot run in this sandbox (it stops with an internal SIGSEGV): `scripts/profile` needs this.
+    static func waitFor(_ work: @escaping @Sendable () async throws -> Void) throws {
+        let done = DispatchSemaphore(value: 0)
+        let failure = Mutex<(any Error)?>(nil)
+        Task {
+            do { try await work() } catch { failure.withLock { $0 = error } }
+            done.signal()
+        }
+        done.wait()
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
 }
 
 /// The comparison `scripts/bench` runs.
