@@ -53,7 +53,7 @@ public struct CredentialRead: Sendable, Equatable {
     }
 }
 
-/// The event log. Every backend (SQLite now, PostgreSQL next) passes the same
+/// The event log. Every backend (SQLite, PostgreSQL) passes the same
 /// conformance suite, written against this protocol.
 public protocol EventStore: Sendable {
     /// Appends several requests, each atomic and checked against its expected version, and

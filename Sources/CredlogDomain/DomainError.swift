@@ -1,3 +1,5 @@
+import CredlogEvents
+
 /// The engine asked for the credentials of an inactive (expired or revoked) connection: there is
 /// nothing usable to hand over until an admin reconnects it.
 public struct ConnectionInactive: Error, Equatable, CustomStringConvertible {
@@ -26,6 +28,21 @@ public enum DomainError: Error, Equatable, CustomStringConvertible {
         case .invalid(let why): "invalid input: \(why)"
         case .alreadyExists(let what): "\(what) already exists"
         case .connectionDeleted(let id): "connection \(id) was deleted: nothing more can happen to it"
+        }
+    }
+}
+
+extension ConnectionInactive: CategorizedError {
+    public var category: ErrorCategory { .conflict }
+}
+
+extension DomainError: CategorizedError {
+    public var category: ErrorCategory {
+        switch self {
+        case .notFound: .notFound
+        case .forbidden: .forbidden
+        case .invalid: .invalid
+        case .alreadyExists, .connectionDeleted: .conflict
         }
     }
 }

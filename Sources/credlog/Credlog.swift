@@ -21,21 +21,27 @@ struct Credlog: AsyncParsableCommand {
             TokenGroup.self, ServeCommand.self, PieceGroup.self, WebhookGroup.self, SweepCommand.self, MigrateCommand.self,
         ])
 
-    /// Parses and runs a command, with crash reports that print no memory (``CrashGuard``).
+    /// Parses and runs a command, with crash reports that print no memory (``CrashGuard``); a
+    /// failure is one line on stderr and the exit code of its category (``exit(reporting:)``).
     static func main() async {
         CrashGuard.install()
         // Whatever credlog creates (databases, their WAL and shared-memory files, key files,
         // replays and migrations) is readable by its owner only.
         umask(0o077)
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
             if var asynchronous = command as? any AsyncParsableCommand {
                 try await asynchronous.run()
             } else {
                 try command.run()
             }
         } catch {
-            exit(withError: error)
+            exit(reporting: error)
         }
     }
 }

@@ -39,9 +39,10 @@ public struct CommandContext: Sendable {
 }
 
 /// The connection moved on since the version the caller read (a stale `If-Match`): nothing was done.
-public struct VersionMismatch: Error, Equatable, CustomStringConvertible {
+public struct VersionMismatch: CategorizedError, Equatable {
     public var expected: Int64
     public var current: Int64
+    public var category: ErrorCategory { .conflict }
 
     public var description: String {
         "the connection is at version \(current), not \(expected): read it again and retry"

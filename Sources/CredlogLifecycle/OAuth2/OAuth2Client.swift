@@ -1,6 +1,5 @@
 import CredlogEvents
 import Foundation
-import Hummingbird
 import NIOHTTP1
 
 /// Talks to a piece's token endpoint (RFC 6749 §4.1.3 and §6): exchanges a code, refreshes a
@@ -72,13 +71,12 @@ public struct OAuth2Client: Sendable {
             form.clientSecret = client.clientSecret
         case .basic:
             // RFC 6749 §2.3.1: each part form-encoded, then Basic.
-            let pair = "\(Self.formEscaped(client.clientId)):\(Self.formEscaped(client.clientSecret ?? ""))"
+            let pair = "\(FormEncoding.escaped(client.clientId)):\(FormEncoding.escaped(client.clientSecret ?? ""))"
             headers.append(("Authorization", "Basic " + Data(pair.utf8).base64EncodedString()))
         }
         let response: OutboundHTTP.Response
         do {
-            let body = try URLEncodedFormEncoder().encode(form)
-            response = try await http.send(.POST, client.settings.tokenUrl, headers: headers, body: Array(body.utf8))
+            response = try await http.send(.POST, client.settings.tokenUrl, headers: headers, body: Array(form.encoded.utf8))
         } catch let error as OutboundHTTP.Unreachable {
             throw .unavailable(error.description)
         } catch let error as OutboundHTTP.RefusedDestination {
@@ -107,7 +105,7 @@ public struct OAuth2Client: Sendable {
     }
 
     /// The form of a token request (absent fields are left out).
-    struct TokenForm: Encodable {
+    struct TokenForm {
         var grantType: String
         var code: String?
         var redirectUri: String?
@@ -116,9 +114,11 @@ public struct OAuth2Client: Sendable {
         var clientId: String?
         var clientSecret: String?
 
-        enum CodingKeys: String, CodingKey {
-            case grantType = "grant_type", code, redirectUri = "redirect_uri", codeVerifier = "code_verifier"
-            case refreshToken = "refresh_token", clientId = "client_id", clientSecret = "client_secret"
+        /// The request body.
+        var encoded: String {
+            FormEncoding.encode([("grant_type", grantType), ("code", code), ("redirect_uri", redirectUri),
+                                 ("code_verifier", codeVerifier), ("refresh_token", refreshToken), ("client_id", clientId),
+                                 ("client_secret", clientSecret)])
         }
     }
 
@@ -128,7 +128,4 @@ public struct OAuth2Client: Sendable {
         enum CodingKeys: String, CodingKey { case error, errorDescription = "error_description" }
     }
 
-    static func formEscaped(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
-    }
 }

@@ -45,8 +45,9 @@ public struct OAuth2Flow: Sendable {
         public var expiresAt: String
     }
 
-    /// The flow did not end in a connection; nothing was appended.
-    public enum Failure: Error, Equatable, CustomStringConvertible {
+    /// The flow did not end in a connection; nothing was appended. The callback that brought it
+    /// is a bad request (its state unknown, the provider's answer a refusal).
+    public enum Failure: CategorizedError, Equatable {
         case unknownState
         case providerDenied(error: String, description: String?)
         case exchange(OAuth2Client.Failure)
@@ -59,6 +60,8 @@ public struct OAuth2Flow: Sendable {
             case .exchange(let failure): "the authorization code could not be exchanged: \(failure)"
             }
         }
+
+        public var category: ErrorCategory { .usage }
     }
 
     /// Makes the consent URL. `browserBinding`: the value of a cookie of the browser that asked
@@ -100,12 +103,12 @@ public struct OAuth2Flow: Sendable {
         let (state, expiresAt) = try await authorizations.begin(
             .init(projectId: request.projectId, memberId: request.memberId, piece: piece, target: target,
                   codeVerifier: pkce?.verifier, redirectURI: callbackURL, browserBinding: browserBinding), now: now)
-        var query = [("response_type", "code"), ("client_id", oauth.clientId), ("redirect_uri", callbackURL),
+        var query: [(name: String, value: String?)] = [("response_type", "code"), ("client_id", oauth.clientId), ("redirect_uri", callbackURL),
                      ("scope", oauth.settings.scopes.joined(separator: " ")), ("state", state)]
         if let pkce { query += [("code_challenge", pkce.challenge), ("code_challenge_method", "S256")] }
         let separator = oauth.settings.authorizeUrl.contains("?") ? "&" : "?"
         let url = oauth.settings.authorizeUrl + separator
-            + query.map { "\($0.0)=\(OAuth2Client.formEscaped($0.1))" }.joined(separator: "&")
+            + FormEncoding.encode(query)
         return Started(authorizationUrl: url, state: state, expiresAt: expiresAt.iso8601)
     }
 

@@ -22,8 +22,7 @@ public struct HTTPCredentialValidator: CredentialValidator {
         case .header:
             headers.append((placement.name ?? "", Self.fill(placement.value ?? "", with: fields)))
         case .query:
-            let pair = "\(OAuth2Client.formEscaped(placement.name ?? ""))=\(OAuth2Client.formEscaped(Self.fill(placement.value ?? "", with: fields)))"
-            url += (url.contains("?") ? "&" : "?") + pair
+            url += (url.contains("?") ? "&" : "?") + FormEncoding.encode([(placement.name ?? "", Self.fill(placement.value ?? "", with: fields))])
         case .basic:
             let pair = "\(fields["username"] ?? ""):\(fields["password"] ?? "")"
             headers.append(("Authorization", "Basic " + Data(pair.utf8).base64EncodedString()))

@@ -1,5 +1,6 @@
 import CredlogDomain
 import CredlogEvents
+import CredlogLifecycle
 import CredlogProjections
 import Foundation
 import Hummingbird
@@ -84,7 +85,7 @@ struct PageRoutes {
             var flash = await environment.sessions.takeFlash(session.id)
             if flash == nil, query.get("authorized") != nil { flash = Flash(message: "Authorized at the provider; the connection is active.", isError: false) }
             var returnTo = "/connections?status=\(status.rawValue)"
-            if !search.isEmpty { returnTo += "&search=" + search.formEncoded }
+            if !search.isEmpty { returnTo += "&search=" + FormEncoding.escaped(search) }
             return renderer.response("connections", ConnectionsPage(
                 layout: layout, rows: page.connections.map { ConnectionsPage.Row($0, piece: byId[$0.piece]) },
                 pieces: pieces.map { ConnectionsPage.PieceChoice(id: $0.id, name: $0.displayName, authType: $0.authType.rawValue,
@@ -93,7 +94,7 @@ struct PageRoutes {
                     .init(value: $0.0, label: $0.1, selected: $0.0 == status.rawValue)
                 },
                 search: search, returnTo: returnTo,
-                nextPage: page.nextCursor.map { returnTo + "&after=" + $0.formEncoded },
+                nextPage: page.nextCursor.map { returnTo + "&after=" + FormEncoding.escaped($0) },
                 notice: flash.flatMap { $0.isError ? nil : $0.message }, error: flash.flatMap { $0.isError ? $0.message : nil },
                 isEmpty: page.connections.isEmpty))
         }
@@ -243,15 +244,6 @@ struct PageRoutes {
         guard let (data, type) = Assets.file("assets/" + (try context.parameters.require("file"))) else { throw HTTPError(.notFound) }
         return Response(status: .ok, headers: [.contentType: type, .cacheControl: "max-age=3600"],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-}
-
-extension String {
-    /// Percent-encoded for a query string value.
-    var formEncoded: String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
     }
 }
 

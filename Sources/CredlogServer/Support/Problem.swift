@@ -25,49 +25,56 @@ public struct Problem: Error, Encodable, Sendable {
 
     static func badRequest(_ detail: String) -> Problem { Problem(.badRequest, detail) }
 
-    /// The problem a thrown error stands for. Messages of credlog's own errors never hold a
-    /// secret; anything else (SQLite, the file system) is reported without its text.
+    /// The problem a thrown error stands for: the status of its category. Descriptions of
+    /// credlog's own errors never hold a secret, but a server fault's is not the client's business:
+    /// 5xx answers carry a fixed text. Anything else (SQLite, the file system) is a 500 without its text.
     static func from(_ error: any Error) -> Problem {
         switch error {
         case let problem as Problem: return problem
-        case let error as DomainError:
-            switch error {
-            case .notFound: return Problem(.notFound, error.description)
-            case .forbidden: return Problem(.forbidden, error.description)
-            case .invalid: return Problem(.unprocessableContent, error.description)
-            case .alreadyExists, .connectionDeleted: return Problem(.conflict, error.description)
-            }
         case let mismatch as VersionMismatch:
+            // The answer to a stale `If-Match`.
             return Problem(.preconditionFailed, mismatch.description, currentVersion: mismatch.current)
-        case let error as StoreError:
-            switch error {
-            case .wrongExpectedVersion(_, _, let actual):
-                return Problem(.conflict, error.description, currentVersion: actual)
-            case .idempotencyKeyReused:
-                return Problem(.unprocessableContent, "this Idempotency-Key was used for another request")
-            case .emptyAppend: return Problem(.unprocessableContent, error.description)
-            case .notInitialised: return Problem(.internalServerError, "the database is not initialised")
-            case .badLocation, .newerSchema: return Problem(.internalServerError, "the database cannot be used")
-            case .database(let sqlState, _):
-                // Lost connection (08…), server shutting down (57P…), disk full or out of resources
-                // (53…), an I/O error (58…), a busy lock (55P03): worth a retry.
-                return ["08", "57P", "53", "58", "55P03"].contains(where: sqlState.hasPrefix)
-                    ? Problem(.serviceUnavailable, "the database is unavailable; retry shortly")
-                    : Problem(.internalServerError, "the database refused the request")
+        case let error as any CategorizedError:
+            var problem = Problem(status(of: error.category), error.description)
+            switch error as? StoreError {
+            case .wrongExpectedVersion(_, _, let actual)?: problem.currentVersion = actual
+            case .idempotencyKeyReused?: problem.detail = "this Idempotency-Key was used for another request"
+            default: break
             }
-        case let inactive as ConnectionInactive:
-            return Problem(.conflict, inactive.description)
-        case let failure as OAuth2Flow.Failure:
-            return Problem(.badRequest, failure.description)
-        case let error as KeyError:
-            if case .dataKeyShredded = error { return Problem(.conflict, error.description) }
-            return Problem(.internalServerError, "the keyring cannot be used")
+            if problem.status >= 500 { problem.detail = serverFault(error) }
+            return problem
         case let error as any HTTPResponseError:
             // Hummingbird's own: no route (404), no such method (405), a body too large (413)…
             let detail = (error as? HTTPError)?.body ?? (error.status == .contentTooLarge ? "the request body is larger than 64 KiB" : nil)
             return Problem(error.status, detail)
         default:
-            return Problem(.internalServerError, "unexpected error; see the server log (request id in X-Request-Id)")
+            return Problem(.internalServerError, unexpected)
+        }
+    }
+
+    /// The HTTP status of each category.
+    static func status(of category: ErrorCategory) -> HTTPResponse.Status {
+        switch category {
+        case .usage: .badRequest
+        case .invalid: .unprocessableContent
+        case .notFound: .notFound
+        case .forbidden: .forbidden
+        case .conflict: .conflict
+        case .unavailable: .serviceUnavailable
+        case .integrity, .configuration, .failure: .internalServerError
+        }
+    }
+
+    private static let unexpected = "unexpected error; see the server log (request id in X-Request-Id)"
+
+    /// What a 5xx says: what is wrong on the server's side, in words that quote nothing.
+    private static func serverFault(_ error: any CategorizedError) -> String {
+        if error is KeyError { return "the keyring cannot be used" }
+        return switch error as? StoreError {
+        case .notInitialised?: "the database is not initialised"
+        case .badLocation?, .newerSchema?: "the database cannot be used"
+        case .database?: error.category == .unavailable ? "the database is unavailable; retry shortly" : "the database refused the request"
+        default: unexpected
         }
     }
 

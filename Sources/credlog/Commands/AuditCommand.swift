@@ -16,17 +16,15 @@ struct AuditCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
-        try await reportingErrors {
-            let workspace = try await Workspace.open(options)
-            let visible = try await workspace.visibleProjects(try options.optionalPrincipal())
-            let query = AuditQuery(projectId: project, connectionId: connection, actorId: actor, action: type,
-                                   since: since?.iso8601, until: until?.iso8601, visibleProjects: visible)
-            let entries = try await workspace.database.read { db in try query.fetch(db) }
-            if options.json { return try Output.json(entries) }
-            Output.table(["AT", "POS", "OUTCOME", "PROJECT", "ACTOR", "ACTION", "DETAIL"], entries.map {
-                [$0.at, $0.position.map(String.init) ?? "-", $0.outcome, $0.projectId ?? "-", "\($0.actorId) (\($0.actorRole))",
-                 $0.action, $0.detail]
-            })
-        }
+        let workspace = try await Workspace.open(options)
+        let visible = try await workspace.visibleProjects(try options.optionalPrincipal())
+        let query = AuditQuery(projectId: project, connectionId: connection, actorId: actor, action: type,
+                               since: since?.iso8601, until: until?.iso8601, visibleProjects: visible)
+        let entries = try await workspace.database.read { db in try query.fetch(db) }
+        if options.json { return try Output.json(entries) }
+        Output.table(["AT", "POS", "OUTCOME", "PROJECT", "ACTOR", "ACTION", "DETAIL"], entries.map {
+            [$0.at, $0.position.map(String.init) ?? "-", $0.outcome, $0.projectId ?? "-", "\($0.actorId) (\($0.actorRole))",
+             $0.action, $0.detail]
+        })
     }
 }

@@ -25,18 +25,16 @@ struct ConnectionGroup: AsyncParsableCommand {
         @OptionGroup var command: CommandOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try await Workspace.open(options)
-                var secret = credentials.read()
-                let outcome = try await workspace.service.createConnection(
-                    projectId: project, piece: piece, authType: auth, name: name, credentials: &secret,
-                    context: try workspace.context(options, command))
-                let id = outcome.stream.connectionId ?? outcome.stream.rawValue
-                if options.json {
-                    try Output.json(["connectionId": id])
-                } else {
-                    Output.line(id)
-                }
+            let workspace = try await Workspace.open(options)
+            var secret = credentials.read()
+            let outcome = try await workspace.service.createConnection(
+                projectId: project, piece: piece, authType: auth, name: name, credentials: &secret,
+                context: try workspace.context(options, command))
+            let id = outcome.stream.connectionId ?? outcome.stream.rawValue
+            if options.json {
+                try Output.json(["connectionId": id])
+            } else {
+                Output.line(id)
             }
         }
     }
@@ -55,13 +53,11 @@ struct ConnectionGroup: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try await Workspace.open(options)
-                let point: PointInTime? = at.map { .time($0) } ?? atPosition.map { .position($0) }
-                let view = try await ConnectionDetail.load(id, at: point, workspace: workspace, principal: try options.principal())
-                if options.json { return try Output.json(view) }
-                Output.table(["FIELD", "VALUE"], view.rows)
-            }
+            let workspace = try await Workspace.open(options)
+            let point: PointInTime? = at.map { .time($0) } ?? atPosition.map { .position($0) }
+            let view = try await ConnectionDetail.load(id, at: point, workspace: workspace, principal: try options.principal())
+            if options.json { return try Output.json(view) }
+            Output.table(["FIELD", "VALUE"], view.rows)
         }
     }
 
@@ -71,15 +67,13 @@ struct ConnectionGroup: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try await Workspace.open(options)
-                _ = try await ConnectionDetail.load(id, at: nil, workspace: workspace, principal: try options.principal())
-                let history = try await workspace.database.read { db in try StatusHistoryQuery.history(of: id, db) }
-                if options.json { return try Output.json(history) }
-                Output.table(["POS", "AT", "FROM", "TO", "REASON", "BY"], history.map {
-                    [String($0.position), $0.at, $0.fromStatus ?? "-", $0.toStatus, $0.reason ?? "", "\($0.actorId) (\($0.actorRole))"]
-                })
-            }
+            let workspace = try await Workspace.open(options)
+            _ = try await ConnectionDetail.load(id, at: nil, workspace: workspace, principal: try options.principal())
+            let history = try await workspace.database.read { db in try StatusHistoryQuery.history(of: id, db) }
+            if options.json { return try Output.json(history) }
+            Output.table(["POS", "AT", "FROM", "TO", "REASON", "BY"], history.map {
+                [String($0.position), $0.at, $0.fromStatus ?? "-", $0.toStatus, $0.reason ?? "", "\($0.actorId) (\($0.actorRole))"]
+            })
         }
     }
 
@@ -167,12 +161,10 @@ struct ConnectionGroup: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try await Workspace.open(options)
-                var plaintext = try await workspace.lifecycle().broker.credentials(id, context: try workspace.context(options))
-                defer { Sodium.wipe(&plaintext) }
-                FileHandle.standardOutput.write(Data(plaintext + [UInt8(ascii: "\n")]))
-            }
+            let workspace = try await Workspace.open(options)
+            var plaintext = try await workspace.lifecycle().broker.credentials(id, context: try workspace.context(options))
+            defer { Sodium.wipe(&plaintext) }
+            FileHandle.standardOutput.write(Data(plaintext + [UInt8(ascii: "\n")]))
         }
     }
 }

@@ -27,21 +27,19 @@ struct ConnectionsGroup: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try await Workspace.open(options)
-                let principal = try options.principal()
-                guard try await workspace.service.caller(principal, in: project).actor != nil else {
-                    throw DomainError.notFound("project \(project)")
-                }
-                let query = ConnectionList(projectId: project, status: status, search: search, sort: sort, limit: limit, after: after)
-                let page = try await workspace.database.read { db in try query.fetch(db) }
-                if options.json { return try Output.json(page) }
-                Output.table(["ID", "PROVIDER", "NAME", "STATUS", "FLOWS", "CONNECTED ON"], page.connections.map {
-                    [$0.id, $0.piece, $0.name, $0.status == "active" ? "Active" : "Inactive (\($0.statusReason ?? ""))",
-                     String($0.flowCount), $0.connectedAt]
-                })
-                if let next = page.nextCursor { Output.line("next page: --after \(next)") }
+            let workspace = try await Workspace.open(options)
+            let principal = try options.principal()
+            guard try await workspace.service.caller(principal, in: project).actor != nil else {
+                throw DomainError.notFound("project \(project)")
             }
+            let query = ConnectionList(projectId: project, status: status, search: search, sort: sort, limit: limit, after: after)
+            let page = try await workspace.database.read { db in try query.fetch(db) }
+            if options.json { return try Output.json(page) }
+            Output.table(["ID", "PROVIDER", "NAME", "STATUS", "FLOWS", "CONNECTED ON"], page.connections.map {
+                [$0.id, $0.piece, $0.name, $0.status == "active" ? "Active" : "Inactive (\($0.statusReason ?? ""))",
+                 String($0.flowCount), $0.connectedAt]
+            })
+            if let next = page.nextCursor { Output.line("next page: --after \(next)") }
         }
     }
 }
@@ -56,21 +54,19 @@ extension ConnectionsGroup {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try await Workspace.open(options)
-                var projects = try await workspace.visibleProjects(try options.optionalPrincipal())
-                if let project {
-                    guard projects?.contains(project) ?? true else { throw DomainError.notFound("project \(project)") }
-                    projects = [project]
-                }
-                let until = try options.now() + within.duration
-                let rows = try await workspace.lifecycle().expiring(before: until, projects: projects)
-                if options.json { return try Output.json(rows) }
-                if rows.isEmpty { return Output.line("no active connection expires before \(until.iso8601)") }
-                Output.table(["ID", "PROJECT", "PROVIDER", "NAME", "EXPIRES AT", "RENEWS ITSELF"], rows.map {
-                    [$0.id, $0.projectId, $0.piece, $0.name, $0.credentialExpiresAt, $0.renewsItself ? "yes" : "no: reconnect it"]
-                })
+            let workspace = try await Workspace.open(options)
+            var projects = try await workspace.visibleProjects(try options.optionalPrincipal())
+            if let project {
+                guard projects?.contains(project) ?? true else { throw DomainError.notFound("project \(project)") }
+                projects = [project]
             }
+            let until = try options.now() + within.duration
+            let rows = try await workspace.lifecycle().expiring(before: until, projects: projects)
+            if options.json { return try Output.json(rows) }
+            if rows.isEmpty { return Output.line("no active connection expires before \(until.iso8601)") }
+            Output.table(["ID", "PROJECT", "PROVIDER", "NAME", "EXPIRES AT", "RENEWS ITSELF"], rows.map {
+                [$0.id, $0.projectId, $0.piece, $0.name, $0.credentialExpiresAt, $0.renewsItself ? "yes" : "no: reconnect it"]
+            })
         }
     }
 }

@@ -19,26 +19,24 @@ struct DebugGroup: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try await Workspace.open(options)
-                let visible = try await workspace.visibleProjects(try options.optionalPrincipal()).map(Set.init)
-                let diagnosis = try await FlowDebugger(store: workspace.store, database: workspace.database)
-                    .diagnose(flow: flow, at: at, window: .seconds(window * 60), visibleProjects: visible)
-                if options.json { return try Output.json(diagnosis) }
-                Output.line("flow \(flow) at \(diagnosis.at):")
-                for connection in diagnosis.connections {
-                    Output.line("")
-                    Output.line("  \(connection.name) [\(connection.connectionId)] was \(connection.status)"
-                        + (connection.statusReason.map { " (\($0))" } ?? "") + " since \(connection.statusSince) by \(connection.statusChangedBy)")
-                    Output.line("  credential \(connection.credentialFingerprint) set \(connection.credentialSetAt)")
-                    for event in connection.events {
-                        let marker = event.at <= diagnosis.at ? " " : "+"
-                        Output.line("   \(marker) \(event.at)  #\(event.position)  \(event.type)  by \(event.actor)  \(event.detail)")
-                    }
-                }
+            let workspace = try await Workspace.open(options)
+            let visible = try await workspace.visibleProjects(try options.optionalPrincipal()).map(Set.init)
+            let diagnosis = try await FlowDebugger(store: workspace.store, database: workspace.database)
+                .diagnose(flow: flow, at: at, window: .seconds(window * 60), visibleProjects: visible)
+            if options.json { return try Output.json(diagnosis) }
+            Output.line("flow \(flow) at \(diagnosis.at):")
+            for connection in diagnosis.connections {
                 Output.line("")
-                Output.line("verdict: \(diagnosis.verdict)")
+                Output.line("  \(connection.name) [\(connection.connectionId)] was \(connection.status)"
+                    + (connection.statusReason.map { " (\($0))" } ?? "") + " since \(connection.statusSince) by \(connection.statusChangedBy)")
+                Output.line("  credential \(connection.credentialFingerprint) set \(connection.credentialSetAt)")
+                for event in connection.events {
+                    let marker = event.at <= diagnosis.at ? " " : "+"
+                    Output.line("   \(marker) \(event.at)  #\(event.position)  \(event.type)  by \(event.actor)  \(event.detail)")
+                }
             }
+            Output.line("")
+            Output.line("verdict: \(diagnosis.verdict)")
         }
     }
 }

@@ -18,22 +18,20 @@ struct FlowsGroup: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try await Workspace.open(options)
-                var uses: [FlowUse]
-                if let connection {
-                    _ = try await ConnectionDetail.load(connection, at: nil, workspace: workspace, principal: try options.principal())
-                    uses = try await workspace.database.read { db in try FlowUsageQuery.flows(usingConnection: connection, db) }
-                } else {
-                    let visible = try await workspace.visibleProjects(try options.principal())
-                    uses = try await workspace.database.read { db in try FlowUsageQuery.connections(usedByFlow: flow ?? "", db) }
-                    uses = uses.filter { visible?.contains($0.projectId) ?? true }
-                }
-                if options.json { return try Output.json(uses) }
-                Output.table(["FLOW", "CONNECTION", "NAME", "SINCE"], uses.map {
-                    [$0.flowId, $0.connectionId, $0.connectionName ?? "", $0.attachedAt]
-                })
+            let workspace = try await Workspace.open(options)
+            var uses: [FlowUse]
+            if let connection {
+                _ = try await ConnectionDetail.load(connection, at: nil, workspace: workspace, principal: try options.principal())
+                uses = try await workspace.database.read { db in try FlowUsageQuery.flows(usingConnection: connection, db) }
+            } else {
+                let visible = try await workspace.visibleProjects(try options.principal())
+                uses = try await workspace.database.read { db in try FlowUsageQuery.connections(usedByFlow: flow ?? "", db) }
+                uses = uses.filter { visible?.contains($0.projectId) ?? true }
             }
+            if options.json { return try Output.json(uses) }
+            Output.table(["FLOW", "CONNECTION", "NAME", "SINCE"], uses.map {
+                [$0.flowId, $0.connectionId, $0.connectionName ?? "", $0.attachedAt]
+            })
         }
     }
 }

@@ -27,36 +27,34 @@ struct KeysGroup: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try await Workspace.open(options)
-                let old = workspace.keys.masterKey
-                let new = MasterKey.generate()
-                let fromEnvironment = options.environment["CREDLOG_MASTER_KEY"].map { !$0.isEmpty } ?? false
-                let staging: String
-                if fromEnvironment {
-                    guard let newKeyFile else {
-                        throw CLIError.usage("the master key comes from CREDLOG_MASTER_KEY: pass --new-key-file PATH for the new key")
-                    }
-                    staging = newKeyFile
-                    try KeyFile.write(new, to: staging)
-                } else {
-                    staging = options.keyFile + ".next"
-                    try KeyFile.write(new, to: staging, replace: true)
+            let workspace = try await Workspace.open(options)
+            let old = workspace.keys.masterKey
+            let new = MasterKey.generate()
+            let fromEnvironment = options.environment["CREDLOG_MASTER_KEY"].map { !$0.isEmpty } ?? false
+            let staging: String
+            if fromEnvironment {
+                guard let newKeyFile else {
+                    throw CLIError.usage("the master key comes from CREDLOG_MASTER_KEY: pass --new-key-file PATH for the new key")
                 }
-                let rewrapped = try await KeyRing.rotate(workspace.database, from: old, to: new)
-                if !fromEnvironment, rename(staging, options.keyFile) != 0 {
-                    throw KeyError.cannotWriteKeyFile(path: options.keyFile, reason: String(cString: strerror(errno)))
-                }
-                let keys = try await KeyRing.unlock(workspace.database, masterKey: new)
-                let resealed = try await Reseal.all(Workspace.open(workspace.database, keys: keys, http: workspace.http), options)
-                if options.json {
-                    try Output.json(["previousKeyId": old.id, "keyId": new.id, "rewrappedDataKeys": String(rewrapped),
-                                     "resealedConnections": String(resealed), "keyFile": fromEnvironment ? staging : options.keyFile])
-                } else {
-                    Output.line("rotated master key \(old.id) -> \(new.id); re-wrapped \(rewrapped) data keys; "
-                                + "resealed \(resealed) connections under new data keys")
-                    if fromEnvironment { Output.line("the new key is in \(staging): set CREDLOG_MASTER_KEY to its content") }
-                }
+                staging = newKeyFile
+                try KeyFile.write(new, to: staging)
+            } else {
+                staging = options.keyFile + ".next"
+                try KeyFile.write(new, to: staging, replace: true)
+            }
+            let rewrapped = try await KeyRing.rotate(workspace.database, from: old, to: new)
+            if !fromEnvironment, rename(staging, options.keyFile) != 0 {
+                throw KeyError.cannotWriteKeyFile(path: options.keyFile, reason: String(cString: strerror(errno)))
+            }
+            let keys = try await KeyRing.unlock(workspace.database, masterKey: new)
+            let resealed = try await Reseal.all(Workspace.open(workspace.database, keys: keys, http: workspace.http), options)
+            if options.json {
+                try Output.json(["previousKeyId": old.id, "keyId": new.id, "rewrappedDataKeys": String(rewrapped),
+                                 "resealedConnections": String(resealed), "keyFile": fromEnvironment ? staging : options.keyFile])
+            } else {
+                Output.line("rotated master key \(old.id) -> \(new.id); re-wrapped \(rewrapped) data keys; "
+                            + "resealed \(resealed) connections under new data keys")
+                if fromEnvironment { Output.line("the new key is in \(staging): set CREDLOG_MASTER_KEY to its content") }
             }
         }
     }
@@ -68,11 +66,9 @@ struct KeysGroup: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let resealed = try await Self.all(try await Workspace.open(options), options)
-                if options.json { return try Output.json(["resealedConnections": String(resealed)]) }
-                Output.line("resealed \(resealed) connections under new data keys")
-            }
+            let resealed = try await Self.all(try await Workspace.open(options), options)
+            if options.json { return try Output.json(["resealedConnections": String(resealed)]) }
+            Output.line("resealed \(resealed) connections under new data keys")
         }
 
         /// Reseals every connection that needs it; returns how many did. Then makes the space of

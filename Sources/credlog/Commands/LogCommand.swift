@@ -20,36 +20,34 @@ struct LogCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await reportingErrors {
-            let workspace = try await Workspace.open(options)
-            let principal = try options.optionalPrincipal()
-            var visible: [String: Bool] = [:]
-            var entries: [LogEntryView] = []
-            let wanted = stream.map { $0.contains(":") ? StreamID($0) : StreamID.connection($0) }
-            var position = from
-            reading: while true {
-                let batch = try await workspace.store.readAll(from: position, limit: 1000)
-                guard let last = batch.last else { break }
-                position = last.position + 1
-                for event in batch {
-                    if let wanted, event.stream != wanted { continue }
-                    if let project, event.projectId != project { continue }
-                    if let principal {
-                        if visible[event.projectId] == nil {
-                            let caller = try await workspace.service.caller(principal, in: event.projectId)
-                            if case .outsider = caller { visible[event.projectId] = false } else { visible[event.projectId] = true }
-                        }
-                        guard visible[event.projectId] == true else { continue }
+        let workspace = try await Workspace.open(options)
+        let principal = try options.optionalPrincipal()
+        var visible: [String: Bool] = [:]
+        var entries: [LogEntryView] = []
+        let wanted = stream.map { $0.contains(":") ? StreamID($0) : StreamID.connection($0) }
+        var position = from
+        reading: while true {
+            let batch = try await workspace.store.readAll(from: position, limit: 1000)
+            guard let last = batch.last else { break }
+            position = last.position + 1
+            for event in batch {
+                if let wanted, event.stream != wanted { continue }
+                if let project, event.projectId != project { continue }
+                if let principal {
+                    if visible[event.projectId] == nil {
+                        let caller = try await workspace.service.caller(principal, in: event.projectId)
+                        if case .outsider = caller { visible[event.projectId] = false } else { visible[event.projectId] = true }
                     }
-                    entries.append(try LogEntryView(event))
-                    if let limit, entries.count >= limit { break reading }
+                    guard visible[event.projectId] == true else { continue }
                 }
+                entries.append(try LogEntryView(event))
+                if let limit, entries.count >= limit { break reading }
             }
-            if options.json { return try Output.json(entries) }
-            Output.table(["POS", "RECORDED AT", "STREAM", "V", "TYPE", "ACTOR", "DATA"], entries.map {
-                [String($0.position), $0.recordedAt, $0.stream, String($0.streamVersion), $0.type,
-                 "\($0.actor) (\($0.actorRole))", $0.summary]
-            })
         }
+        if options.json { return try Output.json(entries) }
+        Output.table(["POS", "RECORDED AT", "STREAM", "V", "TYPE", "ACTOR", "DATA"], entries.map {
+            [String($0.position), $0.recordedAt, $0.stream, String($0.streamVersion), $0.type,
+             "\($0.actor) (\($0.actorRole))", $0.summary]
+        })
     }
 }

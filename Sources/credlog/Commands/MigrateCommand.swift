@@ -23,45 +23,43 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
-        try await reportingErrors {
-            var source = options
-            source.databasePath = from
-            let workspace = try await Workspace.open(source, catchingUp: false)
-            let verifier = ChainVerifier(chain: ChainHasher(key: workspace.keys.chainKey))
-            let before = try await verifier.verify(workspace.database)
-            if let problem = before.firstProblem { throw CLIError.integrity("the source is damaged at \(problem): nothing copied") }
+        var source = options
+        source.databasePath = from
+        let workspace = try await Workspace.open(source, catchingUp: false)
+        let verifier = ChainVerifier(chain: ChainHasher(key: workspace.keys.chainKey))
+        let before = try await verifier.verify(workspace.database)
+        if let problem = before.firstProblem { throw CLIError.integrity("the source is damaged at \(problem): nothing copied") }
 
-            var target = options
-            target.databasePath = to
-            target.keyFilePath = nil
-            let location = try target.location()
-            if case .sqlite(let path) = location, FileManager.default.fileExists(atPath: path) {
-                throw CLIError.usage("\(path) already exists: migrate writes a new database")
-            }
-            let database = try await CredlogDatabase.open(location, create: true)
-            let copied = try await LogCopy.copy(from: workspace.database, to: database, targetName: location.description,
-                                                scope: .everything)
-            let arrived = try await verifier.verify(database, expectedHead: before.head)
-            if let problem = arrived.firstProblem { throw CLIError.integrity("the copy does not verify at \(problem)") }
-            let after = try await verifier.verify(workspace.database)
-            guard after.head == before.head else {
-                throw CLIError.integrity("the source changed during the copy (head \(before.head?.description ?? "0") → "
-                                         + "\(after.head?.description ?? "0")): stop its writers and migrate into a new database")
-            }
-            let runner = ProjectionRunner(database: database)
-            try await runner.prepare()
-            try await runner.catchUp(progress: ProgressBar.forTerminal(label: "rebuilding projections"))
-            if options.environment["CREDLOG_MASTER_KEY"] == nil {
-                try KeyFile.write(workspace.keys.masterKey, to: target.keyFile)
-            }
-            if options.json {
-                return try Output.json(MigrateView(from: try source.location().description, to: location.description,
-                                                   events: copied.events, head: arrived.head?.description, rows: copied.rows,
-                                                   keyFile: options.environment["CREDLOG_MASTER_KEY"] == nil ? target.keyFile : nil))
-            }
-            Output.line("migrated \(copied.events) events to \(location); chain verified there (head \(arrived.head?.description ?? "0")); "
-                        + "projections rebuilt")
+        var target = options
+        target.databasePath = to
+        target.keyFilePath = nil
+        let location = try target.location()
+        if case .sqlite(let path) = location, FileManager.default.fileExists(atPath: path) {
+            throw CLIError.usage("\(path) already exists: migrate writes a new database")
         }
+        let database = try await CredlogDatabase.open(location, create: true)
+        let copied = try await LogCopy.copy(from: workspace.database, to: database, targetName: location.description,
+                                            scope: .everything)
+        let arrived = try await verifier.verify(database, expectedHead: before.head)
+        if let problem = arrived.firstProblem { throw CLIError.integrity("the copy does not verify at \(problem)") }
+        let after = try await verifier.verify(workspace.database)
+        guard after.head == before.head else {
+            throw CLIError.integrity("the source changed during the copy (head \(before.head?.description ?? "0") → "
+                                     + "\(after.head?.description ?? "0")): stop its writers and migrate into a new database")
+        }
+        let runner = ProjectionRunner(database: database)
+        try await runner.prepare()
+        try await runner.catchUp(progress: ProgressBar.forTerminal(label: "rebuilding projections"))
+        if options.environment["CREDLOG_MASTER_KEY"] == nil {
+            try KeyFile.write(workspace.keys.masterKey, to: target.keyFile)
+        }
+        if options.json {
+            return try Output.json(MigrateView(from: try source.location().description, to: location.description,
+                                               events: copied.events, head: arrived.head?.description, rows: copied.rows,
+                                               keyFile: options.environment["CREDLOG_MASTER_KEY"] == nil ? target.keyFile : nil))
+        }
+        Output.line("migrated \(copied.events) events to \(location); chain verified there (head \(arrived.head?.description ?? "0")); "
+                    + "projections rebuilt")
     }
 }
 

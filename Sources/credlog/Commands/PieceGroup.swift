@@ -14,18 +14,16 @@ struct PieceGroup: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try await Workspace.open(options)
-                let state = try await workspace.project(project, options)
-                let pieces = workspace.service.pieces.pieces(in: state)
-                if options.json { return try Output.json(pieces) }
-                Output.table(["PIECE", "NAME", "AUTH", "OAUTH2 CLIENT", "VALIDATION", "SOURCE"], pieces.map { piece in
-                    [piece.id, piece.displayName, piece.authType.rawValue,
-                     piece.oauth2.map { $0.clientId ?? "none registered" } ?? "-",
-                     piece.validation.map { "\($0.method) \($0.url)" } ?? "-",
-                     state.pieces[piece.id] == nil ? "built in" : "registered"]
-                })
-            }
+            let workspace = try await Workspace.open(options)
+            let state = try await workspace.project(project, options)
+            let pieces = workspace.service.pieces.pieces(in: state)
+            if options.json { return try Output.json(pieces) }
+            Output.table(["PIECE", "NAME", "AUTH", "OAUTH2 CLIENT", "VALIDATION", "SOURCE"], pieces.map { piece in
+                [piece.id, piece.displayName, piece.authType.rawValue,
+                 piece.oauth2.map { $0.clientId ?? "none registered" } ?? "-",
+                 piece.validation.map { "\($0.method) \($0.url)" } ?? "-",
+                 state.pieces[piece.id] == nil ? "built in" : "registered"]
+            })
         }
     }
 
@@ -46,23 +44,21 @@ struct PieceGroup: AsyncParsableCommand {
         @OptionGroup var command: CommandOptions
 
         func run() async throws {
-            try await reportingErrors {
-                guard let data = FileManager.default.contents(atPath: file) else { throw CLIError.usage("cannot read \(file)") }
-                let piece: PieceDefinition
-                do {
-                    piece = try JSONDecoder().decode(PieceDefinition.self, from: data)
-                } catch {
-                    throw DomainError.invalid("\(file) is not a piece definition: \(Self.decodingProblem(error))")
-                }
-                var secret: [UInt8]? = clientSecretStdin
-                    ? Array(String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-                        .trimmingCharacters(in: .whitespacesAndNewlines).utf8)
-                    : nil
-                let workspace = try await Workspace.open(options)
-                let outcome = try await workspace.service.registerPiece(piece, clientSecret: &secret, in: project,
-                                                                        context: try workspace.context(options, command))
-                try OutcomeReport.print(outcome, done: "registered \(piece.id) in \(project)", unchanged: "", json: options.json)
+            guard let data = FileManager.default.contents(atPath: file) else { throw CLIError.usage("cannot read \(file)") }
+            let piece: PieceDefinition
+            do {
+                piece = try JSONDecoder().decode(PieceDefinition.self, from: data)
+            } catch {
+                throw DomainError.invalid("\(file) is not a piece definition: \(Self.decodingProblem(error))")
             }
+            var secret: [UInt8]? = clientSecretStdin
+                ? Array(String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                    .trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+                : nil
+            let workspace = try await Workspace.open(options)
+            let outcome = try await workspace.service.registerPiece(piece, clientSecret: &secret, in: project,
+                                                                    context: try workspace.context(options, command))
+            try OutcomeReport.print(outcome, done: "registered \(piece.id) in \(project)", unchanged: "", json: options.json)
         }
 
         /// Where the JSON did not fit, without quoting values.

@@ -16,14 +16,12 @@ struct ProjectGroup: AsyncParsableCommand {
         @OptionGroup var command: CommandOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try await Workspace.open(options)
-                let context = CommandContext(principal: .system, now: try options.now(), correlationId: command.correlationId,
-                                             idempotencyKey: command.idempotencyKey)
-                let outcome = try await workspace.service.createProject(project, admin: admin, context: context)
-                try OutcomeReport.print(outcome, done: "created project \(project) with admin \(admin)",
-                                        unchanged: "project \(project) exists", json: options.json)
-            }
+            let workspace = try await Workspace.open(options)
+            let context = CommandContext(principal: .system, now: try options.now(), correlationId: command.correlationId,
+                                         idempotencyKey: command.idempotencyKey)
+            let outcome = try await workspace.service.createProject(project, admin: admin, context: context)
+            try OutcomeReport.print(outcome, done: "created project \(project) with admin \(admin)",
+                                    unchanged: "project \(project) exists", json: options.json)
         }
     }
 }

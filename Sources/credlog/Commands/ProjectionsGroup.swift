@@ -10,14 +10,12 @@ struct ProjectionsGroup: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try await Workspace.open(options)
-                let status = try await ProjectionRunner(database: workspace.database).status()
-                if options.json { return try Output.json(status) }
-                Output.table(["PROJECTION", "VERSION", "CHECKPOINT", "HEAD", "LAG"], status.map {
-                    [$0.name, String($0.version), String($0.checkpoint), String($0.head), String($0.lag)]
-                })
-            }
+            let workspace = try await Workspace.open(options)
+            let status = try await ProjectionRunner(database: workspace.database).status()
+            if options.json { return try Output.json(status) }
+            Output.table(["PROJECTION", "VERSION", "CHECKPOINT", "HEAD", "LAG"], status.map {
+                [$0.name, String($0.version), String($0.checkpoint), String($0.head), String($0.lag)]
+            })
         }
     }
 
@@ -37,20 +35,18 @@ struct ProjectionsGroup: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try await Workspace.open(options)
-                let clock = ContinuousClock()
-                let start = clock.now
-                try await ProjectionRunner(database: workspace.database, batchSize: batchSize)
-                    .rebuild(name.map { [$0] } ?? [], progress: ProgressBar.forTerminal(label: "rebuilding"))
-                let status = try await ProjectionRunner(database: workspace.database).status()
-                let elapsed = clock.now - start
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                let position = status.first?.head ?? 0
-                if options.json { return try Output.json(RebuildView(projections: name.map { [$0] } ?? BuiltInProjections.all.map(\.name),
-                                                                     position: position, seconds: seconds)) }
-                Output.line(String(format: "rebuilt %@ to position %lld in %.2f s", name ?? "all projections", position, seconds))
-            }
+            let workspace = try await Workspace.open(options)
+            let clock = ContinuousClock()
+            let start = clock.now
+            try await ProjectionRunner(database: workspace.database, batchSize: batchSize)
+                .rebuild(name.map { [$0] } ?? [], progress: ProgressBar.forTerminal(label: "rebuilding"))
+            let status = try await ProjectionRunner(database: workspace.database).status()
+            let elapsed = clock.now - start
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let position = status.first?.head ?? 0
+            if options.json { return try Output.json(RebuildView(projections: name.map { [$0] } ?? BuiltInProjections.all.map(\.name),
+                                                                 position: position, seconds: seconds)) }
+            Output.line(String(format: "rebuilt %@ to position %lld in %.2f s", name ?? "all projections", position, seconds))
         }
     }
 }

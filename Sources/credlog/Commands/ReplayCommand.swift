@@ -13,17 +13,15 @@ struct ReplayCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
-        try await reportingErrors {
-            let workspace = try await Workspace.open(options)
-            let result = try await Replayer.replay(from: workspace.database, until: until, into: into)
-            var target = options
-            target.databasePath = into
-            target.keyFilePath = nil
-            if options.environment["CREDLOG_MASTER_KEY"] == nil {
-                try KeyFile.write(workspace.keys.masterKey, to: target.keyFile)
-            }
-            if options.json { return try Output.json(result) }
-            Output.line("replayed \(result.events) events (up to position \(result.lastPosition)) into \(into)")
+        let workspace = try await Workspace.open(options)
+        let result = try await Replayer.replay(from: workspace.database, until: until, into: into)
+        var target = options
+        target.databasePath = into
+        target.keyFilePath = nil
+        if options.environment["CREDLOG_MASTER_KEY"] == nil {
+            try KeyFile.write(workspace.keys.masterKey, to: target.keyFile)
         }
+        if options.json { return try Output.json(result) }
+        Output.line("replayed \(result.events) events (up to position \(result.lastPosition)) into \(into)")
     }
 }

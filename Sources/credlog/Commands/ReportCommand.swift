@@ -14,13 +14,11 @@ struct ReportCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
-        try await reportingErrors {
-            let workspace = try await Workspace.open(options)
-            let projects = try await workspace.visibleProjects(try options.optionalPrincipal())
-            let rows = try await report.rows(of: workspace.database, asOf: asOf, projects: projects)
-            let chosen = options.json ? ReportFormat.json : format
-            FileHandle.standardOutput.write(Data(try chosen.render(columns: report.columns, rows: rows).utf8))
-        }
+        let workspace = try await Workspace.open(options)
+        let projects = try await workspace.visibleProjects(try options.optionalPrincipal())
+        let rows = try await report.rows(of: workspace.database, asOf: asOf, projects: projects)
+        let chosen = options.json ? ReportFormat.json : format
+        FileHandle.standardOutput.write(Data(try chosen.render(columns: report.columns, rows: rows).utf8))
     }
 }
 

@@ -51,28 +51,26 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await reportingErrors {
-            let workspace = try await Workspace.open(
-                options, http: OutboundHTTP(destinations: allowPrivateDestinations ? .anyAddress : .fromEnvironment()))
-            var logger = Logger(label: "credlog")
-            logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-            var settings = LifecycleSettings()
-            settings.sweepInterval = sweepInterval.duration
-            settings.gracePeriod = refreshGrace.duration
-            let callback = CallbackURL(ServerEnvironment.callbackURL(publicURL: publicUrl ?? "http://\(host):\(port)"))
-            let environment = ServerEnvironment(
-                database: workspace.database, store: workspace.store, service: workspace.service,
-                lifecycle: workspace.lifecycle(settings, callbackURL: callback), publicURL: publicUrl ?? "http://\(host):\(port)",
-                limiter: RefusalLimiter(requests: .init(limit: refusedRequestsPerMinute, window: .seconds(60))))
-            var limits = ServerLimits()
-            limits.maxConnections = maxConnections
-            limits.idleTimeout = idleTimeout.duration
-            limits.bodyTimeout = bodyTimeout.duration
-            let app = try await CredlogServer.application(environment, host: host, port: port, logger: logger, limits: limits) { port in
-                if publicUrl == nil { callback.set(ServerEnvironment.callbackURL(publicURL: "http://\(host):\(port)")) }
-                Output.line("credlog serving http://\(host):\(port)/connections (API: http://\(host):\(port)/v1, /openapi.json)")
-            }
-            try await app.runService()
+        let workspace = try await Workspace.open(
+            options, http: OutboundHTTP(destinations: allowPrivateDestinations ? .anyAddress : .fromEnvironment()))
+        var logger = Logger(label: "credlog")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        var settings = LifecycleSettings()
+        settings.sweepInterval = sweepInterval.duration
+        settings.gracePeriod = refreshGrace.duration
+        let callback = CallbackURL(ServerEnvironment.callbackURL(publicURL: publicUrl ?? "http://\(host):\(port)"))
+        let environment = ServerEnvironment(
+            database: workspace.database, store: workspace.store, service: workspace.service,
+            lifecycle: workspace.lifecycle(settings, callbackURL: callback), publicURL: publicUrl ?? "http://\(host):\(port)",
+            limiter: RefusalLimiter(requests: .init(limit: refusedRequestsPerMinute, window: .seconds(60))))
+        var limits = ServerLimits()
+        limits.maxConnections = maxConnections
+        limits.idleTimeout = idleTimeout.duration
+        limits.bodyTimeout = bodyTimeout.duration
+        let app = try await CredlogServer.application(environment, host: host, port: port, logger: logger, limits: limits) { port in
+            if publicUrl == nil { callback.set(ServerEnvironment.callbackURL(publicURL: "http://\(host):\(port)")) }
+            Output.line("credlog serving http://\(host):\(port)/connections (API: http://\(host):\(port)/v1, /openapi.json)")
         }
+        try await app.runService()
     }
 }

@@ -17,24 +17,22 @@ struct SweepCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
-        try await reportingErrors {
-            let workspace = try await Workspace.open(options)
-            var settings = LifecycleSettings()
-            settings.refreshLead = lead.duration
-            settings.gracePeriod = grace.duration
-            let round = try await workspace.lifecycle(settings).round(now: try options.now(), sweeping: true)
-            let sweep = round.sweep ?? .init()
-            for id in sweep.refreshed { Output.line("refreshed \(id)") }
-            for (id, reason) in sweep.expired.sorted(by: { $0.key < $1.key }) { Output.line("expired \(id): \(reason)") }
-            for (id, error) in sweep.failing.sorted(by: { $0.key < $1.key }) { Output.line("failing \(id): \(error) (still Active)") }
-            for (id, why) in sweep.unrenewable.sorted(by: { $0.key < $1.key }) { Output.line("cannot refresh \(id): \(why)") }
-            for (id, error) in sweep.errors.sorted(by: { $0.key < $1.key }) { Output.line("error \(id): \(error)") }
-            for attempt in round.deliveries {
-                Output.line(attempt.delivered ? "delivered \(attempt.deliveryId)" : "not delivered \(attempt.deliveryId): \(attempt.error ?? "")")
-            }
-            Output.line("swept: \(sweep.refreshed.count) refreshed, \(sweep.expired.count) expired, \(sweep.failing.count) failing; "
-                        + "\(round.enqueued) notifications queued, \(round.deliveries.filter(\.delivered).count) delivered")
+        let workspace = try await Workspace.open(options)
+        var settings = LifecycleSettings()
+        settings.refreshLead = lead.duration
+        settings.gracePeriod = grace.duration
+        let round = try await workspace.lifecycle(settings).round(now: try options.now(), sweeping: true)
+        let sweep = round.sweep ?? .init()
+        for id in sweep.refreshed { Output.line("refreshed \(id)") }
+        for (id, reason) in sweep.expired.sorted(by: { $0.key < $1.key }) { Output.line("expired \(id): \(reason)") }
+        for (id, error) in sweep.failing.sorted(by: { $0.key < $1.key }) { Output.line("failing \(id): \(error) (still Active)") }
+        for (id, why) in sweep.unrenewable.sorted(by: { $0.key < $1.key }) { Output.line("cannot refresh \(id): \(why)") }
+        for (id, error) in sweep.errors.sorted(by: { $0.key < $1.key }) { Output.line("error \(id): \(error)") }
+        for attempt in round.deliveries {
+            Output.line(attempt.delivered ? "delivered \(attempt.deliveryId)" : "not delivered \(attempt.deliveryId): \(attempt.error ?? "")")
         }
+        Output.line("swept: \(sweep.refreshed.count) refreshed, \(sweep.expired.count) expired, \(sweep.failing.count) failing; "
+                    + "\(round.enqueued) notifications queued, \(round.deliveries.filter(\.delivered).count) delivered")
     }
 }
 

@@ -25,14 +25,12 @@ struct TokenGroup: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try await Workspace.open(options)
-                let issued = try await workspace.service.issueToken(kind: engine ? .engine : .member, memberId: member, in: project,
-                                                                    context: try options.operatorContext())
-                if options.json { return try Output.json(["token": issued.token, "tokenId": issued.record.tokenId]) }
-                Output.line(issued.token)
-                FileHandle.standardError.write(Data("credlog: token \(issued.record.tokenId) for \(member ?? "the engine") in \(project); it is shown only this once\n".utf8))
-            }
+            let workspace = try await Workspace.open(options)
+            let issued = try await workspace.service.issueToken(kind: engine ? .engine : .member, memberId: member, in: project,
+                                                                context: try options.operatorContext())
+            if options.json { return try Output.json(["token": issued.token, "tokenId": issued.record.tokenId]) }
+            Output.line(issued.token)
+            FileHandle.standardError.write(Data("credlog: token \(issued.record.tokenId) for \(member ?? "the engine") in \(project); it is shown only this once\n".utf8))
         }
     }
 
@@ -42,15 +40,13 @@ struct TokenGroup: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try await Workspace.open(options)
-                guard let token = try await workspace.database.read({ db in try AccessTokens.find(tokenId, db) }),
-                      token.revokedAt == nil else {
-                    throw DomainError.notFound("live token \(tokenId)")
-                }
-                _ = try await workspace.service.revokeToken(tokenId, in: token.projectId, context: try options.operatorContext())
-                Output.line("revoked \(tokenId)")
+            let workspace = try await Workspace.open(options)
+            guard let token = try await workspace.database.read({ db in try AccessTokens.find(tokenId, db) }),
+                  token.revokedAt == nil else {
+                throw DomainError.notFound("live token \(tokenId)")
             }
+            _ = try await workspace.service.revokeToken(tokenId, in: token.projectId, context: try options.operatorContext())
+            Output.line("revoked \(tokenId)")
         }
     }
 
@@ -59,14 +55,12 @@ struct TokenGroup: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try await Workspace.open(options)
-                let tokens = try await workspace.database.read { db in try AccessTokens.all(db) }
-                if options.json { return try Output.json(tokens) }
-                Output.table(["TOKEN", "KIND", "MEMBER", "PROJECT", "CREATED", "REVOKED"], tokens.map {
-                    [$0.tokenId, $0.kind.rawValue, $0.memberId ?? "-", $0.projectId, $0.createdAt, $0.revokedAt ?? "-"]
-                })
-            }
+            let workspace = try await Workspace.open(options)
+            let tokens = try await workspace.database.read { db in try AccessTokens.all(db) }
+            if options.json { return try Output.json(tokens) }
+            Output.table(["TOKEN", "KIND", "MEMBER", "PROJECT", "CREATED", "REVOKED"], tokens.map {
+                [$0.tokenId, $0.kind.rawValue, $0.memberId ?? "-", $0.projectId, $0.createdAt, $0.revokedAt ?? "-"]
+            })
         }
     }
 }

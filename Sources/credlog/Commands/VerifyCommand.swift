@@ -17,18 +17,16 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await reportingErrors {
-            let workspace = try await Workspace.open(options, catchingUp: false)
-            let report = try await ChainVerifier(chain: ChainHasher(key: workspace.keys.chainKey))
-                .verify(workspace.database, expectedHead: expectHead.flatMap(ChainHeadReference.init))
-            if options.json {
-                try Output.json(VerifyView(report))
-            } else if report.isIntact {
-                Output.line("verified \(report.eventCount) events; head \(report.head?.description ?? "0 (empty log)")")
-            }
-            if let problem = report.firstProblem {
-                throw CLIError.integrity("tampering detected at \(problem)")
-            }
+        let workspace = try await Workspace.open(options, catchingUp: false)
+        let report = try await ChainVerifier(chain: ChainHasher(key: workspace.keys.chainKey))
+            .verify(workspace.database, expectedHead: expectHead.flatMap(ChainHeadReference.init))
+        if options.json {
+            try Output.json(VerifyView(report))
+        } else if report.isIntact {
+            Output.line("verified \(report.eventCount) events; head \(report.head?.description ?? "0 (empty log)")")
+        }
+        if let problem = report.firstProblem {
+            throw CLIError.integrity("tampering detected at \(problem)")
         }
     }
 }

@@ -21,13 +21,11 @@ struct WebhookGroup: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try await Workspace.open(options)
-                let added = try await workspace.service.addWebhook(url: url, to: project, context: try workspace.context(options))
-                if options.json { return try Output.json(["webhookId": added.id, "secret": added.secret]) }
-                Output.line("webhook \(added.id) added; its signing secret (shown once):")
-                Output.line(added.secret)
-            }
+            let workspace = try await Workspace.open(options)
+            let added = try await workspace.service.addWebhook(url: url, to: project, context: try workspace.context(options))
+            if options.json { return try Output.json(["webhookId": added.id, "secret": added.secret]) }
+            Output.line("webhook \(added.id) added; its signing secret (shown once):")
+            Output.line(added.secret)
         }
     }
 
@@ -51,13 +49,11 @@ struct WebhookGroup: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try await Workspace.open(options)
-                let state = try await workspace.project(project, options, adminsOnly: true)
-                let hooks = state.webhooks.values.sorted { $0.webhookId < $1.webhookId }
-                if options.json { return try Output.json(hooks.map { ["webhookId": $0.webhookId, "url": $0.url] }) }
-                Output.table(["ID", "URL", "SECRET"], hooks.map { [$0.webhookId, $0.url, $0.secret.fingerprint] })
-            }
+            let workspace = try await Workspace.open(options)
+            let state = try await workspace.project(project, options, adminsOnly: true)
+            let hooks = state.webhooks.values.sorted { $0.webhookId < $1.webhookId }
+            if options.json { return try Output.json(hooks.map { ["webhookId": $0.webhookId, "url": $0.url] }) }
+            Output.table(["ID", "URL", "SECRET"], hooks.map { [$0.webhookId, $0.url, $0.secret.fingerprint] })
         }
     }
 
@@ -68,15 +64,13 @@ struct WebhookGroup: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            try await reportingErrors {
-                let workspace = try await Workspace.open(options)
-                _ = try await workspace.project(project, options, adminsOnly: true)
-                let rows = try await workspace.database.read { db in try WebhookDelivery.list(project: project, limit: limit, db) }
-                if options.json { return try Output.json(rows) }
-                Output.table(["DELIVERY", "WEBHOOK", "EVENT", "STATE", "ATTEMPTS", "LAST ERROR"], rows.map {
-                    [$0.deliveryId, $0.webhookId, String($0.eventPosition), $0.state, String($0.attempts), $0.lastError ?? ""]
-                })
-            }
+            let workspace = try await Workspace.open(options)
+            _ = try await workspace.project(project, options, adminsOnly: true)
+            let rows = try await workspace.database.read { db in try WebhookDelivery.list(project: project, limit: limit, db) }
+            if options.json { return try Output.json(rows) }
+            Output.table(["DELIVERY", "WEBHOOK", "EVENT", "STATE", "ATTEMPTS", "LAST ERROR"], rows.map {
+                [$0.deliveryId, $0.webhookId, String($0.eventPosition), $0.state, String($0.attempts), $0.lastError ?? ""]
+            })
         }
     }
 }

@@ -1,11 +1,9 @@
 import ArgumentParser
-import CredlogDomain
-import CredlogLifecycle
 import CredlogEvents
 import Foundation
 
 /// Errors of the command line itself.
-enum CLIError: Error, CustomStringConvertible {
+enum CLIError: CategorizedError {
     case usage(String)
     case integrity(String)
 
@@ -14,9 +12,16 @@ enum CLIError: Error, CustomStringConvertible {
         case .usage(let message), .integrity(let message): message
         }
     }
+
+    var category: ErrorCategory {
+        switch self {
+        case .usage: .usage
+        case .integrity: .integrity
+        }
+    }
 }
 
-/// Exit codes, one per kind of failure (documented in the README).
+/// Exit codes, one per category of failure (documented in the README).
 enum ExitStatus: Int32 {
     case failure = 1
     case usage = 64
@@ -27,61 +32,38 @@ enum ExitStatus: Int32 {
     case forbidden = 77
     case configuration = 78
 
-    static func of(_ error: any Error) -> ExitStatus {
-        switch error {
-        case let error as DomainError:
-            switch error {
-            case .notFound: .notFound
-            case .forbidden: .forbidden
-            case .invalid: .invalidInput
-            case .alreadyExists, .connectionDeleted: .conflict
-            }
-        case let error as StoreError:
-            switch error {
-            case .wrongExpectedVersion, .idempotencyKeyReused: .conflict
-            case .emptyAppend: .invalidInput
-            case .notInitialised, .badLocation, .newerSchema: .configuration
-            case .database: .failure
-            }
-        case let error as KeyError:
-            switch error {
-            case .cannotOpen, .keyringDamaged: .integrity
-            case .dataKeyShredded: .notFound
-            default: .configuration
-            }
-        case let error as CLIError:
-            switch error {
-            case .usage: .usage
-            case .integrity: .integrity
-            }
-        case is CorruptEventRow, is EventDecodingError: .integrity
-        case is ConnectionInactive: .conflict
-        case is LogCopy.TargetNotEmpty: .configuration
-        case is OAuth2Flow.Failure: .invalidInput
-        default: .failure
+    init(_ category: ErrorCategory) {
+        self = switch category {
+        case .usage: .usage
+        case .invalid: .invalidInput
+        case .notFound: .notFound
+        case .forbidden: .forbidden
+        case .conflict: .conflict
+        case .integrity: .integrity
+        case .configuration: .configuration
+        case .unavailable, .failure: .failure
         }
     }
 }
 
-/// Runs a command body; on failure prints one line on stderr and exits with the matching code.
-func reportingErrors(_ body: () async throws -> Void) async throws {
-    do {
-        try await body()
-    } catch let exit as ExitCode {
-        throw exit
-    } catch {
+extension Credlog {
+    /// Reports an error a command's `run` threw: one line on stderr, and the exit code of its
+    /// category. Errors from dependencies (SQLite, the file system) can quote data: only their
+    /// kind is printed.
+    static func exit(reporting error: any Error) -> Never {
         let message: String
+        let status: ExitStatus
         switch error {
-        case let error as CustomStringConvertible where error is DomainError || error is StoreError || error is KeyError
-            || error is CLIError || error is CorruptEventRow || error is EventDecodingError
-            || error is ConnectionInactive || error is OAuth2Flow.Failure || error is LogCopy.TargetNotEmpty:
-            message = error.description
+        case let error as any CategorizedError:
+            (message, status) = (error.description, ExitStatus(error.category))
+        case _ where String(reflecting: type(of: error)).hasPrefix("ArgumentParser."):
+            // Its own (help requested, a validation error, `ExitCode`): it prints and exits.
+            exit(withError: error)
         default:
-            // Foreign errors (SQLite, file system) can quote data; print only their kind.
-            message = "unexpected \(type(of: error)) error: \(safeSummary(of: error))"
+            (message, status) = ("unexpected \(type(of: error)) error: \(safeSummary(of: error))", .failure)
         }
         FileHandle.standardError.write(Data("credlog: error: \(message)\n".utf8))
-        throw ExitCode(ExitStatus.of(error).rawValue)
+        exit(withError: ExitCode(status.rawValue))
     }
 }
 

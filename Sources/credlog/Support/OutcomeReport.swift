@@ -33,13 +33,11 @@ struct OutcomeReport: Encodable {
 
 extension GlobalOptions {
     /// Opens the workspace, runs one command as the acting principal, and prints its outcome
-    /// (`done`, or `unchanged` when it appended nothing); errors go through ``reportingErrors(_:)``.
+    /// (`done`, or `unchanged` when it appended nothing); errors go up to ``Credlog/exit(reporting:)``.
     func execute(_ command: CommandOptions, done: String, unchanged: String,
                  _ body: (CommandService, CommandContext) async throws -> CommandOutcome) async throws {
-        try await reportingErrors {
-            let workspace = try await Workspace.open(self)
-            let outcome = try await body(workspace.service, try workspace.context(self, command))
-            try OutcomeReport.print(outcome, done: done, unchanged: unchanged, json: json)
-        }
+        let workspace = try await Workspace.open(self)
+        let outcome = try await body(workspace.service, try workspace.context(self, command))
+        try OutcomeReport.print(outcome, done: done, unchanged: unchanged, json: json)
     }
 }
