@@ -39,7 +39,7 @@ public enum CredlogDatabase {
         case .sqlite(let path):
             return SQLiteDatabase(try open(path: path, durability: durability, create: create))
         case .postgres(let postgres):
-            let database = PostgresDatabase(postgres)
+            let database = try PostgresDatabase(postgres)
             if !create, try await !database.read({ try $0.tableExists("credlog_migrations") }) {
                 throw StoreError.notInitialised(path: postgres.description)
             }

@@ -35,6 +35,7 @@ extension StoreError: CategorizedError {
         case .wrongExpectedVersion: .conflict
         case .idempotencyKeyReused, .emptyAppend: .invalid
         case .notInitialised, .badLocation, .newerSchema: .configuration
+        case .outsideServiceScope: .failure
         case .database(let sqlState, _):
             // Lost connection (08…), server shutting down (57P…), disk full or out of resources
             // (53…), an I/O error (58…), a busy lock (55P03): worth a retry.

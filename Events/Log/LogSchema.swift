@@ -1,16 +1,29 @@
 import GRDB
 
-/// The SQLite schema of a credlog database. Migrations use plain SQL and are never
-/// edited once shipped; a change is a new migration, under the same identifier on both
-/// backends (``PostgresSchema``).
+/// The schema of a credlog database: one list of migrations for both backends, in plain SQL
+/// written for SQLite (``SQLDialect/tableDefinition(_:)`` adapts it for PostgreSQL). A migration
+/// is never edited once shipped; a change is a new one at the end of the list.
 enum LogSchema {
+    /// The migrations in order, as `dialect` runs them.
+    static func migrations(_ dialect: SQLDialect) -> [(identifier: String, script: String)] {
+        [("v1: event log", dialect.tableDefinition(eventLogTables) + appendOnlyTriggers(dialect)),
+         ("v2: credential reads and access tokens", dialect.tableDefinition(credentialReadsAndTokens)),
+         ("v3: credential lifecycle", dialect.tableDefinition(lifecycleTables)),
+         ("v4: keyed tokens, retired data keys, bound OAuth2 states", dialect.tableDefinition(hardening))]
+    }
+
+    /// SQLite's migrations, recorded by GRDB.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: event log") { db in try db.execute(sql: eventLogTables + appendOnlyTriggers) }
-        migrator.registerMigration("v2: credential reads and access tokens") { db in try db.execute(sql: credentialReadsAndTokens) }
-        migrator.registerMigration("v3: credential lifecycle") { db in try db.execute(sql: lifecycleTables) }
-        migrator.registerMigration("v4: keyed tokens, retired data keys, bound OAuth2 states") { db in try db.execute(sql: hardening) }
+        for (identifier, script) in migrations(.sqlite) {
+            migrator.registerMigration(identifier) { db in try db.execute(sql: script) }
+        }
         return migrator
+    }
+
+    /// No row of the log is ever changed or removed (on PostgreSQL, not even by `TRUNCATE`).
+    static func appendOnlyTriggers(_ dialect: SQLDialect) -> String {
+        dialect == .postgres ? PostgresSchema.appendOnlyTriggers : sqliteAppendOnlyTriggers
     }
 
     /// The log's tables (v1), the same on both backends (``SQLDialect/tableDefinition(_:)``
@@ -75,7 +88,7 @@ enum LogSchema {
             """
 
     /// SQLite's refusal to change or remove a row of the log (PostgreSQL's: ``PostgresSchema``).
-    static let appendOnlyTriggers = """
+    static let sqliteAppendOnlyTriggers = """
             CREATE TRIGGER events_refuse_update BEFORE UPDATE ON events
             BEGIN SELECT RAISE(ABORT, 'credlog events are append-only: UPDATE refused'); END;
             CREATE TRIGGER events_refuse_delete BEFORE DELETE ON events

@@ -143,23 +143,3 @@ struct ChainHead: Sendable {
                          recordedAt: Timestamp(iso8601: try row["recorded_at"]) ?? Timestamp(microseconds: 0))
     }
 }
-
-extension RecordedEvent {
-    /// The columns of `events`, in the order ``init(row:)`` reads them.
-    public static let columns = """
-        position, stream_id, stream_version, event_id, event_type, schema_version, recorded_at, \
-        actor_id, actor_role, project_id, correlation_id, causation_id, payload, hash
-        """
-
-    /// Decodes a row of `SELECT \(columns) FROM events`.
-    public init(row: SQLRow) throws {
-        let position: Int64 = try row[0]
-        guard let id = UUID(hexString: try row[3]), let time = Timestamp(iso8601: try row[6]),
-              let actor = EventActor(id: try row[7], roleName: try row[8]) else {
-            throw CorruptEventRow(position: position)
-        }
-        self.init(position: position, stream: StreamID(try row[1] as String), streamVersion: try row[2], eventId: id, type: try row[4],
-                  schemaVersion: try row[5], recordedAt: time, actor: actor, projectId: try row[9], correlationId: try row[10],
-                  causationId: try row[11], payload: try row[12], hash: [UInt8](try row[13] as Data))
-    }
-}

@@ -87,23 +87,15 @@ public final class SQLiteEventStore: EventStore {
     }
 }
 
-extension RecordedEvent: FetchableRecord {
-    /// Decodes a row of `SELECT * FROM events`, reading columns by position (the table's order):
-    /// position, stream_id, stream_version, event_id, event_type, schema_version, recorded_at,
-    /// actor_id, actor_role, project_id, correlation_id, causation_id, payload, hash.
-    public init(row: Row) throws {
-        let position: Int64 = row[0]
-        let eventId: String = row[3]
-        let recordedAt: String = row[6]
-        guard let id = UUID(hexString: eventId), let time = Timestamp(iso8601: recordedAt),
-              let actor = EventActor(id: row[7], roleName: row[8]) else {
-            throw CorruptEventRow(position: position)
-        }
-        self.init(
-            position: position, stream: StreamID(row[1] as String), streamVersion: row[2], eventId: id, type: row[4],
-            schemaVersion: row[5], recordedAt: time, actor: actor, projectId: row[9], correlationId: row[10],
-            causationId: row[11], payload: row.dataNoCopy(atIndex: 12).map { Data($0) } ?? Data(),
-            hash: row.dataNoCopy(atIndex: 13).map { [UInt8]($0) } ?? [])
+extension RecordedEvent: FetchableRecord {}
+
+/// SQLite's rows of `events`, read without copying them into ``SQLRow`` first.
+extension Row: EventRow {
+    public func int64(at column: Int) throws -> Int64 { try decode(Int64.self, atIndex: column) }
+    public func string(at column: Int) throws -> String { try decode(String.self, atIndex: column) }
+    public func data(at column: Int) throws -> Data {
+        guard let data = dataNoCopy(atIndex: column) else { throw UnexpectedRow(column: "#\(column)", expected: "bytes") }
+        return Data(data)
     }
 }
 

@@ -14,6 +14,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case newerSchema(database: String, unknown: [String])
     /// The database refused a statement (PostgreSQL's message, which names no value).
     case database(sqlState: String, message: String)
+    /// A PostgreSQL database opened where no ``ServiceScope`` would run its connection pool.
+    case outsideServiceScope(database: String)
 
     public var description: String {
         switch self {
@@ -32,6 +34,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
                 + "upgrade credlog before using this database"
         case let .database(sqlState, message):
             "the database refused the statement: \(message) (SQLSTATE \(sqlState))"
+        case let .outsideServiceScope(database):
+            "\(database) was opened outside a ServiceScope: nothing would run its connections (open it inside ServiceScope.run)"
         }
     }
 }

@@ -3,10 +3,12 @@ import Logging
 import NIOCore
 import NIOPosix
 import PostgresNIO
+import ServiceLifecycle
 import Synchronization
 
 /// A credlog PostgreSQL database as an ``SQLDatabase``: postgres-nio's connection pool
-/// (`PostgresClient`), and a thread per connection in use to run credlog's statements.
+/// (`PostgresClient`, a service run by the ``ServiceScope`` it is opened in), and a thread per
+/// connection in use to run credlog's statements.
 ///
 /// credlog's read models and projections are synchronous folds (the same code runs inside a
 /// SQLite transaction), so a closure runs on a thread of its own and waits there for each
@@ -16,17 +18,18 @@ public final class PostgresDatabase: SQLDatabase {
     public var dialect: SQLDialect { .postgres }
     let client: PostgresClient
     private let threads: NIOThreadPool
-    private let running: Task<Void, Never>
     private let logger: Logger
     /// How long a statement's answer may take before its connection is given up (a server that
     /// stopped answering, a network black hole): the caller gets an error, never a hang.
     let answerDeadline: Duration
-    /// Connects lazily: the first statement opens the first connection.
+    /// Connects lazily: the first statement opens the first connection. Its pool runs in the
+    /// current ``ServiceScope`` (outside one, it is refused: nothing would serve its statements).
     /// - Parameters:
     ///   - maximumConnections: connections (and threads) used at once by this process.
     ///   - answerDeadline: the longest wait for one statement's answer.
     public init(_ location: PostgresLocation, maximumConnections: Int = 16, answerDeadline: Duration = .seconds(120),
-                logger: Logger = Logger(label: "credlog.postgres")) {
+                logger: Logger = Logger(label: "credlog.postgres")) throws {
+        guard ServiceScope.isActive else { throw StoreError.outsideServiceScope(database: location.description) }
         self.answerDeadline = answerDeadline
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.username, password: location.password,
@@ -41,12 +44,10 @@ public final class PostgresDatabase: SQLDatabase {
         self.logger = logger
         threads = NIOThreadPool(numberOfThreads: maximumConnections)
         threads.start()
-        running = Task { await client.run() }
+        ServiceScope.start(client)
     }
 
-    /// Released, it closes its connections.
     deinit {
-        running.cancel()
         threads.shutdownGracefully { _ in }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 import Synchronization
 
 /// The event log in PostgreSQL, shared by every credlog server on the database.
@@ -16,8 +17,9 @@ public final class PostgresEventStore: EventStore {
     public let database: PostgresDatabase
     private let signal = AppendSignal()
     private let group: GroupCommit
-    /// Follows other servers' appends; started by the first wait (a CLI command never waits).
-    private let listener = Mutex<Task<Void, Never>?>(nil)
+    /// Whether the listener following other servers' appends was started, by the first wait (a
+    /// CLI command never waits), in that wait's ``ServiceScope``.
+    private let listening = Mutex(false)
 
     /// The channel appends notify, with the new head position as payload.
     static let channel = "credlog_events"
@@ -40,11 +42,18 @@ public final class PostgresEventStore: EventStore {
         }
     }
 
-    deinit { listener.withLock { $0?.cancel() } }
-
     /// Follows `NOTIFY credlog_events` on a connection of its own and wakes this process's
     /// subscribers. When the connection is lost it wakes them too (they catch up by reading
     /// from their position), then listens again after a pause.
+    struct NotificationListener: Service {
+        let database: PostgresDatabase
+        let signal: AppendSignal
+
+        func run() async {
+            await PostgresEventStore.listen(database, signal: signal)
+        }
+    }
+
     private static func listen(_ database: PostgresDatabase, signal: AppendSignal) async {
         let logger = Logger(label: "credlog.postgres.listen")
         while !Task.isCancelled {
@@ -104,8 +113,13 @@ public final class PostgresEventStore: EventStore {
 
     /// Returns once any server appended since `mark` (notified by PostgreSQL), or after `timeout`.
     public func waitForAppends(since mark: UInt64, timeout: Duration) async {
-        listener.withLock { task in
-            if task == nil { task = Task { [database, signal] in await Self.listen(database, signal: signal) } }
+        let start = listening.withLock { started in
+            defer { started = true }
+            return !started
+        }
+        // Outside a scope nothing listens: the wait ends at its timeout, and the caller reads anyway.
+        if start, !ServiceScope.start(NotificationListener(database: database, signal: signal)) {
+            listening.withLock { $0 = false }
         }
         await signal.wait(since: mark, timeout: timeout)
     }

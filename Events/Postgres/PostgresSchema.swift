@@ -1,13 +1,6 @@
-/// The PostgreSQL schema of a credlog database: the same migrations as ``LogSchema`` (same
-/// identifiers, same tables), recorded in `credlog_migrations` and applied on open.
+/// Applies ``LogSchema``'s migrations to PostgreSQL, recorded in `credlog_migrations` on open.
 enum PostgresSchema {
-    /// The migrations in order. Never edited once shipped; a change is a new migration.
-    static let migrations: [(identifier: String, script: String)] = [
-        ("v1: event log", SQLDialect.postgres.tableDefinition(LogSchema.eventLogTables) + appendOnlyTriggers),
-        ("v2: credential reads and access tokens", SQLDialect.postgres.tableDefinition(LogSchema.credentialReadsAndTokens)),
-        ("v3: credential lifecycle", SQLDialect.postgres.tableDefinition(LogSchema.lifecycleTables)),
-        ("v4: keyed tokens, retired data keys, bound OAuth2 states", SQLDialect.postgres.tableDefinition(LogSchema.hardening)),
-    ]
+    static let migrations = LogSchema.migrations(.postgres)
 
     /// No row of the log is ever changed or removed, not even by `TRUNCATE`.
     static let appendOnlyTriggers = """

@@ -1,5 +1,7 @@
-/// Decodes a `Decodable` value from a row, one column per coding key (a read model's record
-/// type declares its columns once, in its `CodingKeys`).
+import Synchronization
+
+/// Decodes a `Decodable` value from a row, one column per property: `connectionId` is read from
+/// the column `connection_id` (a read model's record declares its columns once, as its properties).
 extension SQLRow {
     public func decode<Value: Decodable>(_ type: Value.Type = Value.self) throws -> Value {
         try Value(from: RowDecoder(row: self))
@@ -33,9 +35,9 @@ private struct RowDecoder: Decoder {
     struct Columns<Key: CodingKey>: KeyedDecodingContainerProtocol {
         let row: SQLRow
         var codingPath: [any CodingKey] { [] }
-        var allKeys: [Key] { row.columns.names.compactMap(Key.init(stringValue:)) }
+        var allKeys: [Key] { row.columns.names.compactMap { name in Key(stringValue: ColumnName.property(name)) } }
 
-        func contains(_ key: Key) -> Bool { row.columns.names.contains(key.stringValue) }
+        func contains(_ key: Key) -> Bool { row.columns.names.contains(ColumnName.of(key.stringValue)) }
 
         func decodeNil(forKey key: Key) throws -> Bool { value(key) == .null }
 
@@ -59,8 +61,31 @@ private struct RowDecoder: Decoder {
         func superDecoder(forKey key: Key) throws -> any Decoder { RowDecoder(row: row) }
 
         private func value(_ key: Key) -> SQLValue {
-            guard let index = row.columns.names.firstIndex(of: key.stringValue) else { return .null }
+            guard let index = try? row.columns.index(of: ColumnName.of(key.stringValue)) else { return .null }
             return row.values[index]
         }
+    }
+}
+
+/// The column of a property: its name in snake case (`credentialExpiresAt` → `credential_expires_at`).
+enum ColumnName {
+    /// Properties are few and repeat on every row: each is converted once.
+    private static let known = Mutex<[String: String]>([:])
+
+    static func of(_ property: String) -> String {
+        if let column = known.withLock({ $0[property] }) { return column }
+        var column = ""
+        for character in property {
+            if character.isUppercase { column += "_" + character.lowercased() } else { column.append(character) }
+        }
+        known.withLock { $0[property] = column }
+        return column
+    }
+
+    /// The property of a column: `connection_id` → `connectionId`.
+    static func property(_ column: String) -> String {
+        let words = column.split(separator: "_")
+        guard let first = words.first else { return column }
+        return String(first) + words.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 }

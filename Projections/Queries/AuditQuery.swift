@@ -17,11 +17,6 @@ public struct AuditEntry: Sendable, Equatable, Codable {
     public var detail: String
     public var correlationId: String
 
-    enum CodingKeys: String, CodingKey {
-        case at, position, outcome, action, detail
-        case projectId = "project_id", connectionId = "connection_id", actorId = "actor_id", actorRole = "actor_role"
-        case correlationId = "correlation_id"
-    }
 }
 
 /// Filters over the audit trail; every filter is optional.

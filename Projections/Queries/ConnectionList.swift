@@ -39,7 +39,7 @@ public struct ConnectionList: Sendable {
     }
 
     public struct Page: Sendable, Encodable {
-        public var connections: [ConnectionRow]
+        public var connections: [ConnectionSummary]
         /// Pass as `after` for the next page; `nil` on the last page.
         public var nextCursor: String?
     }
@@ -60,10 +60,6 @@ public struct ConnectionList: Sendable {
     }
 
     static let countCap = 1000
-
-    /// The table's columns, qualified with its alias `c`.
-    static let qualifiedColumns = ConnectionRow.columns.split(separator: ",")
-        .map { "c." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
 
     /// Where a page ends: the sort key and id of its last row.
     struct Cursor: Codable {
@@ -153,8 +149,8 @@ public struct ConnectionList: Sendable {
         }
         arguments.append(limit + 1)
         var rows = try db.fetchAll(sql: """
-            SELECT \(Self.qualifiedColumns) FROM \(source) WHERE \(clauses.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?
-            """, arguments: arguments).map(ConnectionRow.init(row:))
+            SELECT c.* FROM \(source) WHERE \(clauses.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?
+            """, arguments: arguments).map { try $0.decode(ConnectionRow.self) }
         var next: String?
         if rows.count > limit {
             rows.removeLast()
@@ -162,6 +158,36 @@ public struct ConnectionList: Sendable {
                 next = Cursor(sort: sort.rawValue, key: sort == .name ? last.nameKey : last.connectedAt, id: last.id).encoded
             }
         }
-        return Page(connections: rows, nextCursor: next)
+        return Page(connections: rows.map(ConnectionSummary.init), nextCursor: next)
+    }
+}
+
+/// A connection as lists show it (the API, the CLI, the page): its row without the sort key and
+/// the log position, which are the read model's own.
+public struct ConnectionSummary: Sendable, Equatable, Encodable {
+    public var id: String
+    public var projectId: String
+    public var piece: String
+    public var authType: String
+    public var name: String
+    public var status: StatusName
+    /// Why it is inactive, such as `expired: token expired`.
+    public var statusReason: String?
+    public var flowCount: Int
+    /// When it was created or last reconnected.
+    public var connectedAt: String
+    public var statusChangedAt: String
+    public var credentialExpiresAt: String?
+    public var credentialFingerprint: String
+    /// When the current credential was set (created, reconnected or refreshed).
+    public var credentialSetAt: String
+    /// Whether credlog renews the credential itself (OAuth2 with a refresh token).
+    public var credentialRefreshable: Bool
+
+    init(_ row: ConnectionRow) {
+        (id, projectId, piece, authType, name, status) = (row.id, row.projectId, row.piece, row.authType, row.name, row.status)
+        (statusReason, flowCount, connectedAt, statusChangedAt) = (row.statusReason, row.flowCount, row.connectedAt, row.statusChangedAt)
+        (credentialExpiresAt, credentialFingerprint) = (row.credentialExpiresAt, row.credentialFingerprint)
+        (credentialSetAt, credentialRefreshable) = (row.credentialSetAt, row.credentialRefreshable)
     }
 }

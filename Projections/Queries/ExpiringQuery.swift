@@ -12,11 +12,6 @@ public struct ExpiringConnection: Sendable, Equatable, Codable {
     /// reports it, a registered client for its piece); if not, a person must.
     public var renewsItself: Bool
 
-    enum CodingKeys: String, CodingKey {
-        case id, name, piece
-        case projectId = "project_id", authType = "auth_type", credentialExpiresAt = "credential_expires_at"
-        case renewsItself = "renews_itself"
-    }
 }
 
 /// The connections whose credentials expire within a window, soonest first.

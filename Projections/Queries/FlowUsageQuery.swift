@@ -9,10 +9,6 @@ public struct FlowUse: Sendable, Equatable, Codable {
     public var attachedAt: String
     public var detachedAt: String?
 
-    enum CodingKeys: String, CodingKey {
-        case flowId = "flow_id", connectionId = "connection_id", projectId = "project_id"
-        case connectionName = "connection_name", attachedAt = "attached_at", detachedAt = "detached_at"
-    }
 }
 
 /// Flow usage queries.
@@ -28,10 +24,15 @@ public enum FlowUsageQuery {
                              arguments: [id])
     }
 
-    /// The connections a flow uses now.
-    public static func connections(usedByFlow flowId: String, _ db: any SQLSession) throws -> [FlowUse] {
-        try db.fetchAll(FlowUse.self, sql: select + " WHERE u.flow_id = ? AND u.detached_position IS NULL ORDER BY u.connection_id",
-                             arguments: [flowId])
+    /// The connections a flow uses now, in `projects` (`nil`: all).
+    public static func connections(usedByFlow flowId: String, projects: [String]?, _ db: any SQLSession) throws -> [FlowUse] {
+        var sql = select + " WHERE u.flow_id = ? AND u.detached_position IS NULL"
+        var arguments: SQLArguments = [flowId]
+        if let projects {
+            sql += " AND u.project_id IN (\(SQLArguments.placeholders(projects.count)))"
+            arguments = arguments + SQLArguments(projects.map(\.sqlValue))
+        }
+        return try db.fetchAll(FlowUse.self, sql: sql + " ORDER BY u.connection_id", arguments: arguments)
     }
 
     /// The connections a flow was using at `time` (attached at or before it, not yet detached).

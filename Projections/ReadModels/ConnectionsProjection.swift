@@ -49,10 +49,11 @@ public struct ConnectionsProjection: Projection {
         let changes = events.compactMap { event in event.connection.map { (event, $0.id, $0.event) } }
         guard !changes.isEmpty else { return }
         var ids: [String] = []
-        for (_, id, _) in changes where !ids.contains(id) { ids.append(id) }
+        var seen = Set<String>()
+        for (_, id, _) in changes where seen.insert(id).inserted { ids.append(id) }
         var before: [String: ConnectionRow] = [:]
-        for row in try db.fetchAll(forEach: ids, sql: { "SELECT \(ConnectionRow.columns) FROM connections WHERE id IN (\($0))" }) {
-            let connection = try ConnectionRow(row: row)
+        for row in try db.fetchAll(forEach: ids, sql: { "SELECT * FROM connections WHERE id IN (\($0))" }) {
+            let connection = try row.decode(ConnectionRow.self)
             before[connection.id] = connection
         }
         var after = before
@@ -69,17 +70,9 @@ public struct ConnectionsProjection: Projection {
             break
         case (_?, nil):
             try db.execute(sql: "DELETE FROM connections WHERE id = ?", arguments: [id])
-        case (nil, let row?):
-            try db.execute(sql: "INSERT INTO connections (\(ConnectionRow.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", arguments: row.values)
-        case (_?, let row?):
-            try db.execute(sql: """
-                UPDATE connections SET name = ?, name_key = ?, status = ?, status_reason = ?, flow_count = ?, connected_at = ?,
-                    status_changed_at = ?, credential_expires_at = ?, credential_fingerprint = ?, credential_set_at = ?,
-                    credential_refreshable = ?, last_position = ?
-                WHERE id = ?
-                """, arguments: [row.name, row.nameKey, row.status, row.statusReason, row.flowCount, row.connectedAt,
-                                 row.statusChangedAt, row.credentialExpiresAt, row.credentialFingerprint, row.credentialSetAt,
-                                 row.credentialRefreshable, row.lastPosition, row.id])
+        case (_, let row?):
+            let columns = try SQLColumnValues(row)
+            try db.execute(sql: columns.insert(into: "connections", replacingOn: "id"), arguments: columns.values)
         }
         try updateTrigrams(from: before, to: after, db)
     }

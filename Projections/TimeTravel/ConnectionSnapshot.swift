@@ -43,7 +43,7 @@ public struct ConnectionSnapshot: Sendable, Equatable {
                 connectionId: event.stream.connectionId ?? "", state: after, streamVersion: 0, lastPosition: 0,
                 statusSince: event.recordedAt, statusChangedBy: event.actor, credentialSetAt: event.recordedAt, credentialVersion: 1,
                 credentialSource: "created")
-            if Self.statusKey(before) != Self.statusKey(after) || { if case .revoked = decoded { true } else { false } }() {
+            if before.statusName != .deleted, StatusTransition(from: before.statusName, by: decoded) != nil {
                 next.statusSince = event.recordedAt
                 next.statusChangedBy = event.actor
             }
@@ -66,14 +66,17 @@ public struct ConnectionSnapshot: Sendable, Equatable {
 
     /// `Active`, `Inactive` or `Deleted`.
     public var statusName: String {
-        Self.statusKey(state)
+        state.statusName?.title ?? "None"
     }
+}
 
-    private static func statusKey(_ state: ConnectionState) -> String {
-        switch state {
-        case .none: "None"
-        case .deleted: "Deleted"
-        case .live(let connection): connection.status.isActive ? "Active" : "Inactive"
+extension ConnectionState {
+    /// The status as stored: `nil` before the connection exists.
+    var statusName: StatusName? {
+        switch self {
+        case .none: nil
+        case .deleted: .deleted
+        case .live(let connection): connection.status.name
         }
     }
 }

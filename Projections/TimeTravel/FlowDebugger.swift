@@ -70,11 +70,9 @@ public struct FlowDebugger: Sendable {
                 ConnectionDiagnosis.EventLine(position: $0.position, at: $0.recordedAt.iso8601, type: $0.type, actor: $0.actor.id,
                                               detail: EventSummary.text(EventSummary.fields(of: try ProjectedEvent($0))))
             }
-            var reason: String?
-            if case .inactive(let inactive) = connection.status { reason = "\(inactive.kind.rawValue): \(inactive.reason)" }
             var diagnosis = ConnectionDiagnosis(
                 connectionId: connection.id, name: connection.name, piece: connection.piece, status: snapshot.statusName,
-                statusReason: reason, statusSince: snapshot.statusSince.iso8601, statusChangedBy: snapshot.statusChangedBy.id,
+                statusReason: connection.status.reasonText, statusSince: snapshot.statusSince.iso8601, statusChangedBy: snapshot.statusChangedBy.id,
                 credentialFingerprint: connection.credentials.fingerprint, credentialSetAt: snapshot.credentialSetAt.iso8601,
                 credentialSource: snapshot.credentialSource, credentialExpiresAt: connection.credentials.expiresAt, reconnectedAt: reconnect?.recordedAt.iso8601,
                 reconnectedBy: reconnect?.actor.id, events: nearby, verdict: "")

@@ -5,7 +5,8 @@ import CredlogProjections
 /// The credential lifecycle on one database, assembled: the engine's broker (refresh on read),
 /// the sweeper, the webhook feed and dispatcher, and the OAuth2 flow.
 public struct CredentialLifecycle: Sendable {
-    /// The command service, with validation requests on.
+    /// The command service it runs commands through (with the validator it was given, if any:
+    /// `credlog`'s workspace attaches ``HTTPCredentialValidator``).
     public let service: CommandService
     public let broker: CredentialBroker
     public let sweeper: Sweeper
@@ -18,7 +19,6 @@ public struct CredentialLifecycle: Sendable {
     /// - Parameter callbackURL: credlog's public `/v1/oauth2/callback` URL, registered at providers.
     public init(database: any SQLDatabase, service: CommandService, settings: LifecycleSettings = .init(),
                 http: OutboundHTTP = OutboundHTTP(destinations: .publicOnly), webhookPolicy: WebhookDispatcher.Policy = .init(), callbackURL: CallbackURL) {
-        let service = service.validating(with: HTTPCredentialValidator(http: http))
         let client = OAuth2Client(http: http)
         self.service = service
         broker = CredentialBroker(service: service, database: database, client: client, settings: settings)

@@ -6,7 +6,7 @@ struct BenchPostgres: Sendable {
     let server: PostgresDatabase
 
     init(url: String) throws {
-        server = PostgresDatabase(try PostgresLocation(url: url), maximumConnections: 1)
+        server = try PostgresDatabase(try PostgresLocation(url: url), maximumConnections: 1)
     }
 
     /// A new, empty database; returns its URL (`--db`, without the password).

@@ -24,7 +24,7 @@ struct Benchmark: ParsableCommand {
             if let asynchronous = command as? any AsyncParsableCommand {
                 // The command is run once, by the one task; the main thread only waits for it.
                 nonisolated(unsafe) var running = asynchronous
-                try waitFor { try await running.run() }
+                try waitFor { try await ServiceScope.run { try await running.run() } }
             } else {
                 var running = command
                 try running.run()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CredlogEvents
 import Foundation
 
 /// The `credlog` command: an event-sourced log of connection credentials.
@@ -35,8 +36,11 @@ struct Credlog: AsyncParsableCommand {
             exit(withError: error)
         }
         do {
-            if var asynchronous = command as? any AsyncParsableCommand {
-                try await asynchronous.run()
+            if let asynchronous = command as? any AsyncParsableCommand {
+                // The command's databases run their background work (PostgreSQL's pool) in this
+                // scope. The command is run once, by this one task.
+                nonisolated(unsafe) var running = asynchronous
+                try await ServiceScope.run { try await running.run() }
             } else {
                 try command.run()
             }

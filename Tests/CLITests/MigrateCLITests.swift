@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// `credlog migrate`: a SQLite log into PostgreSQL and back, as an operator would run it.
-@Suite("Migrating between backends", .enabled(if: TestPostgres.url != nil))
+@Suite("Migrating between backends", .enabled(if: TestPostgres.url != nil), .serviceScope)
 struct MigrateCLITests {
     @Test func aSQLiteLogMovesToPostgreSQLWhole() async throws {
         let cli = try seededCLI()

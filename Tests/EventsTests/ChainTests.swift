@@ -4,7 +4,7 @@ import Foundation
 import GRDB
 import Testing
 
-@Suite("Hash chain")
+@Suite("Hash chain", .serviceScope)
 struct ChainTests {
     func filled(_ count: Int, _ backend: TestBackend = .sqlite) async throws -> TemporaryLog {
         let log = try await TemporaryLog(backend: backend)

@@ -6,7 +6,7 @@ import GRDB
 import Testing
 
 /// Keys against whoever holds an old backup or can write beside the key file.
-@Suite("Key hardening")
+@Suite("Key hardening", .serviceScope)
 struct KeyHardeningTests {
     func create(_ log: TemporaryLog, _ json: String, service: CommandService? = nil) async throws -> String {
         var secret = Array(json.utf8)
@@ -142,7 +142,7 @@ struct KeyHardeningTests {
 
 /// Deleting a connection overwrites its keys at once and truncates the WAL only if no reader
 /// holds an older snapshot: it never waits for a slow reader, nor makes every writer wait.
-@Suite("Deleting beside a slow reader")
+@Suite("Deleting beside a slow reader", .serviceScope)
 struct DeleteBesideReaderTests {
     @Test func aDeleteFinishesWhileAReaderHoldsAnOldSnapshot() async throws {
         let log = try await TemporaryLog()

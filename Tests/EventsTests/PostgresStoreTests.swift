@@ -5,7 +5,7 @@ import Testing
 
 /// What only PostgreSQL has to show: several servers on one database (each a store with its
 /// own connection pool here), their notifications, and the order readers see commits in.
-@Suite("PostgreSQL: several servers on one database", .enabled(if: TestPostgres.url != nil))
+@Suite("PostgreSQL: several servers on one database", .enabled(if: TestPostgres.url != nil), .serviceScope)
 struct PostgresStoreTests {
     /// Another server: its own pool, group commit and listener on the same database.
     static func server(for log: TemporaryLog) async throws -> any EventStore {
@@ -69,7 +69,7 @@ struct PostgresStoreTests {
     /// on a new connection instead of failing; appends stay acknowledged exactly once.
     @Test func connectionsClosedByTheServerAreReplacedNotReported() async throws {
         let log = try await TemporaryLog(backend: .postgres)
-        let killer = PostgresDatabase(try PostgresLocation(url: log.path), maximumConnections: 1)
+        let killer = try PostgresDatabase(try PostgresLocation(url: log.path), maximumConnections: 1)
         for round in 1...5 {
             // Every connection of the pool in use once, so that all are open when they are killed.
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -102,7 +102,7 @@ struct PostgresStoreTests {
     /// answer deadline, with a connection error, instead of holding its caller for ever.
     @Test func aStatementWithNoAnswerFailsAtTheDeadline() async throws {
         let log = try await TemporaryLog(backend: .postgres)
-        let impatient = PostgresDatabase(try PostgresLocation(url: log.path), maximumConnections: 1, answerDeadline: .seconds(1))
+        let impatient = try PostgresDatabase(try PostgresLocation(url: log.path), maximumConnections: 1, answerDeadline: .seconds(1))
         do {
             _ = try await impatient.read { db in try db.fetchValue(sql: "SELECT 1 FROM pg_sleep(600)") as Int? }
             Issue.record("a ten-minute statement came back")
@@ -171,7 +171,7 @@ struct PostgresStoreTests {
 }
 
 /// Both backends refuse a database a newer credlog migrated, and change nothing in it.
-@Suite("Schema versions")
+@Suite("Schema versions", .serviceScope)
 struct SchemaVersionTests {
     /// `scripts/test` requires the PostgreSQL half of the suites: it must not be skipped silently.
     @Test func postgresRunsWhenRequired() {

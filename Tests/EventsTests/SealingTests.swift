@@ -4,7 +4,7 @@ import CredlogTestSupport
 import Foundation
 import Testing
 
-@Suite("Sealed credentials")
+@Suite("Sealed credentials", .serviceScope)
 struct SealingTests {
     static let samples: [(AuthType, String)] = [
         (.apiKey, #"{"apiKey":"sk-live-1"}"#),

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// The event-store contract, run against every backend (PostgreSQL when `CREDLOG_TEST_POSTGRES` is set).
-@Suite("Event store conformance")
+@Suite("Event store conformance", .serviceScope)
 struct StoreConformanceTests {
     static func make(_ backend: TestBackend) async throws -> (store: any EventStore, keepAlive: AnyObject) {
         let log = try await TemporaryLog(backend: backend)

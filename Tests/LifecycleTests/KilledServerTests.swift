@@ -10,7 +10,7 @@ import Testing
 /// `credlog serve` killed (SIGKILL) while 32 clients reconnect connections through it, then
 /// restarted: every write it acknowledged is in the log, no append is half there, and the read
 /// models equal a rebuild — on each backend.
-@Suite("A server killed in the middle of appends")
+@Suite("A server killed in the middle of appends", .serviceScope)
 struct KilledServerTests {
     @Test(arguments: TestBackend.available)
     func nothingAcknowledgedIsLostAndNothingIsHalfWritten(backend: TestBackend) async throws {

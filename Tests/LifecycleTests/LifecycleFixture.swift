@@ -35,8 +35,9 @@ final class LifecycleFixture: @unchecked Sendable {
             TestOAuthProvider.piece(baseURL: baseURL, clientAuthentication: clientAuthentication).utf8))
         _ = try await log.service.registerPiece(piece, clientSecret: &secret, in: "acme",
                                                 context: CommandContext(principal: .member("alice"), now: Self.start))
-        lifecycle = CredentialLifecycle(database: log.database, service: log.service, settings: settings,
-                                        http: OutboundHTTP(timeout: timeout, destinations: .anyAddress), callbackURL: "http://credlog.test/v1/oauth2/callback")
+        let http = OutboundHTTP(timeout: timeout, destinations: .anyAddress)
+        lifecycle = CredentialLifecycle(database: log.database, service: log.service.validating(with: HTTPCredentialValidator(http: http)),
+                                        settings: settings, http: http, callbackURL: "http://credlog.test/v1/oauth2/callback")
     }
 
     /// Quick retries, for tests.
@@ -88,7 +89,7 @@ final class LifecycleFixture: @unchecked Sendable {
     /// The server over this fixture (its clock), in Hummingbird's router test mode (or on a real
     /// loopback port with `.live`).
     func server(_ mode: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let environment = ServerEnvironment(database: log.database, store: log.store, service: log.service, lifecycle: lifecycle,
+        let environment = ServerEnvironment(database: log.database, store: log.store, lifecycle: lifecycle,
                                             clock: { [self] in now })
         var logger = Logger(label: "credlog-test") { [serverLog] _ in serverLog.handler() }
         logger.logLevel = .trace

@@ -131,11 +131,10 @@ struct RefreshTests {
             guard case .inactive(let inactive) = connection.status else { Issue.record("still active"); return }
             #expect(inactive.kind == .expired && inactive.reason.contains("invalid_grant: Token has been expired or revoked."))
             let history = try await fixture.log.database.read { db in try StatusHistoryQuery.history(of: id, db) }
-            #expect(history.last?.toStatus == "inactive" && history.last?.reason?.contains("invalid_grant") == true)
+            #expect(history.last?.toStatus == .inactive && history.last?.reason?.contains("invalid_grant") == true)
             #expect(history.last?.actorId == "system")
             // Time travel and the flow debugger tell the same.
-            let detail = try await ConnectionDetail.load(id, at: nil, store: fixture.log.store, service: fixture.log.service,
-                                                         principal: .member("bob"))
+            let detail = try await fixture.log.queries.connection(id, for: .init(.member("bob")))
             #expect(detail.status == "Inactive" && detail.statusReason?.contains("invalid_grant") == true)
         }
     }
@@ -167,8 +166,7 @@ struct RefreshTests {
             #expect(after.status == "Inactive" && after.statusReason?.contains("invalid_grant") == true)
             #expect(later.verdict.contains("Inactive since 13:02") && later.verdict.contains("invalid_grant"))
 
-            let past = try await ConnectionDetail.load(id, at: .time(refreshedAt), store: fixture.log.store, service: fixture.log.service,
-                                                       principal: .member("bob"))
+            let past = try await fixture.log.queries.connection(id, at: .time(refreshedAt), for: .init(.member("bob")))
             #expect(past.status == "Active" && past.credentialSource == "refreshed" && past.credentialVersion == 3)
         }
     }

@@ -4,7 +4,7 @@ import CredlogProjections
 import CredlogTestSupport
 import Testing
 
-@Suite("Projections agree with a rebuild and with a naive fold")
+@Suite("Projections agree with a rebuild and with a naive fold", .serviceScope)
 struct ProjectionPropertyTests {
     @Test(arguments: TestBackend.available, [1, 2, 3, 4, 5, 6] as [UInt64])
     func incrementalEqualsRebuiltEqualsNaive(backend: TestBackend, seed: UInt64) async throws {
@@ -21,14 +21,14 @@ struct ProjectionPropertyTests {
 
         let naive = try NaiveFold(try await log.allEvents())
         let rows = try await log.database.read { db in
-            try db.fetchAll(sql: "SELECT \(ConnectionRow.columns) FROM connections ORDER BY id").map(ConnectionRow.init(row:))
+            try db.fetchAll(ConnectionRow.self, sql: "SELECT * FROM connections ORDER BY id")
         }
         #expect(rows.map(\.id) == naive.connections.keys.sorted(), "seed \(seed): the same connections")
         for row in rows {
             let expected = try #require(naive.connections[row.id])
             #expect(row.projectId == expected.project && row.piece == expected.piece && row.authType == expected.auth)
             #expect(row.name == expected.name && row.nameKey == expected.name.lowercased())
-            #expect(row.status == expected.status && row.statusReason == expected.reason)
+            #expect(row.status.rawValue == expected.status && row.statusReason == expected.reason)
             #expect(row.flowCount == expected.flows.count)
             #expect(row.connectedAt == expected.connectedAt && row.statusChangedAt == expected.statusChangedAt)
             #expect(row.credentialFingerprint == expected.fingerprint && row.credentialExpiresAt == expected.expiresAt)
@@ -40,7 +40,7 @@ struct ProjectionPropertyTests {
         #expect(usage == naive.usage.map { "\($0.0)|\($0.1)|\($0.2)|\($0.3 ?? "-")" })
         let statusRows = try await log.database.read { db in
             try db.fetchAll(StatusChange.self, sql: "SELECT * FROM status_history ORDER BY position")
-                .map { "\($0.position)|\($0.connectionId)|\($0.fromStatus ?? "-")|\($0.toStatus)|\($0.reason ?? "-")|\($0.actorId)" }
+                .map { "\($0.position)|\($0.connectionId)|\($0.fromStatus?.rawValue ?? "-")|\($0.toStatus.rawValue)|\($0.reason ?? "-")|\($0.actorId)" }
         }
         #expect(statusRows == naive.history.map { "\($0.0)|\($0.1)|\($0.2 ?? "-")|\($0.3)|\($0.4 ?? "-")|\($0.5)" })
         let members = try await log.database.read { db in

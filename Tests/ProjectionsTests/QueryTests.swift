@@ -5,7 +5,7 @@ import CredlogTestSupport
 import Foundation
 import Testing
 
-@Suite("Connection list, search, pagination, reports")
+@Suite("Connection list, search, pagination, reports", .serviceScope)
 struct QueryTests {
     func create(_ log: TemporaryLog, _ name: String, at time: Timestamp = .now()) async throws -> String {
         try await log.createAPIKeyConnection(named: name, at: time)
@@ -136,7 +136,7 @@ struct QueryTests {
 }
 
 /// The name trigrams wait while a non-empty log is replayed, and are made in one pass at the end.
-@Suite("Deferred name trigrams")
+@Suite("Deferred name trigrams", .serviceScope)
 struct DeferredTrigramTests {
     func create(_ log: TemporaryLog, _ name: String) async throws {
         try await log.createAPIKeyConnection(named: name, piece: "acme-crm", by: "alice")

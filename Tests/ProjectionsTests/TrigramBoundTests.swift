@@ -7,7 +7,7 @@ import Testing
 
 /// The name search's trigram rows keep a short prefix of the name, not the whole name: a long
 /// name costs a bounded number of bytes, and pages still come in name order.
-@Suite("Trigram rows are bounded")
+@Suite("Trigram rows are bounded", .serviceScope)
 struct TrigramBoundTests {
     @Test(arguments: TestBackend.available)
     func longNamesCostABoundedNumberOfBytesAndStillSortAndPage(backend: TestBackend) async throws {

@@ -21,12 +21,10 @@ public enum TestBackend: String, Sendable, CaseIterable, CustomStringConvertible
 public enum TestPostgres {
     public static let url = ProcessInfo.processInfo.environment["CREDLOG_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
 
-    private static let server: PostgresDatabase? = url.map { try! PostgresDatabase(PostgresLocation(url: $0), maximumConnections: 2) }
-
-    /// A new, empty database on the test server.
+    /// A new, empty database on the test server (inside the test's ``ServiceScope``).
     public static func newDatabase() async throws -> PostgresLocation {
-        guard let server else { preconditionFailure("CREDLOG_TEST_POSTGRES is not set") }
-        return try await server.createDatabase(prefix: "credlog_test")
+        guard let url else { preconditionFailure("CREDLOG_TEST_POSTGRES is not set") }
+        return try await PostgresDatabase(PostgresLocation(url: url), maximumConnections: 1).createDatabase(prefix: "credlog_test")
     }
 }
 
@@ -43,6 +41,8 @@ public final class TemporaryLog: @unchecked Sendable {
     public let store: any EventStore
     public let vault: CredentialVault
     public let service: CommandService
+    /// The reads, each checking what its reader may see.
+    public var queries: QueryService { QueryService(store: store, database: database, service: service) }
 
     public init(backend: TestBackend = .sqlite, durability: Durability = .full) async throws {
         self.backend = backend

@@ -1,25 +1,5 @@
 import CredlogEvents
 
-/// Whether a connection works.
-public enum ConnectionStatus: Sendable, Equatable {
-    case active
-    case inactive(InactiveReason)
-
-    public var isActive: Bool { self == .active }
-}
-
-/// Why a connection stopped working.
-public struct InactiveReason: Sendable, Equatable {
-    public enum Kind: String, Sendable { case expired, revoked }
-    public var kind: Kind
-    public var reason: String
-
-    public init(kind: Kind, reason: String) {
-        self.kind = kind
-        self.reason = reason
-    }
-}
-
 /// A connection as its events leave it.
 public struct Connection: Sendable, Equatable {
     public var id: String
@@ -60,14 +40,12 @@ public enum ConnectionState: Sendable, Equatable {
                                     credentials: created.credentials))
         }
         guard case .live(var connection) = state else { return state }
+        if let status = ConnectionStatus.set(by: event) { connection.status = status }
         switch event {
         case .created: break
-        case .reconnected(let reconnected):
-            connection.credentials = reconnected.credentials
-            connection.status = .active
+        case .reconnected(let reconnected): connection.credentials = reconnected.credentials
         case .renamed(let renamed): connection.name = renamed.to
-        case .expired(let expired): connection.status = .inactive(InactiveReason(kind: .expired, reason: expired.reason))
-        case .revoked(let revoked): connection.status = .inactive(InactiveReason(kind: .revoked, reason: revoked.reason))
+        case .expired, .revoked: break
         case .deleted: return .deleted(connection)
         case .attachedToFlow(let link): connection.flows.insert(link.flowId)
         case .detachedFromFlow(let link): connection.flows.remove(link.flowId)

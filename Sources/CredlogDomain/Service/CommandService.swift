@@ -191,20 +191,35 @@ public struct CommandService: Sendable {
             guard caller.actor != nil else { throw DomainError.notFound("connection \(id)") }
             throw refusal
         }
-        let decoded = try events.map { ($0, try $0.decode(as: ConnectionEvent.self)) }
-        let state = ConnectionState.fold(decoded.map(\.1))
-        if case .deleted = state { throw DomainError.connectionDeleted(id) }
-        if case .inactive(let inactive)? = state.connection?.status {
-            throw ConnectionInactive(connectionId: id, reason: "\(inactive.kind.rawValue): \(inactive.reason)")
-        }
-        guard let (event, payload) = decoded.last(where: { $0.1.credentials != nil }), let sealed = payload.credentials else {
-            throw DomainError.notFound("credentials of connection \(id)")
-        }
-        let plaintext = try await vault.open(sealed, connectionId: id, streamVersion: event.streamVersion)
+        let current = try Self.currentCredential(in: events)
+        if case .deleted = current.state { throw DomainError.connectionDeleted(id) }
+        if let reason = current.state.connection?.status.reasonText { throw ConnectionInactive(connectionId: id, reason: reason) }
+        guard let sealed = current.sealed else { throw DomainError.notFound("credentials of connection \(id)") }
+        let plaintext = try await vault.open(sealed, connectionId: id, streamVersion: current.version)
         try await store.recordCredentialRead(CredentialRead(
             recordedAt: context.now, actorId: context.principal.id, projectId: projectId, connectionId: id,
-            credentialVersion: event.streamVersion, correlationId: context.correlationId, via: context.via))
+            credentialVersion: current.version, correlationId: context.correlationId, via: context.via))
         return plaintext
+    }
+
+    /// Runs `body` on a live connection and its current credential in plaintext (wiped once
+    /// `body` returns): for credlog's own work on the credential, such as a token refresh. Not a
+    /// read by anyone, so not audited; `nil` when the connection is not live.
+    public func withCurrentCredential<Result>(_ id: String, _ body: (Connection, [UInt8]) throws -> Result) async throws -> Result? {
+        let current = try Self.currentCredential(in: try await store.readStream(.connection(id), from: 1))
+        guard case .live(let connection) = current.state, let sealed = current.sealed else { return nil }
+        var plaintext = try await vault.open(sealed, connectionId: id, streamVersion: current.version)
+        defer { Sodium.wipe(&plaintext) }
+        return try body(connection, plaintext)
+    }
+
+    /// A connection's state and its current credential, sealed, with the stream version of the
+    /// event that set it.
+    private static func currentCredential(in events: [RecordedEvent]) throws
+        -> (state: ConnectionState, sealed: SealedCredentials?, version: Int64) {
+        let decoded = try events.map { ($0, try $0.decode(as: ConnectionEvent.self)) }
+        let carrier = decoded.last { $0.1.credentials != nil }
+        return (ConnectionState.fold(decoded.map(\.1)), carrier?.1.credentials, carrier?.0.streamVersion ?? 0)
     }
 
     // MARK: Membership commands

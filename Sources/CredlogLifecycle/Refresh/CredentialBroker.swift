@@ -97,15 +97,10 @@ public struct CredentialBroker: Sendable {
     }
 
     private func refreshHoldingLease(_ id: String, context: CommandContext) async throws -> RefreshResult {
-        let events = try await service.store.readStream(.connection(id), from: 1)
-        let decoded = try events.map { ($0, try $0.decode(as: ConnectionEvent.self)) }
-        guard case .live(let connection) = ConnectionState.fold(decoded.map(\.1)),
-              let (carrier, payload) = decoded.last(where: { $0.1.credentials != nil }), let sealed = payload.credentials
-        else { return .notNeeded }
-        var plaintext = try await service.vault.open(sealed, connectionId: id, streamVersion: carrier.streamVersion)
-        defer { Sodium.wipe(&plaintext) }
-        guard let stored = try? JSONDecoder().decode(StoredOAuth2Credentials.self, from: Data(plaintext)),
-              let refreshToken = stored.refreshToken else { return .notNeeded }
+        let current = try await service.withCurrentCredential(id) { connection, plaintext in
+            (connection, try? JSONDecoder().decode(StoredOAuth2Credentials.self, from: Data(plaintext)))
+        }
+        guard let (connection, stored) = current, let refreshToken = stored?.refreshToken else { return .notNeeded }
         let oauth: OAuth2Client.Registration
         do {
             oauth = try await pieces.oauth2Client(for: connection.piece, in: connection.projectId)

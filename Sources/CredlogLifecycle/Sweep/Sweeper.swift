@@ -41,7 +41,7 @@ public struct Sweeper: Sendable {
         var report = Report()
         let context = { CommandContext(principal: .system, now: now, via: "sweeper") }
         for connection in expiring where !connection.renewsItself {
-            guard connection.credentialExpiresAt <= now.iso8601 else { continue }
+            guard let expiry = Timestamp(iso8601: connection.credentialExpiresAt), expiry <= now else { continue }
             let reason = connection.authType == AuthType.apiKey.rawValue
                 ? "the API key's expiry date (\(connection.credentialExpiresAt)) has passed"
                 : "the credential expired at \(connection.credentialExpiresAt) and cannot be renewed"
@@ -65,7 +65,10 @@ public struct Sweeper: Sendable {
                 case .failing(_, let error): report.failing[id] = error
                 case .notNeeded: break
                 case .unavailable(let why):
-                    guard let expiry = expiries[id], expiry <= now.iso8601 else { report.unrenewable[id] = why; continue }
+                    guard let expiry = expiries[id], let time = Timestamp(iso8601: expiry), time <= now else {
+                        report.unrenewable[id] = why
+                        continue
+                    }
                     let reason = "the access token expired at \(expiry) and cannot be renewed (\(why))"
                     if try await !service.expire(id, reason: DisplayText.reason.fitting(reason), context: context()).changedNothing {
                         report.expired[id] = reason

@@ -1,3 +1,4 @@
+import CredlogDomain
 import CredlogEvents
 import CredlogProjections
 import Foundation
@@ -74,15 +75,14 @@ public struct WebhookFeed: Sendable {
                 try db.execute(sql: "UPDATE webhook_connections SET name = ? WHERE connection_id = ?", arguments: [renamed.to, id])
             case .deleted:
                 try db.execute(sql: "DELETE FROM webhook_connections WHERE connection_id = ?", arguments: [id])
-            case .expired(let why), .revoked(let why):
-                guard status == "active", let row else { return 0 }
-                try db.execute(sql: "UPDATE webhook_connections SET status = 'inactive' WHERE connection_id = ?", arguments: [id])
-                let kind = decoded.typeName == ConnectionEvent.TypeName.expired ? "expired" : "revoked"
-                return try enqueue(.inactive, reason: "\(kind): \(why.reason)", name: row["name"], piece: row["piece"], event: recorded, db)
-            case .reconnected:
-                guard status == "inactive", let row else { return 0 }
-                try db.execute(sql: "UPDATE webhook_connections SET status = 'active' WHERE connection_id = ?", arguments: [id])
-                return try enqueue(.recovered, reason: "reconnected", name: row["name"], piece: row["piece"], event: recorded, db)
+            case .expired, .revoked, .reconnected:
+                // Only a change between active and inactive is announced.
+                guard let row, let change = StatusTransition(from: status.flatMap(StatusName.init(rawValue:)), by: decoded),
+                      change.from != change.to else { return 0 }
+                try db.execute(sql: "UPDATE webhook_connections SET status = ? WHERE connection_id = ?",
+                               arguments: [change.to.rawValue, id])
+                return try enqueue(change.to == .inactive ? .inactive : .recovered, reason: change.reason ?? "", name: row["name"],
+                                   piece: row["piece"], event: recorded, db)
             case .attachedToFlow, .detachedFromFlow, .tokenRefreshed, .credentialsResealed:
                 break
             }

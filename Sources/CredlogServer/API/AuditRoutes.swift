@@ -16,7 +16,7 @@ struct AuditRoutes {
         let audit = AuditQuery(projectId: identity.projectId, connectionId: query.get("connection"), actorId: query.get("actor"),
                                action: query.get("type"), since: try query.time("since")?.iso8601,
                                until: try query.time("until")?.iso8601)
-        return try JSONCoding.response(try await environment.database.read { db in try audit.fetch(db) })
+        return try JSONCoding.response(try await environment.queries.audit(audit, for: identity.reader))
     }
 
     /// `?format=csv|json|jsonl|table` (csv by default, as a download) and `?asOf=` a past time.

@@ -41,10 +41,7 @@ struct ConnectionRoutes {
             sort: try query.enumValue("sort", default: .name),
             limit: try query.integer("limit", default: 50, in: 1...ConnectionList.maxLimit),
             after: query.get("after"))
-        guard try await environment.service.caller(identity.principal, in: identity.projectId).actor != nil else {
-            throw DomainError.notFound("project \(identity.projectId)")
-        }
-        return try JSONCoding.response(try await environment.database.read { db in try list.fetch(db) })
+        return try JSONCoding.response(try await environment.queries.connections(list, for: identity.reader))
     }
 
     @Sendable func create(_ request: Request, context: CredlogRequestContext) async throws -> Response {
@@ -65,9 +62,7 @@ struct ConnectionRoutes {
             guard point == nil else { throw Problem.badRequest("give 'at' or 'atPosition', not both") }
             point = .position(Int64(try query.integer("atPosition", default: 1, in: 1...Int(Int64.max))))
         }
-        let detail = try await ConnectionDetail.load(
-            try context.parameters.require("id"), at: point, store: environment.store, service: environment.service,
-            principal: identity.principal, projectScope: identity.projectId)
+        let detail = try await environment.queries.connection(try context.parameters.require("id"), at: point, for: identity.reader)
         return try JSONCoding.response(detail, etag: point == nil ? etag(version: detail.streamVersion) : nil)
     }
 
@@ -99,8 +94,8 @@ struct ConnectionRoutes {
     }
 
     @Sendable func history(_ request: Request, context: CredlogRequestContext) async throws -> Response {
-        let id = try await visibleConnection(context)
-        return try JSONCoding.response(try await environment.database.read { db in try StatusHistoryQuery.history(of: id, db) })
+        let history = try await environment.queries.statusHistory(of: try context.parameters.require("id"), for: try context.requireIdentity().reader)
+        return try JSONCoding.response(history)
     }
 
     /// The plaintext credentials, for engine tokens only (an OAuth2 token about to expire is
@@ -121,12 +116,4 @@ struct ConnectionRoutes {
         return try WriteResult.response(outcome)
     }
 
-    /// The id in the path, once the caller is known to see that connection (404 otherwise).
-    func visibleConnection(_ context: CredlogRequestContext) async throws -> String {
-        let identity = try context.requireIdentity()
-        let id = try context.parameters.require("id")
-        _ = try await ConnectionDetail.load(id, at: nil, store: environment.store, service: environment.service,
-                                            principal: identity.principal, projectScope: identity.projectId)
-        return id
-    }
 }

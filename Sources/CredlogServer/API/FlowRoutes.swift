@@ -30,15 +30,15 @@ struct FlowRoutes {
     }
 
     @Sendable func flowsOfConnection(_ request: Request, context: CredlogRequestContext) async throws -> Response {
-        let id = try await ConnectionRoutes(environment: environment).visibleConnection(context)
-        return try JSONCoding.response(try await environment.database.read { db in try FlowUsageQuery.flows(usingConnection: id, db) })
+        let uses = try await environment.queries.flows(usingConnection: try context.parameters.require("id"),
+                                                       for: try context.requireIdentity().reader)
+        return try JSONCoding.response(uses)
     }
 
     @Sendable func connectionsOfFlow(_ request: Request, context: CredlogRequestContext) async throws -> Response {
-        let identity = try context.requireIdentity()
-        let flow = try context.parameters.require("flow")
-        let uses = try await environment.database.read { db in try FlowUsageQuery.connections(usedByFlow: flow, db) }
-        return try JSONCoding.response(uses.filter { $0.projectId == identity.projectId })
+        let uses = try await environment.queries.connections(usedByFlow: try context.parameters.require("flow"),
+                                                             for: try context.requireIdentity().reader)
+        return try JSONCoding.response(uses)
     }
 
     /// `?at=` the time the run failed, `?window=` minutes of events around it (120 by default).

@@ -10,6 +10,9 @@ struct LayoutInfo {
     var projectId: String
     var isAdmin: Bool
     var csrfToken: String
+
+    /// The signed-in member as the query service sees them: within the session's project.
+    var reader: QueryService.Reader { .init(principal, projectScope: projectId) }
 }
 
 struct ConnectionsPage {
@@ -81,12 +84,12 @@ struct MessagePage {
 }
 
 extension ConnectionsPage.Row {
-    init(_ row: ConnectionRow, piece: PieceDefinition?) {
+    init(_ row: ConnectionSummary, piece: PieceDefinition?) {
         let words = row.piece.split(whereSeparator: { !$0.isLetter && !$0.isNumber })
         let initials = words.count > 1 ? words.prefix(2).compactMap(\.first).map(String.init).joined() : String(row.piece.prefix(2))
         self.init(id: row.id, piece: row.piece, pieceName: piece?.displayName ?? row.piece, providerInitials: initials.uppercased(),
                   hue: Int(row.piece.utf8.reduce(UInt32(7)) { ($0 &* 31) &+ UInt32($1) } % 12),
-                  name: row.name, authType: row.authType, isActive: row.status == "active",
+                  name: row.name, authType: row.authType, isActive: row.status == .active,
                   statusReason: row.statusReason ?? "", flowCount: row.flowCount, connectedOn: String(row.connectedAt.prefix(10)),
                   popup: piece?.hasOAuth2Client == true && row.authType == AuthType.oauth2.rawValue)
     }

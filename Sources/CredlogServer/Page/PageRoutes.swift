@@ -78,7 +78,7 @@ struct PageRoutes {
             let search = query.get("search") ?? ""
             let list = ConnectionList(projectId: layout.projectId, status: status, search: search.isEmpty ? nil : search,
                                       limit: 50, after: query.get("after"))
-            let page = try await environment.database.read { db in try list.fetch(db) }
+            let page = try await environment.queries.connections(list, for: layout.reader)
             let project = try await environment.service.loadProject(layout.projectId).state
             let pieces = environment.service.pieces.pieces(in: project)
             let byId = Dictionary(pieces.map { ($0.id, $0) }) { first, _ in first }
@@ -112,12 +112,9 @@ struct PageRoutes {
                 }
                 point = .time(time)
             }
-            let detail = try await ConnectionDetail.load(id, at: point, store: environment.store, service: environment.service,
-                                                         principal: layout.principal, projectScope: layout.projectId)
-            let (history, audit) = try await environment.database.read { db in
-                (try StatusHistoryQuery.history(of: id, db),
-                 try AuditQuery(projectId: layout.projectId, connectionId: id).fetch(db))
-            }
+            let detail = try await environment.queries.connection(id, at: point, for: layout.reader)
+            let history = try await environment.queries.statusHistory(of: id, for: layout.reader)
+            let audit = try await environment.queries.audit(AuditQuery(projectId: layout.projectId, connectionId: id), for: layout.reader)
             return renderer.response("connection", ConnectionPage(
                 layout: layout, connection: detail, isActive: detail.status == "Active",
                 at: atText, isPast: point != nil, history: history, audit: audit.reversed()))
@@ -130,9 +127,8 @@ struct PageRoutes {
             guard let id = request.uri.queryParameters.get("connection") else {
                 throw Problem.badRequest("choose a connection's flow count on the Connections page")
             }
-            let detail = try await ConnectionDetail.load(id, at: nil, store: environment.store, service: environment.service,
-                                                         principal: layout.principal, projectScope: layout.projectId)
-            let uses = try await environment.database.read { db in try FlowUsageQuery.flows(usingConnection: id, db) }
+            let detail = try await environment.queries.connection(id, for: layout.reader)
+            let uses = try await environment.queries.flows(usingConnection: id, for: layout.reader)
             return renderer.response("flows", FlowsPage(layout: layout,
                                                         connectionId: id, connectionName: detail.name, flows: uses,
                                                         isEmpty: uses.isEmpty))

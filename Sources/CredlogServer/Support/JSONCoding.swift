@@ -1,36 +1,14 @@
 import Foundation
 import Hummingbird
-import Synchronization
 
-/// JSON as the API writes it: camelCase keys throughout (the read models' snake_case column
-/// names are converted), sorted, so that equal values give equal bytes.
+/// JSON as the API writes it: camelCase keys (every response type's property names), sorted,
+/// so that equal values give equal bytes.
 enum JSONCoding {
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .custom { path in CamelCaseKey.converting(path.last?.stringValue ?? "") }
         return encoder
     }()
-
-    /// `connection_id` → `connectionId`; camelCase keys stay as they are.
-    private struct CamelCaseKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-
-        /// Keys are few and repeat on every row: each is converted once.
-        private static let converted = Mutex<[String: CamelCaseKey]>([:])
-
-        static func converting(_ key: String) -> CamelCaseKey {
-            if let known = converted.withLock({ $0[key] }) { return known }
-            let words = key.split(separator: "_")
-            let camel = CamelCaseKey(stringValue: words.isEmpty ? key
-                : String(words[0]) + words.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined())
-            converted.withLock { $0[key] = camel }
-            return camel
-        }
-    }
 
     /// A JSON response with an optional `ETag`.
     static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, etag: String? = nil,

@@ -1,5 +1,6 @@
 import CredlogDomain
 import CredlogEvents
+import CredlogProjections
 import Hummingbird
 
 /// Who is calling, once their token (or session) is checked: a member or the engine, in one project.
@@ -16,6 +17,9 @@ public struct Identity: Sendable, Equatable {
 
     /// The only project this identity may act on.
     public var projectId: String { token.projectId }
+
+    /// The identity as the query service sees it: its principal, within its project.
+    public var reader: QueryService.Reader { .init(principal, projectScope: projectId) }
 }
 
 /// The per-request context: Hummingbird's core storage, plus the caller once authenticated.

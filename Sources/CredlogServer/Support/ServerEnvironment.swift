@@ -1,6 +1,7 @@
 import CredlogDomain
 import CredlogEvents
 import CredlogLifecycle
+import CredlogProjections
 
 /// What the server works on: the database, its event store, the command service around it and
 /// the credential lifecycle (OAuth2, refresh, webhooks).
@@ -9,6 +10,8 @@ public struct ServerEnvironment: Sendable {
     public let store: any EventStore
     /// The command service, with the pieces' validation requests on.
     public let service: CommandService
+    /// Every read of connections, their history and flows, with its visibility check.
+    public let queries: QueryService
     public let lifecycle: CredentialLifecycle
     /// Signed-in browsers of the Connections page.
     public let sessions: SessionStore
@@ -19,16 +22,25 @@ public struct ServerEnvironment: Sendable {
     /// Failed sign-ins and refused requests, counted per client to slow down guessing.
     let limiter: RefusalLimiter
 
-    /// - Parameter lifecycle: the credential lifecycle; by default one over `service` whose OAuth2
-    ///   callback is `publicURL` + `/v1/oauth2/callback`.
-    public init(database: any SQLDatabase, store: any EventStore, service: CommandService, lifecycle: CredentialLifecycle? = nil,
+    /// A server whose credential lifecycle runs over `service`, with its OAuth2 callback at
+    /// `publicURL` + `/v1/oauth2/callback`.
+    public init(database: any SQLDatabase, store: any EventStore, service: CommandService,
                 publicURL: String = "http://127.0.0.1:8080", sessions: SessionStore = SessionStore(),
                 clock: @escaping @Sendable () -> Timestamp = { .now() }, limiter: RefusalLimiter = RefusalLimiter()) {
-        let lifecycle = lifecycle ?? CredentialLifecycle(database: database, service: service,
-                                                         callbackURL: CallbackURL(Self.callbackURL(publicURL: publicURL)))
+        self.init(database: database, store: store,
+                  lifecycle: CredentialLifecycle(database: database, service: service,
+                                                 callbackURL: CallbackURL(Self.callbackURL(publicURL: publicURL))),
+                  publicURL: publicURL, sessions: sessions, clock: clock, limiter: limiter)
+    }
+
+    /// A server over `lifecycle` and the command service it runs on.
+    public init(database: any SQLDatabase, store: any EventStore, lifecycle: CredentialLifecycle,
+                publicURL: String = "http://127.0.0.1:8080", sessions: SessionStore = SessionStore(),
+                clock: @escaping @Sendable () -> Timestamp = { .now() }, limiter: RefusalLimiter = RefusalLimiter()) {
         self.database = database
         self.store = store
-        self.service = lifecycle.service
+        service = lifecycle.service
+        queries = QueryService(store: store, database: database, service: lifecycle.service)
         self.lifecycle = lifecycle
         self.sessions = sessions
         self.clock = clock

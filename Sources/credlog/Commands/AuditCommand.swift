@@ -17,10 +17,9 @@ struct AuditCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try await Workspace.open(options)
-        let visible = try await workspace.visibleProjects(try options.optionalPrincipal())
         let query = AuditQuery(projectId: project, connectionId: connection, actorId: actor, action: type,
-                               since: since?.iso8601, until: until?.iso8601, visibleProjects: visible)
-        let entries = try await workspace.database.read { db in try query.fetch(db) }
+                               since: since?.iso8601, until: until?.iso8601)
+        let entries = try await workspace.queries.audit(query, for: .init(try options.optionalPrincipal()))
         if options.json { return try Output.json(entries) }
         Output.table(["AT", "POS", "OUTCOME", "PROJECT", "ACTOR", "ACTION", "DETAIL"], entries.map {
             [$0.at, $0.position.map(String.init) ?? "-", $0.outcome, $0.projectId ?? "-", "\($0.actorId) (\($0.actorRole))",

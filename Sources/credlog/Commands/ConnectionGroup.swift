@@ -55,7 +55,7 @@ struct ConnectionGroup: AsyncParsableCommand {
         func run() async throws {
             let workspace = try await Workspace.open(options)
             let point: PointInTime? = at.map { .time($0) } ?? atPosition.map { .position($0) }
-            let view = try await ConnectionDetail.load(id, at: point, workspace: workspace, principal: try options.principal())
+            let view = try await workspace.queries.connection(id, at: point, for: .init(try options.principal()))
             if options.json { return try Output.json(view) }
             Output.table(["FIELD", "VALUE"], view.rows)
         }
@@ -68,11 +68,10 @@ struct ConnectionGroup: AsyncParsableCommand {
 
         func run() async throws {
             let workspace = try await Workspace.open(options)
-            _ = try await ConnectionDetail.load(id, at: nil, workspace: workspace, principal: try options.principal())
-            let history = try await workspace.database.read { db in try StatusHistoryQuery.history(of: id, db) }
+            let history = try await workspace.queries.statusHistory(of: id, for: .init(try options.principal()))
             if options.json { return try Output.json(history) }
             Output.table(["POS", "AT", "FROM", "TO", "REASON", "BY"], history.map {
-                [String($0.position), $0.at, $0.fromStatus ?? "-", $0.toStatus, $0.reason ?? "", "\($0.actorId) (\($0.actorRole))"]
+                [String($0.position), $0.at, $0.fromStatus?.rawValue ?? "-", $0.toStatus.rawValue, $0.reason ?? "", "\($0.actorId) (\($0.actorRole))"]
             })
         }
     }

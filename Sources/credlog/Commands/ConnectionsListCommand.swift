@@ -28,15 +28,11 @@ struct ConnectionsGroup: AsyncParsableCommand {
 
         func run() async throws {
             let workspace = try await Workspace.open(options)
-            let principal = try options.principal()
-            guard try await workspace.service.caller(principal, in: project).actor != nil else {
-                throw DomainError.notFound("project \(project)")
-            }
             let query = ConnectionList(projectId: project, status: status, search: search, sort: sort, limit: limit, after: after)
-            let page = try await workspace.database.read { db in try query.fetch(db) }
+            let page = try await workspace.queries.connections(query, for: .init(try options.principal()))
             if options.json { return try Output.json(page) }
             Output.table(["ID", "PROVIDER", "NAME", "STATUS", "FLOWS", "CONNECTED ON"], page.connections.map {
-                [$0.id, $0.piece, $0.name, $0.status == "active" ? "Active" : "Inactive (\($0.statusReason ?? ""))",
+                [$0.id, $0.piece, $0.name, $0.status == .active ? "Active" : "Inactive (\($0.statusReason ?? ""))",
                  String($0.flowCount), $0.connectedAt]
             })
             if let next = page.nextCursor { Output.line("next page: --after \(next)") }
@@ -55,7 +51,7 @@ extension ConnectionsGroup {
 
         func run() async throws {
             let workspace = try await Workspace.open(options)
-            var projects = try await workspace.visibleProjects(try options.optionalPrincipal())
+            var projects = try await workspace.queries.visibleProjects(for: .init(try options.optionalPrincipal()))
             if let project {
                 guard projects?.contains(project) ?? true else { throw DomainError.notFound("project \(project)") }
                 projects = [project]

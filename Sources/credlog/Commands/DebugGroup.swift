@@ -20,7 +20,7 @@ struct DebugGroup: AsyncParsableCommand {
 
         func run() async throws {
             let workspace = try await Workspace.open(options)
-            let visible = try await workspace.visibleProjects(try options.optionalPrincipal()).map(Set.init)
+            let visible = try await workspace.queries.visibleProjects(for: .init(try options.optionalPrincipal())).map(Set.init)
             let diagnosis = try await FlowDebugger(store: workspace.store, database: workspace.database)
                 .diagnose(flow: flow, at: at, window: .seconds(window * 60), visibleProjects: visible)
             if options.json { return try Output.json(diagnosis) }

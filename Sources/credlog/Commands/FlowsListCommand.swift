@@ -19,14 +19,11 @@ struct FlowsGroup: AsyncParsableCommand {
 
         func run() async throws {
             let workspace = try await Workspace.open(options)
-            var uses: [FlowUse]
-            if let connection {
-                _ = try await ConnectionDetail.load(connection, at: nil, workspace: workspace, principal: try options.principal())
-                uses = try await workspace.database.read { db in try FlowUsageQuery.flows(usingConnection: connection, db) }
+            let reader = QueryService.Reader(try options.principal())
+            let uses = if let connection {
+                try await workspace.queries.flows(usingConnection: connection, for: reader)
             } else {
-                let visible = try await workspace.visibleProjects(try options.principal())
-                uses = try await workspace.database.read { db in try FlowUsageQuery.connections(usedByFlow: flow ?? "", db) }
-                uses = uses.filter { visible?.contains($0.projectId) ?? true }
+                try await workspace.queries.connections(usedByFlow: flow ?? "", for: reader)
             }
             if options.json { return try Output.json(uses) }
             Output.table(["FLOW", "CONNECTION", "NAME", "SINCE"], uses.map {

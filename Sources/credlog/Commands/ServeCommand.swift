@@ -60,8 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
         settings.gracePeriod = refreshGrace.duration
         let callback = CallbackURL(ServerEnvironment.callbackURL(publicURL: publicUrl ?? "http://\(host):\(port)"))
         let environment = ServerEnvironment(
-            database: workspace.database, store: workspace.store, service: workspace.service,
-            lifecycle: workspace.lifecycle(settings, callbackURL: callback), publicURL: publicUrl ?? "http://\(host):\(port)",
+            database: workspace.database, store: workspace.store, lifecycle: workspace.lifecycle(settings, callbackURL: callback), publicURL: publicUrl ?? "http://\(host):\(port)",
             limiter: RefusalLimiter(requests: .init(limit: refusedRequestsPerMinute, window: .seconds(60))))
         var limits = ServerLimits()
         limits.maxConnections = maxConnections

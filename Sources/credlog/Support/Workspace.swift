@@ -59,11 +59,8 @@ struct Workspace {
         return state
     }
 
-    /// The projects the principal may see: all for the operator (no `--as`), `system` and `engine`.
-    func visibleProjects(_ principal: Principal?) async throws -> [String]? {
-        guard case .member(let id) = principal else { return nil }
-        return try await database.read { db in try ProjectMembersProjection.projects(of: id, db) }
-    }
+    /// The reads of connections, their history and flows, each checking what the reader may see.
+    var queries: QueryService { QueryService(store: store, database: database, service: service) }
 
     /// Unlocks the keyring. If a key rotation stopped after re-wrapping but before
     /// replacing the key file, the new key is waiting in `KEYFILE.next`: finish the rotation.

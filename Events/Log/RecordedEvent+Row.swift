@@ -1,0 +1,38 @@
+import Foundation
+
+/// A row of `events` read by column position, in the table's order: SQLite's rows and every
+/// backend's ``SQLRow`` both are, so that one decoder (``RecordedEvent/init(row:)``) reads events
+/// everywhere. Each read throws on a value of the wrong kind (a row written by someone else).
+public protocol EventRow {
+    func int64(at column: Int) throws -> Int64
+    func string(at column: Int) throws -> String
+    func data(at column: Int) throws -> Data
+}
+
+extension RecordedEvent {
+    /// The columns of `events`, in the order ``init(row:)`` reads them (the table's own order).
+    public static let columns = """
+        position, stream_id, stream_version, event_id, event_type, schema_version, recorded_at, \
+        actor_id, actor_role, project_id, correlation_id, causation_id, payload, hash
+        """
+
+    /// Decodes a row of `SELECT \(columns) FROM events` (or `SELECT *`).
+    public init(row: some EventRow) throws {
+        let position = try row.int64(at: 0)
+        guard let id = UUID(hexString: try row.string(at: 3)), let time = Timestamp(iso8601: try row.string(at: 6)),
+              let actor = EventActor(id: try row.string(at: 7), roleName: try row.string(at: 8)),
+              let schemaVersion = Int(exactly: try row.int64(at: 5)) else {
+            throw CorruptEventRow(position: position)
+        }
+        self.init(position: position, stream: StreamID(try row.string(at: 1)), streamVersion: try row.int64(at: 2), eventId: id,
+                  type: try row.string(at: 4), schemaVersion: schemaVersion, recordedAt: time, actor: actor,
+                  projectId: try row.string(at: 9), correlationId: try row.string(at: 10), causationId: try row.string(at: 11),
+                  payload: try row.data(at: 12), hash: [UInt8](try row.data(at: 13)))
+    }
+}
+
+extension SQLRow: EventRow {
+    public func int64(at column: Int) throws -> Int64 { try self[column] }
+    public func string(at column: Int) throws -> String { try self[column] }
+    public func data(at column: Int) throws -> Data { try self[column] }
+}

@@ -1,0 +1,98 @@
+import CredlogDomain
+import CredlogEvents
+
+/// The read side's one door, beside the write side's ``CommandService``: the API, the page and
+/// the CLI read connections, their history and their flows through it. Each read takes the
+/// ``Reader`` and checks once that it sees what it asks for; what it may not see is "not found".
+public struct QueryService: Sendable {
+    public let store: any EventStore
+    public let database: any SQLDatabase
+    let service: CommandService
+
+    public init(store: any EventStore, database: any SQLDatabase, service: CommandService) {
+        self.store = store
+        self.database = database
+        self.service = service
+    }
+
+    /// Who reads: a principal (`nil` for the operator, who sees every project), limited to one
+    /// project when its token or session is.
+    public struct Reader: Sendable {
+        public var principal: Principal?
+        public var projectScope: String?
+
+        public init(_ principal: Principal?, projectScope: String? = nil) {
+            self.principal = principal
+            self.projectScope = projectScope
+        }
+    }
+
+    /// The projects the reader sees; `nil` for all (the operator, `system` and `engine` unscoped).
+    public func visibleProjects(for reader: Reader) async throws -> [String]? {
+        var projects: [String]?
+        if case .member(let id)? = reader.principal {
+            projects = try await database.read { db in try ProjectMembersProjection.projects(of: id, db) }
+        }
+        guard let scope = reader.projectScope else { return projects }
+        return projects.map { $0.contains(scope) ? [scope] : [] } ?? [scope]
+    }
+
+    /// Whether the reader sees `projectId`.
+    func sees(project projectId: String, _ reader: Reader) async throws -> Bool {
+        guard reader.projectScope == nil || reader.projectScope == projectId else { return false }
+        guard let principal = reader.principal else { return true }
+        return try await service.caller(principal, in: projectId).actor != nil
+    }
+
+    /// Throws "not found" unless the connection exists (deleted ones included) in a project the reader sees.
+    func checkVisible(connection id: String, _ reader: Reader) async throws {
+        let project: String? = try await database.read { db in
+            try db.fetchValue(sql: "SELECT project_id FROM status_history WHERE connection_id = ? ORDER BY position LIMIT 1",
+                              arguments: [id])
+        }
+        guard let project, try await sees(project: project, reader) else { throw DomainError.notFound("connection \(id)") }
+    }
+
+    /// A page of a project's connections table.
+    public func connections(_ list: ConnectionList, for reader: Reader) async throws -> ConnectionList.Page {
+        guard try await sees(project: list.projectId, reader) else { throw DomainError.notFound("project \(list.projectId)") }
+        return try await database.read { db in try list.fetch(db) }
+    }
+
+    /// A connection now, or as it was at `point`: "not found" if it did not exist yet then.
+    public func connection(_ id: String, at point: PointInTime? = nil, for reader: Reader) async throws -> ConnectionDetail {
+        let events = try await store.readStream(.connection(id), from: 1)
+        guard let project = events.first?.projectId, try await sees(project: project, reader) else {
+            throw DomainError.notFound("connection \(id)")
+        }
+        guard let snapshot = try ConnectionSnapshot.fold(events, upTo: point ?? .position(.max)), let detail = ConnectionDetail(snapshot) else {
+            throw DomainError.notFound("connection \(id) at that moment (it did not exist yet)")
+        }
+        return detail
+    }
+
+    /// A connection's status transitions, oldest first.
+    public func statusHistory(of id: String, for reader: Reader) async throws -> [StatusChange] {
+        try await checkVisible(connection: id, reader)
+        return try await database.read { db in try StatusHistoryQuery.history(of: id, db) }
+    }
+
+    /// The flows using a connection now.
+    public func flows(usingConnection id: String, for reader: Reader) async throws -> [FlowUse] {
+        try await checkVisible(connection: id, reader)
+        return try await database.read { db in try FlowUsageQuery.flows(usingConnection: id, db) }
+    }
+
+    /// The connections a flow uses now, in the projects the reader sees.
+    public func connections(usedByFlow flow: String, for reader: Reader) async throws -> [FlowUse] {
+        let projects = try await visibleProjects(for: reader)
+        return try await database.read { db in try FlowUsageQuery.connections(usedByFlow: flow, projects: projects, db) }
+    }
+
+    /// The audit trail, limited to the projects the reader sees.
+    public func audit(_ query: AuditQuery, for reader: Reader) async throws -> [AuditEntry] {
+        var limited = query
+        limited.visibleProjects = try await visibleProjects(for: reader)
+        return try await database.read { [limited] db in try limited.fetch(db) }
+    }
+}
