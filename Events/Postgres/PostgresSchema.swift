@@ -41,9 +41,4 @@ enum PostgresSchema {
             }
         }
     }
-
-    /// Whether credlog's log is in this database (`credlog init` ran).
-    static func isInitialised(_ database: PostgresDatabase) async throws -> Bool {
-        try await database.read { db in try db.tableExists("events") && db.tableExists("keyring") }
-    }
 }

@@ -114,7 +114,7 @@ public struct ConnectionList: Sendable {
         } else {
             trigram = nil
         }
-        // `k` holds the statuses (and the trigrams): the trigram rows, or the table itself.
+        // `k` is where the project's rows are walked from: the trigram rows, or the table itself.
         let source = trigram == nil ? "connections AS c"
             : "connection_name_trigrams AS k \(db.dialect.orderedJoin) connections AS c ON c.id = k.id"
         let k = trigram == nil ? "c" : "k"
@@ -125,7 +125,7 @@ public struct ConnectionList: Sendable {
             arguments.append(trigram)
         }
         if status != .all {
-            clauses.append("\(k).status = ?")
+            clauses.append("c.status = ?")
             arguments.append(status.rawValue)
         }
         if !term.isEmpty {
@@ -158,36 +158,6 @@ public struct ConnectionList: Sendable {
                 next = Cursor(sort: sort.rawValue, key: sort == .name ? last.nameKey : last.connectedAt, id: last.id).encoded
             }
         }
-        return Page(connections: rows.map(ConnectionSummary.init), nextCursor: next)
-    }
-}
-
-/// A connection as lists show it (the API, the CLI, the page): its row without the sort key and
-/// the log position, which are the read model's own.
-public struct ConnectionSummary: Sendable, Equatable, Encodable {
-    public var id: String
-    public var projectId: String
-    public var piece: String
-    public var authType: String
-    public var name: String
-    public var status: StatusName
-    /// Why it is inactive, such as `expired: token expired`.
-    public var statusReason: String?
-    public var flowCount: Int
-    /// When it was created or last reconnected.
-    public var connectedAt: String
-    public var statusChangedAt: String
-    public var credentialExpiresAt: String?
-    public var credentialFingerprint: String
-    /// When the current credential was set (created, reconnected or refreshed).
-    public var credentialSetAt: String
-    /// Whether credlog renews the credential itself (OAuth2 with a refresh token).
-    public var credentialRefreshable: Bool
-
-    init(_ row: ConnectionRow) {
-        (id, projectId, piece, authType, name, status) = (row.id, row.projectId, row.piece, row.authType, row.name, row.status)
-        (statusReason, flowCount, connectedAt, statusChangedAt) = (row.statusReason, row.flowCount, row.connectedAt, row.statusChangedAt)
-        (credentialExpiresAt, credentialFingerprint) = (row.credentialExpiresAt, row.credentialFingerprint)
-        (credentialSetAt, credentialRefreshable) = (row.credentialSetAt, row.credentialRefreshable)
+        return Page(connections: rows.map(\.summary), nextCursor: next)
     }
 }

@@ -35,11 +35,16 @@ public enum FlowUsageQuery {
         return try db.fetchAll(FlowUse.self, sql: sql + " ORDER BY u.connection_id", arguments: arguments)
     }
 
-    /// The connections a flow was using at `time` (attached at or before it, not yet detached).
-    public static func connections(usedByFlow flowId: String, at time: String, _ db: any SQLSession) throws -> [FlowUse] {
-        try db.fetchAll(FlowUse.self, sql: select + """
-             WHERE u.flow_id = ? AND u.attached_at <= ? AND (u.detached_at IS NULL OR u.detached_at > ?)
-             ORDER BY u.connection_id
-            """, arguments: [flowId, time, time])
+    /// The connections a flow was using at `time` (attached at or before it, not yet detached), in
+    /// `projects` (`nil`: all).
+    public static func connections(usedByFlow flowId: String, at time: String, projects: [String]?, _ db: any SQLSession) throws
+        -> [FlowUse] {
+        var sql = select + " WHERE u.flow_id = ? AND u.attached_at <= ? AND (u.detached_at IS NULL OR u.detached_at > ?)"
+        var arguments: SQLArguments = [flowId, time, time]
+        if let projects {
+            sql += " AND u.project_id IN (\(SQLArguments.placeholders(projects.count)))"
+            arguments = arguments + SQLArguments(projects.map(\.sqlValue))
+        }
+        return try db.fetchAll(FlowUse.self, sql: sql + " ORDER BY u.connection_id", arguments: arguments)
     }
 }

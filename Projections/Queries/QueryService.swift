@@ -89,6 +89,12 @@ public struct QueryService: Sendable {
         return try await database.read { db in try FlowUsageQuery.connections(usedByFlow: flow, projects: projects, db) }
     }
 
+    /// What the flow's connections were like when its run failed at `time`, in the projects the reader sees.
+    public func diagnose(flow: String, at time: Timestamp, window: Duration, for reader: Reader) async throws -> FlowDiagnosis {
+        try await FlowDebugger(store: store, database: database)
+            .diagnose(flow: flow, at: time, window: window, visibleProjects: try await visibleProjects(for: reader))
+    }
+
     /// The audit trail, limited to the projects the reader sees.
     public func audit(_ query: AuditQuery, for reader: Reader) async throws -> [AuditEntry] {
         var limited = query

@@ -1,17 +1,14 @@
 import CredlogDomain
 import CredlogEvents
 
-/// One row of the `connections` read model: what the Connections page shows. Its properties are
-/// the table's columns (`projectId` is `project_id`), read and written by name.
-public struct ConnectionRow: Sendable, Equatable, Codable {
-
+/// A connection as lists show it (the API, the CLI, the page): its row in the `connections`
+/// read model without the row's own sort key and log position.
+public struct ConnectionSummary: Sendable, Equatable, Codable {
     public var id: String
     public var projectId: String
     public var piece: String
     public var authType: String
     public var name: String
-    /// The name folded to lower case: sort and search key.
-    public var nameKey: String
     /// `active` or `inactive`.
     public var status: StatusName
     /// Why it is inactive, such as `expired: token expired`.
@@ -26,19 +23,57 @@ public struct ConnectionRow: Sendable, Equatable, Codable {
     public var credentialSetAt: String
     /// Whether credlog renews the credential itself (OAuth2 with a refresh token).
     public var credentialRefreshable: Bool
+}
+
+/// One row of the `connections` read model: its summary, the name's sort key and the position
+/// of the last event applied. Its properties are the table's columns (`projectId` is
+/// `project_id`), read and written by name.
+@dynamicMemberLookup
+public struct ConnectionRow: Sendable, Equatable, Codable {
+    public var summary: ConnectionSummary
+    /// The name folded to lower case: sort and search key.
+    public var nameKey: String
     /// Position of the last event applied to it.
     public var lastPosition: Int64
+
+    public subscript<Value>(dynamicMember field: WritableKeyPath<ConnectionSummary, Value>) -> Value {
+        get { summary[keyPath: field] }
+        set { summary[keyPath: field] = newValue }
+    }
+
+    private enum CodingKeys: CodingKey { case nameKey, lastPosition }
+
+    /// The summary's columns and the row's own, side by side.
+    public init(from decoder: any Decoder) throws {
+        summary = try ConnectionSummary(from: decoder)
+        let columns = try decoder.container(keyedBy: CodingKeys.self)
+        nameKey = try columns.decode(String.self, forKey: .nameKey)
+        lastPosition = try columns.decode(Int64.self, forKey: .lastPosition)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try summary.encode(to: encoder)
+        var columns = encoder.container(keyedBy: CodingKeys.self)
+        try columns.encode(nameKey, forKey: .nameKey)
+        try columns.encode(lastPosition, forKey: .lastPosition)
+    }
+
+    init(summary: ConnectionSummary, nameKey: String, lastPosition: Int64) {
+        self.summary = summary
+        self.nameKey = nameKey
+        self.lastPosition = lastPosition
+    }
 
     /// The fold: the row after `event` (recorded at `at`, position `position`); `nil` once deleted.
     public static func evolve(_ row: ConnectionRow?, _ event: ConnectionEvent, at: Timestamp, position: Int64) -> ConnectionRow? {
         let time = at.iso8601
         if case .created(let created) = event {
-            return ConnectionRow(
+            return ConnectionRow(summary: ConnectionSummary(
                 id: created.connectionId, projectId: created.projectId, piece: created.piece, authType: created.authType.rawValue,
-                name: created.name, nameKey: created.name.lowercased(), status: .active, statusReason: nil, flowCount: 0,
-                connectedAt: time, statusChangedAt: time, credentialExpiresAt: created.credentials.expiresAt,
-                credentialFingerprint: created.credentials.fingerprint, credentialSetAt: time,
-                credentialRefreshable: created.credentials.refreshable ?? false, lastPosition: position)
+                name: created.name, status: .active, statusReason: nil, flowCount: 0, connectedAt: time, statusChangedAt: time,
+                credentialExpiresAt: created.credentials.expiresAt, credentialFingerprint: created.credentials.fingerprint,
+                credentialSetAt: time, credentialRefreshable: created.credentials.refreshable ?? false),
+                nameKey: created.name.lowercased(), lastPosition: position)
         }
         guard var row else { return nil }
         row.lastPosition = position
@@ -67,9 +102,9 @@ public struct ConnectionRow: Sendable, Equatable, Codable {
     }
 
     private mutating func setCredential(_ credentials: SealedCredentials, at time: String) {
-        credentialExpiresAt = credentials.expiresAt
-        credentialFingerprint = credentials.fingerprint
-        credentialSetAt = time
-        credentialRefreshable = credentials.refreshable ?? false
+        summary.credentialExpiresAt = credentials.expiresAt
+        summary.credentialFingerprint = credentials.fingerprint
+        summary.credentialSetAt = time
+        summary.credentialRefreshable = credentials.refreshable ?? false
     }
 }

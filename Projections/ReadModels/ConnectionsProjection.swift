@@ -6,7 +6,8 @@ public struct ConnectionsProjection: Projection {
     /// 3: `connection_name_trigrams` (each trigram's names in name order) replaces the FTS5 index.
     /// 4: when the credential was set and whether credlog renews it (for the sweeper).
     /// 5: trigram rows keep a short prefix of the name key, not the whole name (bounded size).
-    public let version = 5
+    /// 6: trigram rows no longer copy the status (a status change writes one row, not one per trigram).
+    public let version = 6
     public let tables = ["connections", "connection_name_trigrams", "connection_name_trigrams_state"]
 
     public init() {}
@@ -31,7 +32,7 @@ public struct ConnectionsProjection: Projection {
             -- only among names sharing a prefix), without copying the whole name into each row.
             CREATE TABLE connection_name_trigrams (
                 project_id TEXT NOT NULL, trigram TEXT NOT NULL, name_prefix TEXT NOT NULL, id TEXT NOT NULL,
-                status TEXT NOT NULL, PRIMARY KEY (project_id, trigram, name_prefix, id)) WITHOUT ROWID;
+                PRIMARY KEY (project_id, trigram, name_prefix, id)) WITHOUT ROWID;
             -- While a non-empty log is replayed into a new table, the trigrams wait: they are made
             -- in one sorted pass once the replay reaches the head (far faster than row by row).
             CREATE TABLE connection_name_trigrams_state (pending INTEGER NOT NULL);
@@ -89,8 +90,8 @@ public struct ConnectionsProjection: Projection {
             WITH RECURSIVE offsets(i) AS (
                 SELECT 1 UNION ALL
                 SELECT i + 1 FROM offsets WHERE i < (SELECT COALESCE(MAX(length(name_key)), 0) - 2 FROM connections))
-            INSERT INTO connection_name_trigrams (project_id, trigram, name_prefix, id, status)
-            SELECT c.project_id, substr(c.name_key, offsets.i, 3), substr(c.name_key, 1, \(Trigrams.prefixLength)), c.id, c.status
+            INSERT INTO connection_name_trigrams (project_id, trigram, name_prefix, id)
+            SELECT c.project_id, substr(c.name_key, offsets.i, 3), substr(c.name_key, 1, \(Trigrams.prefixLength)), c.id
             FROM connections AS c JOIN offsets ON offsets.i <= length(c.name_key) - 2
             WHERE true ORDER BY 1, 2, 3, 4
             ON CONFLICT DO NOTHING;
@@ -98,18 +99,10 @@ public struct ConnectionsProjection: Projection {
             """)
     }
 
-    /// Keeps a connection's trigram rows in step with its name and status (unless they wait
-    /// for the end of a replay).
+    /// Keeps a connection's trigram rows in step with its name (unless they wait for the end of
+    /// a replay).
     private func updateTrigrams(from before: ConnectionRow?, to after: ConnectionRow?, _ db: any SQLSession) throws {
-        guard before?.nameKey != after?.nameKey || before?.status != after?.status, try !hasDeferredWork(db) else { return }
-        if let before, let after, before.nameKey == after.nameKey {
-            for trigram in Trigrams.of(after.nameKey) {
-                try db.execute(sql: """
-                    UPDATE connection_name_trigrams SET status = ? WHERE project_id = ? AND trigram = ? AND name_prefix = ? AND id = ?
-                    """, arguments: [after.status, after.projectId, trigram, Trigrams.sortPrefix(after.nameKey), after.id])
-            }
-            return
-        }
+        guard before?.nameKey != after?.nameKey, try !hasDeferredWork(db) else { return }
         if let before {
             for trigram in Trigrams.of(before.nameKey) {
                 try db.execute(sql: """
@@ -119,8 +112,8 @@ public struct ConnectionsProjection: Projection {
         }
         if let after {
             for trigram in Trigrams.of(after.nameKey) {
-                try db.execute(sql: "INSERT INTO connection_name_trigrams VALUES (?, ?, ?, ?, ?)",
-                               arguments: [after.projectId, trigram, Trigrams.sortPrefix(after.nameKey), after.id, after.status])
+                try db.execute(sql: "INSERT INTO connection_name_trigrams VALUES (?, ?, ?, ?)",
+                               arguments: [after.projectId, trigram, Trigrams.sortPrefix(after.nameKey), after.id])
             }
         }
     }

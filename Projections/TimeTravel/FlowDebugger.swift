@@ -55,9 +55,10 @@ public struct FlowDebugger: Sendable {
     ///   - window: how far before and after `time` to list events.
     ///   - visibleProjects: the projects the caller may see (`nil` for all).
     public func diagnose(flow flowId: String, at time: Timestamp, window: Duration = .seconds(7200),
-                         visibleProjects: Set<String>?) async throws -> FlowDiagnosis {
-        let uses = try await database.read { db in try FlowUsageQuery.connections(usedByFlow: flowId, at: time.iso8601, db) }
-            .filter { visibleProjects?.contains($0.projectId) ?? true }
+                         visibleProjects: [String]?) async throws -> FlowDiagnosis {
+        let uses = try await database.read { db in
+            try FlowUsageQuery.connections(usedByFlow: flowId, at: time.iso8601, projects: visibleProjects, db)
+        }
         let windowMicros = window.components.seconds * 1_000_000
         var diagnoses: [ConnectionDiagnosis] = []
         for use in uses {
@@ -85,10 +86,10 @@ public struct FlowDebugger: Sendable {
 
     static func verdict(_ d: ConnectionDiagnosis, snapshot: ConnectionSnapshot, at time: Timestamp, reconnect: RecordedEvent?) -> String {
         let name = "\(d.name) (\(d.piece))"
-        switch d.status {
-        case "Deleted":
+        switch snapshot.state.statusName {
+        case .deleted?:
             return "\(name) had been deleted at \(clock(snapshot.statusSince, near: time)) by \(d.statusChangedBy)"
-        case "Inactive":
+        case .inactive?:
             var text = "\(name) was Inactive since \(clock(snapshot.statusSince, near: time)) (\(d.statusReason ?? "no reason"))"
             if let reconnect {
                 text += "; reconnected at \(clock(reconnect.recordedAt, near: time)) by \(reconnect.actor.id)"
@@ -108,7 +109,7 @@ public struct FlowDebugger: Sendable {
 
     static func overall(_ flowId: String, _ diagnoses: [ConnectionDiagnosis], at time: Timestamp) -> String {
         if diagnoses.isEmpty { return "flow \(flowId) was using no connection at \(time.iso8601)" }
-        let broken = diagnoses.filter { $0.status != "Active" || $0.verdict.contains("had expired") }
+        let broken = diagnoses.filter { $0.status != StatusName.active.title || $0.verdict.contains("had expired") }
         if broken.isEmpty {
             return "every connection of flow \(flowId) was Active at \(clock(time, near: time)): the failure is probably not a credential problem"
         }

@@ -223,7 +223,7 @@ static int list(const char *path, const char *project, int samples, unsigned see
                                  " c.flow_count, c.connected_at, c.status_changed_at, c.credential_expires_at,"
                                  " c.credential_fingerprint, c.last_position"
                                  " FROM connection_name_trigrams AS k CROSS JOIN connections AS c ON c.id = k.id"
-                                 " WHERE k.project_id = ? AND k.trigram = ? AND k.status = 'active' AND instr(c.name_key, ?) > 0"
+                                 " WHERE k.project_id = ? AND k.trigram = ? AND c.status = 'active' AND instr(c.name_key, ?) > 0"
                                  " ORDER BY k.name_prefix, c.name_key, c.id LIMIT 51", -1, &query, 0), db, "query");
     double *latencies = malloc(sizeof(double) * samples);
     long found = 0;

@@ -47,9 +47,8 @@ struct FlowRoutes {
         let query = request.uri.queryParameters
         guard let at = try query.time("at") else { throw Problem.badRequest("'at' (the time the run failed) is required") }
         let window = try query.integer("window", default: 120, in: 0...525_600)
-        let diagnosis = try await FlowDebugger(store: environment.store, database: environment.database)
-            .diagnose(flow: try context.parameters.require("flow"), at: at, window: .seconds(window * 60),
-                      visibleProjects: [identity.projectId])
+        let diagnosis = try await environment.queries.diagnose(flow: try context.parameters.require("flow"), at: at,
+                                                               window: .seconds(window * 60), for: identity.reader)
         return try JSONCoding.response(diagnosis)
     }
 }

@@ -116,7 +116,7 @@ struct PageRoutes {
             let history = try await environment.queries.statusHistory(of: id, for: layout.reader)
             let audit = try await environment.queries.audit(AuditQuery(projectId: layout.projectId, connectionId: id), for: layout.reader)
             return renderer.response("connection", ConnectionPage(
-                layout: layout, connection: detail, isActive: detail.status == "Active",
+                layout: layout, connection: detail, isActive: detail.status == StatusName.active.title,
                 at: atText, isPast: point != nil, history: history, audit: audit.reversed()))
         }
     }

@@ -20,9 +20,8 @@ struct DebugGroup: AsyncParsableCommand {
 
         func run() async throws {
             let workspace = try await Workspace.open(options)
-            let visible = try await workspace.queries.visibleProjects(for: .init(try options.optionalPrincipal())).map(Set.init)
-            let diagnosis = try await FlowDebugger(store: workspace.store, database: workspace.database)
-                .diagnose(flow: flow, at: at, window: .seconds(window * 60), visibleProjects: visible)
+            let diagnosis = try await workspace.queries.diagnose(flow: flow, at: at, window: .seconds(window * 60),
+                                                                 for: .init(try options.optionalPrincipal()))
             if options.json { return try Output.json(diagnosis) }
             Output.line("flow \(flow) at \(diagnosis.at):")
             for connection in diagnosis.connections {

@@ -21,8 +21,7 @@ struct LogCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try await Workspace.open(options)
-        let principal = try options.optionalPrincipal()
-        var visible: [String: Bool] = [:]
+        let visible = try await workspace.queries.visibleProjects(for: .init(try options.optionalPrincipal())).map(Set.init)
         var entries: [LogEntryView] = []
         let wanted = stream.map { $0.contains(":") ? StreamID($0) : StreamID.connection($0) }
         var position = from
@@ -33,13 +32,7 @@ struct LogCommand: AsyncParsableCommand {
             for event in batch {
                 if let wanted, event.stream != wanted { continue }
                 if let project, event.projectId != project { continue }
-                if let principal {
-                    if visible[event.projectId] == nil {
-                        let caller = try await workspace.service.caller(principal, in: event.projectId)
-                        if case .outsider = caller { visible[event.projectId] = false } else { visible[event.projectId] = true }
-                    }
-                    guard visible[event.projectId] == true else { continue }
-                }
+                if let visible, !visible.contains(event.projectId) { continue }
                 entries.append(try LogEntryView(event))
                 if let limit, entries.count >= limit { break reading }
             }
