@@ -52,14 +52,7 @@ public enum CredlogDatabase {
     /// - Parameter observers: run inside each append transaction (inline projections, key shredding).
     public static func eventStore(_ database: any SQLDatabase, chain: ChainHasher, observers: [any AppendObserver])
         -> any EventStore {
-        switch database {
-        case let postgres as PostgresDatabase:
-            PostgresEventStore(database: postgres, chain: chain, observers: observers)
-        case let sqlite as SQLiteDatabase:
-            SQLiteEventStore(database: sqlite.pool, chain: chain, observers: observers)
-        default:
-            preconditionFailure("credlog keeps its log in SQLite or PostgreSQL")
-        }
+        LogStore(database: database, chain: chain, observers: observers)
     }
 
     /// Opens (creating when `create` is true) the SQLite database at `path`: WAL mode, the

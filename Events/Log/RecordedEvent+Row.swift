@@ -36,3 +36,44 @@ extension SQLRow: EventRow {
     public func string(at column: Int) throws -> String { try self[column] }
     public func data(at column: Int) throws -> Data { try self[column] }
 }
+
+extension UUID {
+    /// Parses the canonical 8-4-4-4-12 hexadecimal form without going through `sscanf`.
+    init?(hexString text: String) {
+        var text = text
+        let parsed: uuid_t? = text.withUTF8 { bytes -> uuid_t? in
+            guard bytes.count == 36, bytes[8] == 45, bytes[13] == 45, bytes[18] == 45, bytes[23] == 45 else { return nil }
+            var out = [UInt8](repeating: 0, count: 16)
+            var index = 0
+            var high: UInt8?
+            for byte in bytes where byte != 45 {
+                let value: UInt8
+                switch byte {
+                case 48...57: value = byte - 48
+                case 97...102: value = byte - 87
+                case 65...70: value = byte - 55
+                default: return nil
+                }
+                if let first = high {
+                    guard index < 16 else { return nil }
+                    out[index] = first << 4 | value
+                    index += 1
+                    high = nil
+                } else {
+                    high = value
+                }
+            }
+            guard index == 16 else { return nil }
+            return (out[0], out[1], out[2], out[3], out[4], out[5], out[6], out[7],
+                    out[8], out[9], out[10], out[11], out[12], out[13], out[14], out[15])
+        }
+        guard let parsed else { return nil }
+        self.init(uuid: parsed)
+    }
+}
+
+/// A row of the `events` table whose columns cannot be read back (edited by hand).
+public struct CorruptEventRow: Error, CustomStringConvertible {
+    public let position: Int64
+    public var description: String { "the event at position \(position) is corrupt: run `credlog verify`" }
+}

@@ -47,6 +47,10 @@ public protocol SQLSession {
     /// Runs one statement and returns its rows.
     func fetchAll(sql: String, arguments: SQLArguments) throws -> [SQLRow]
 
+    /// Runs a `SELECT \(RecordedEvent.columns) FROM events …` and decodes its rows (a backend
+    /// may read them without going through ``SQLRow``).
+    func fetchEvents(sql: String, arguments: SQLArguments) throws -> [RecordedEvent]
+
     /// Runs several statements separated by `;`, without arguments (table definitions).
     func executeScript(_ sql: String) throws
 
@@ -59,6 +63,10 @@ public protocol SQLSession {
 
 extension SQLSession {
     public func execute(sql: String) throws { try execute(sql: sql, arguments: []) }
+
+    public func fetchEvents(sql: String, arguments: SQLArguments) throws -> [RecordedEvent] {
+        try fetchAll(sql: sql, arguments: arguments).map(RecordedEvent.init(row:))
+    }
 
     public func fetchAll(sql: String) throws -> [SQLRow] { try fetchAll(sql: sql, arguments: []) }
 

@@ -61,6 +61,14 @@ public struct SQLiteSession: SQLSession {
         }
     }
 
+    /// Decodes GRDB's rows as SQLite returns them, without copying them into ``SQLRow`` first.
+    public func fetchEvents(sql: String, arguments: SQLArguments) throws -> [RecordedEvent] {
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments.statementArguments)
+        var events: [RecordedEvent] = []
+        while let row = try rows.next() { events.append(try RecordedEvent(row: row)) }
+        return events
+    }
+
     public func executeScript(_ sql: String) throws {
         try db.execute(sql: sql)
     }
@@ -81,17 +89,7 @@ public struct SQLiteSession: SQLSession {
 }
 
 extension SQLArguments {
-    var statementArguments: StatementArguments {
-        StatementArguments(values.map { value -> (any DatabaseValueConvertible)? in
-            switch value {
-            case .null: nil
-            case .integer(let integer): integer
-            case .real(let real): real
-            case .text(let text): text
-            case .blob(let data): data
-            }
-        })
-    }
+    var statementArguments: StatementArguments { StatementArguments(values.map(\.databaseValue)) }
 }
 
 extension DatabaseValue {
@@ -103,5 +101,15 @@ extension DatabaseValue {
         case .string(let value): .text(value)
         case .blob(let value): .blob(value)
         }
+    }
+}
+
+/// SQLite's rows of `events`, read in place.
+extension Row: EventRow {
+    public func int64(at column: Int) throws -> Int64 { try decode(Int64.self, atIndex: column) }
+    public func string(at column: Int) throws -> String { try decode(String.self, atIndex: column) }
+    public func data(at column: Int) throws -> Data {
+        guard let data = dataNoCopy(atIndex: column) else { throw UnexpectedRow(column: "#\(column)", expected: "bytes") }
+        return Data(data)
     }
 }

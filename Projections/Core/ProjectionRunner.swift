@@ -120,9 +120,8 @@ public struct ProjectionRunner: Sendable {
                         sql: "SELECT position FROM projection_checkpoints WHERE name = ?", arguments: [projection.name]) ?? 0
                 }
                 guard let lowest = checkpoints.values.min() else { return nil }
-                let rows = try db.fetchAll(sql: "SELECT \(RecordedEvent.columns) FROM events WHERE position > ? ORDER BY position LIMIT ?",
-                                           arguments: [lowest, batchSize])
-                let events = try rows.map { try ProjectedEvent(RecordedEvent(row: $0)) }
+                let events = try db.fetchEvents(sql: "SELECT \(RecordedEvent.columns) FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                                                arguments: [lowest, batchSize]).map(ProjectedEvent.init)
                 guard let last = events.last?.recorded.position else { return nil }
                 for projection in projections {
                     let checkpoint = checkpoints[projection.name, default: 0]

@@ -1,7 +1,7 @@
 import CredlogEvents
 
 /// One line of the audit trail: an appended event, a refused command or a credential read.
-public struct AuditEntry: Sendable, Equatable, Codable {
+public struct AuditEntry: Sendable, Equatable, ReadModelRecord {
     public var at: String
     /// The event's position; `nil` for a refused command (it appended nothing).
     public var position: Int64?

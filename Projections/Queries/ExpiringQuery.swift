@@ -1,7 +1,7 @@
 import CredlogEvents
 
 /// An active connection whose credential expires soon: the answer to "what is about to break?".
-public struct ExpiringConnection: Sendable, Equatable, Codable {
+public struct ExpiringConnection: Sendable, Equatable, ReadModelRecord {
     public var id: String
     public var projectId: String
     public var name: String

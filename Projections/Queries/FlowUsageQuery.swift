@@ -1,7 +1,7 @@
 import CredlogEvents
 
 /// One use of a connection by a flow.
-public struct FlowUse: Sendable, Equatable, Codable {
+public struct FlowUse: Sendable, Equatable, ReadModelRecord {
     public var flowId: String
     public var connectionId: String
     public var projectId: String

@@ -3,7 +3,7 @@ import CredlogEvents
 
 /// A connection as lists show it (the API, the CLI, the page): its row in the `connections`
 /// read model without the row's own sort key and log position.
-public struct ConnectionSummary: Sendable, Equatable, Codable {
+public struct ConnectionSummary: Sendable, Equatable, ReadModelRecord {
     public var id: String
     public var projectId: String
     public var piece: String
@@ -29,7 +29,7 @@ public struct ConnectionSummary: Sendable, Equatable, Codable {
 /// of the last event applied. Its properties are the table's columns (`projectId` is
 /// `project_id`), read and written by name.
 @dynamicMemberLookup
-public struct ConnectionRow: Sendable, Equatable, Codable {
+public struct ConnectionRow: Sendable, Equatable, ReadModelRecord {
     public var summary: ConnectionSummary
     /// The name folded to lower case: sort and search key.
     public var nameKey: String

@@ -72,8 +72,7 @@ public struct ConnectionsProjection: Projection {
         case (_?, nil):
             try db.execute(sql: "DELETE FROM connections WHERE id = ?", arguments: [id])
         case (_, let row?):
-            let columns = try SQLColumnValues(row)
-            try db.execute(sql: columns.insert(into: "connections", replacingOn: "id"), arguments: columns.values)
+            try row.insert(into: "connections", replacingOn: "id", db)
         }
         try updateTrigrams(from: before, to: after, db)
     }

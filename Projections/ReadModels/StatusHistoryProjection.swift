@@ -2,7 +2,7 @@ import CredlogDomain
 import CredlogEvents
 
 /// One status transition of a connection: a row of `status_history`.
-public struct StatusChange: Sendable, Equatable, Codable {
+public struct StatusChange: Sendable, Equatable, ReadModelRecord {
     public var position: Int64
     public var connectionId: String
     public var projectId: String
@@ -66,8 +66,7 @@ public struct StatusHistoryProjection: Projection {
         for (event, id, decoded) in candidates {
             guard let change = StatusChange.derive(previous: last[id], decoded, recorded: event.recorded) else { continue }
             last[id] = change.toStatus
-            let columns = try SQLColumnValues(change)
-            try db.execute(sql: columns.insert(into: "status_history"), arguments: columns.values)
+            try change.insert(into: "status_history", db)
         }
     }
 }

@@ -1,8 +1,9 @@
 import CredlogDomain
 import CredlogEvents
+import GRDB
 
 /// A status is stored as its raw value (`active`, `inactive`, `deleted`).
-extension StatusName: SQLBindable, SQLReadable {
+extension StatusName: SQLBindable, SQLReadable, DatabaseValueConvertible {
     public var sqlValue: SQLValue { .text(rawValue) }
 
     public init?(sqlValue: SQLValue) {

@@ -37,8 +37,8 @@ public struct WebhookFeed: Sendable {
 
     private func advanceOneBatch(_ db: any SQLSession) throws -> (Int, Bool) {
         let position: Int64 = try db.fetchValue(sql: "SELECT position FROM webhook_feed") ?? 0
-        let events = try db.fetchAll(sql: "SELECT \(RecordedEvent.columns) FROM events WHERE position > ? ORDER BY position LIMIT ?",
-                                     arguments: [position, batchSize]).map(RecordedEvent.init(row:))
+        let events = try db.fetchEvents(sql: "SELECT \(RecordedEvent.columns) FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                                        arguments: [position, batchSize])
         var enqueued = 0
         for recorded in events {
             enqueued += try apply(ProjectedEvent(recorded), db)

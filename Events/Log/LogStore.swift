@@ -1,0 +1,107 @@
+import Foundation
+import Synchronization
+
+/// The event log in a credlog database, on either backend: the same SQL through ``SQLDatabase``.
+///
+/// Appends run in the database's write transaction — SQLite's write lock (`BEGIN IMMEDIATE`), or
+/// on PostgreSQL one advisory lock that every write transaction takes first
+/// (``PostgresDatabase/write(_:)``) — and read the head of the chain inside it: the chain cannot
+/// fork, even across processes and servers, and positions are gapless and commit in position
+/// order (a reader that has seen position N has seen every position below it). Concurrent callers
+/// of one process are grouped (``GroupCommit``): one transaction, one sync and one commit for the
+/// group, each request in its own savepoint so that one failing does not fail the others. On
+/// PostgreSQL each append transaction ends with `NOTIFY credlog_events`, which PostgreSQL delivers
+/// on commit to every listening server.
+public final class LogStore: EventStore {
+    public let database: any SQLDatabase
+    private let signal = AppendSignal()
+    private let group: GroupCommit
+    /// Whether the listener following other servers' appends (PostgreSQL) was started, by the first
+    /// wait (a CLI command never waits), in that wait's ``ServiceScope``.
+    private let listening = Mutex(false)
+
+    /// - Parameters:
+    ///   - observers: run inside each append transaction (inline projections, key shredding).
+    public init(database: any SQLDatabase, chain: ChainHasher, observers: [any AppendObserver] = []) {
+        self.database = database
+        let signal = signal
+        group = GroupCommit { [database, chain, observers] requests in
+            let results = try await database.write { db in
+                let results = try LogWriter.appendGroup(requests, chain: chain, observers: observers, db)
+                let appended = results.compactMap { try? $0.get() }.filter { !$0.isReplay }
+                if db.dialect == .postgres, let head = appended.compactMap(\.positions?.upperBound).max() {
+                    try db.execute(sql: "SELECT pg_notify(?, ?)", arguments: [PostgresNotifications.channel, String(head)])
+                }
+                return results
+            }.map { $0.mapError { SQLiteErrors.mapped($0) } }
+            if results.contains(where: { (try? $0.get())?.isReplay == false }) { signal.notify() }
+            return results
+        }
+    }
+
+    public func append(_ requests: [AppendRequest]) async throws -> [Result<AppendResult, any Error>] {
+        try await group.submit(requests)
+    }
+
+    public func idempotentResult(forKey key: String) async throws -> (requestDigest: String, result: AppendResult)? {
+        try await database.read { db in try LogWriter.idempotentResult(forKey: key, db) }
+    }
+
+    public func readStream(_ stream: StreamID, from version: Int64) async throws -> [RecordedEvent] {
+        try await database.read { db in
+            try db.fetchEvents(sql: "SELECT \(RecordedEvent.columns) FROM events WHERE stream_id = ? AND stream_version >= ? ORDER BY stream_version",
+                               arguments: [stream.rawValue, version])
+        }
+    }
+
+    public func readStream(_ stream: StreamID, then next: @escaping @Sendable ([RecordedEvent]) -> StreamID?) async throws
+        -> (first: [RecordedEvent], second: [RecordedEvent]) {
+        try await database.read { db in
+            let sql = "SELECT \(RecordedEvent.columns) FROM events WHERE stream_id = ? ORDER BY stream_version"
+            let first = try db.fetchEvents(sql: sql, arguments: [stream.rawValue])
+            guard let second = next(first) else { return (first, []) }
+            return (first, try db.fetchEvents(sql: sql, arguments: [second.rawValue]))
+        }
+    }
+
+    public func readAll(from position: Int64, limit: Int) async throws -> [RecordedEvent] {
+        try await database.read { db in
+            try db.fetchEvents(sql: "SELECT \(RecordedEvent.columns) FROM events WHERE position >= ? ORDER BY position LIMIT ?",
+                               arguments: [position, Int64(min(limit, Int(Int64.max)))])
+        }
+    }
+
+    public func headPosition() async throws -> Int64 {
+        try await database.read { db in try ChainHead.read(db).position }
+    }
+
+    public func appendMark() -> UInt64 { signal.appends }
+
+    /// Returns once this process appended since `mark` — on PostgreSQL, any server (notified by
+    /// PostgreSQL) — or after `timeout`.
+    public func waitForAppends(since mark: UInt64, timeout: Duration) async {
+        if let postgres = database as? PostgresDatabase {
+            let start = listening.withLock { started in
+                defer { started = true }
+                return !started
+            }
+            // Outside a scope nothing listens: the wait ends at its timeout, and the caller reads anyway.
+            if start, !ServiceScope.start(PostgresNotifications.Listener(database: postgres, signal: signal)) {
+                listening.withLock { $0 = false }
+            }
+        }
+        await signal.wait(since: mark, timeout: timeout)
+    }
+
+    public func recordRefusal(_ refusal: Refusal) async throws {
+        try await database.write { db in try LogWriter.recordRefusal(refusal, db) }
+    }
+
+    public func refusals() async throws -> [Refusal] {
+        try await database.read { db in try LogWriter.refusals(db) }
+    }
+
+    public func recordCredentialRead(_ read: CredentialRead) async throws {
+        try await database.write { db in try LogWriter.recordCredentialRead(read, db) }
+    }
+}
