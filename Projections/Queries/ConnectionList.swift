@@ -67,8 +67,11 @@ public struct ConnectionList: Sendable {
         var key: String
         var id: String
 
+        /// Base64url of its JSON, keys sorted (the same cursor reads the same in every process).
         var encoded: String {
-            let json = (try? JSONEncoder().encode(self)) ?? Data()
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            let json = (try? encoder.encode(self)) ?? Data()
             return json.base64EncodedString().replacingOccurrences(of: "+", with: "-")
                 .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         }
