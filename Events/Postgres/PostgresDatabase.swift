@@ -29,7 +29,7 @@ public final class PostgresDatabase: SQLDatabase {
     ///   - answerDeadline: the longest wait for one statement's answer.
     public init(_ location: PostgresLocation, maximumConnections: Int = 16, answerDeadline: Duration = .seconds(120),
                 logger: Logger = Logger(label: "credlog.postgres")) throws {
-        guard ServiceScope.isActive else { throw StoreError.outsideServiceScope(database: location.description) }
+        guard ServiceScope.current != nil else { throw StoreError.outsideServiceScope(database: location.description) }
         self.answerDeadline = answerDeadline
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.username, password: location.password,

@@ -1,4 +1,5 @@
 import GRDB
+import Synchronization
 
 /// A read model's record: a row of one of its tables, or of a query over them. Its properties are
 /// its columns, in snake case (`projectId` is `project_id`), read and written by GRDB's record
@@ -6,17 +7,20 @@ import GRDB
 public protocol ReadModelRecord: Codable, FetchableRecord, EncodableRecord {}
 
 extension ReadModelRecord {
-    public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
-    public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
+    public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .custom(RecordColumns.property) }
+    public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .custom { RecordColumns.column($0.stringValue) } }
 
     /// Inserts the record into `table`; with `replacingOn`, a row with the same value in that
-    /// column is updated instead (`ON CONFLICT … DO UPDATE`, on both backends).
+    /// column is updated instead (`ON CONFLICT … DO UPDATE`, on both backends). A table is
+    /// written by one record type: its statement is made once.
     public func insert(into table: String, replacingOn key: String? = nil, _ db: any SQLSession) throws {
         let columns = try databaseDictionary.sorted { $0.key < $1.key }
-        var sql = "INSERT INTO \(table) (\(columns.map(\.key).joined(separator: ", "))) VALUES (\(SQLArguments.placeholders(columns.count)))"
-        if let key {
-            sql += " ON CONFLICT (\(key)) DO UPDATE SET "
-                + columns.map(\.key).filter { $0 != key }.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        let sql = RecordColumns.statement(table + "|" + (key ?? "")) {
+            let names = columns.map(\.key)
+            let insert = "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(SQLArguments.placeholders(names.count)))"
+            guard let key else { return insert }
+            return insert + " ON CONFLICT (\(key)) DO UPDATE SET "
+                + names.filter { $0 != key }.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
         }
         try db.execute(sql: sql, arguments: SQLArguments(columns.map(\.value.sqlValue)))
     }
@@ -34,6 +38,46 @@ extension SQLSession {
     /// Every row, decoded as `Record`.
     public func fetchAll<Record: ReadModelRecord>(_ type: Record.Type, sql: String, arguments: SQLArguments = []) throws -> [Record] {
         try fetchAll(sql: sql, arguments: arguments).map { try $0.decode(Record.self) }
+    }
+}
+
+/// Column names and property names, each converted once (GRDB's own snake-case strategies
+/// convert every name of every row), and each table's insert statement.
+private enum RecordColumns {
+    private static let columns = Mutex<[String: String]>([:])
+    private static let properties = Mutex<[String: Name]>([:])
+    private static let statements = Mutex<[String: String]>([:])
+
+    static func statement(_ key: String, _ make: () -> String) -> String {
+        if let known = statements.withLock({ $0[key] }) { return known }
+        let statement = make()
+        statements.withLock { $0[key] = statement }
+        return statement
+    }
+
+    struct Name: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// `credentialExpiresAt` → `credential_expires_at`.
+    static func column(_ property: String) -> String {
+        if let known = columns.withLock({ $0[property] }) { return known }
+        let column = property.reduce(into: "") { $0 += $1.isUppercase ? "_" + $1.lowercased() : String($1) }
+        columns.withLock { $0[property] = column }
+        return column
+    }
+
+    /// `connection_id` → `connectionId`.
+    static func property(_ column: String) -> any CodingKey {
+        if let known = properties.withLock({ $0[column] }) { return known }
+        let words = column.split(separator: "_")
+        let name = Name(stringValue: words.isEmpty ? column
+            : String(words[0]) + words.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined())
+        properties.withLock { $0[column] = name }
+        return name
     }
 }
 

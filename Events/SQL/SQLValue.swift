@@ -97,6 +97,11 @@ public struct SQLArguments: Sendable, ExpressibleByArrayLiteral {
         SQLArguments(lhs.values + rhs.values)
     }
 
+    /// `column IN (?, …)` and its values (`1 = 0` for no value: PostgreSQL refuses an empty list).
+    public static func membership(_ column: String, in values: [String]) -> (clause: String, arguments: SQLArguments) {
+        (values.isEmpty ? "1 = 0" : "\(column) IN (\(placeholders(values.count)))", SQLArguments(values.map(\.sqlValue)))
+    }
+
     /// `?, ?, ?` for `count` values (an `IN (…)` list).
     public static func placeholders(_ count: Int) -> String {
         Array(repeating: "?", count: count).joined(separator: ", ")

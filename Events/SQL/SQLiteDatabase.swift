@@ -89,7 +89,17 @@ public struct SQLiteSession: SQLSession {
 }
 
 extension SQLArguments {
-    var statementArguments: StatementArguments { StatementArguments(values.map(\.databaseValue)) }
+    var statementArguments: StatementArguments {
+        StatementArguments(values.map { value -> (any DatabaseValueConvertible)? in
+            switch value {
+            case .null: nil
+            case .integer(let integer): integer
+            case .real(let real): real
+            case .text(let text): text
+            case .blob(let data): data
+            }
+        })
+    }
 }
 
 extension DatabaseValue {

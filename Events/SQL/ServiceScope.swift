@@ -15,9 +15,6 @@ public final class ServiceScope: Sendable {
         self.starts = starts
     }
 
-    /// Whether the current task runs inside a scope.
-    static var isActive: Bool { current != nil }
-
     /// Starts `service` in the current scope; `false` when there is none.
     @discardableResult
     static func start(_ service: any Service) -> Bool {

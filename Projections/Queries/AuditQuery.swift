@@ -58,8 +58,9 @@ public struct AuditQuery: Sendable {
         add("at >= ?", since)
         add("at <= ?", until)
         if let visibleProjects {
-            clauses.append("project_id IN (\(SQLArguments.placeholders(visibleProjects.count)))")
-            arguments = arguments + SQLArguments(visibleProjects.map(\.sqlValue))
+            let (inProjects, projectIds) = SQLArguments.membership("project_id", in: visibleProjects)
+            clauses.append(inProjects)
+            arguments = arguments + projectIds
         }
         let filter = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         return try db.fetchAll(AuditEntry.self, sql: """

@@ -22,12 +22,9 @@ public enum ExpiringQuery {
             SELECT id, project_id, name, piece, auth_type, credential_expires_at, credential_refreshable AS renews_itself FROM connections
             WHERE status = 'active' AND credential_expires_at IS NOT NULL AND credential_expires_at <= ?
             """
-        var arguments: SQLArguments = [until.iso8601]
-        if let projects {
-            sql += " AND project_id IN (\(SQLArguments.placeholders(projects.count)))"
-            arguments = arguments + SQLArguments(projects.map(\.sqlValue))
-        }
-        return try db.fetchAll(ExpiringConnection.self, sql: sql + " ORDER BY credential_expires_at, id", arguments: arguments)
+        let (inProjects, projectIds) = SQLArguments.membership("project_id", in: projects ?? [])
+        if projects != nil { sql += " AND " + inProjects }
+        return try db.fetchAll(ExpiringConnection.self, sql: sql + " ORDER BY credential_expires_at, id", arguments: [until.iso8601] + projectIds)
     }
 
     /// Active OAuth2 connections with a refresh token whose credential was set before `setBefore`

@@ -26,25 +26,19 @@ public enum FlowUsageQuery {
 
     /// The connections a flow uses now, in `projects` (`nil`: all).
     public static func connections(usedByFlow flowId: String, projects: [String]?, _ db: any SQLSession) throws -> [FlowUse] {
-        var sql = select + " WHERE u.flow_id = ? AND u.detached_position IS NULL"
-        var arguments: SQLArguments = [flowId]
-        if let projects {
-            sql += " AND u.project_id IN (\(SQLArguments.placeholders(projects.count)))"
-            arguments = arguments + SQLArguments(projects.map(\.sqlValue))
-        }
-        return try db.fetchAll(FlowUse.self, sql: sql + " ORDER BY u.connection_id", arguments: arguments)
+        let (inProjects, projectIds) = SQLArguments.membership("u.project_id", in: projects ?? [])
+        return try db.fetchAll(FlowUse.self, sql: select + " WHERE u.flow_id = ? AND u.detached_position IS NULL"
+                                   + (projects == nil ? "" : " AND " + inProjects) + " ORDER BY u.connection_id",
+                               arguments: [flowId] + projectIds)
     }
 
     /// The connections a flow was using at `time` (attached at or before it, not yet detached), in
     /// `projects` (`nil`: all).
     public static func connections(usedByFlow flowId: String, at time: String, projects: [String]?, _ db: any SQLSession) throws
         -> [FlowUse] {
-        var sql = select + " WHERE u.flow_id = ? AND u.attached_at <= ? AND (u.detached_at IS NULL OR u.detached_at > ?)"
-        var arguments: SQLArguments = [flowId, time, time]
-        if let projects {
-            sql += " AND u.project_id IN (\(SQLArguments.placeholders(projects.count)))"
-            arguments = arguments + SQLArguments(projects.map(\.sqlValue))
-        }
-        return try db.fetchAll(FlowUse.self, sql: sql + " ORDER BY u.connection_id", arguments: arguments)
+        let (inProjects, projectIds) = SQLArguments.membership("u.project_id", in: projects ?? [])
+        return try db.fetchAll(FlowUse.self, sql: select + " WHERE u.flow_id = ? AND u.attached_at <= ? AND (u.detached_at IS NULL OR u.detached_at > ?)"
+                                   + (projects == nil ? "" : " AND " + inProjects) + " ORDER BY u.connection_id",
+                               arguments: [flowId, time, time] + projectIds)
     }
 }

@@ -41,29 +41,6 @@ public struct ConnectionRow: Sendable, Equatable, ReadModelRecord {
         set { summary[keyPath: field] = newValue }
     }
 
-    private enum CodingKeys: CodingKey { case nameKey, lastPosition }
-
-    /// The summary's columns and the row's own, side by side.
-    public init(from decoder: any Decoder) throws {
-        summary = try ConnectionSummary(from: decoder)
-        let columns = try decoder.container(keyedBy: CodingKeys.self)
-        nameKey = try columns.decode(String.self, forKey: .nameKey)
-        lastPosition = try columns.decode(Int64.self, forKey: .lastPosition)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        try summary.encode(to: encoder)
-        var columns = encoder.container(keyedBy: CodingKeys.self)
-        try columns.encode(nameKey, forKey: .nameKey)
-        try columns.encode(lastPosition, forKey: .lastPosition)
-    }
-
-    init(summary: ConnectionSummary, nameKey: String, lastPosition: Int64) {
-        self.summary = summary
-        self.nameKey = nameKey
-        self.lastPosition = lastPosition
-    }
-
     /// The fold: the row after `event` (recorded at `at`, position `position`); `nil` once deleted.
     public static func evolve(_ row: ConnectionRow?, _ event: ConnectionEvent, at: Timestamp, position: Int64) -> ConnectionRow? {
         let time = at.iso8601
@@ -106,5 +83,24 @@ public struct ConnectionRow: Sendable, Equatable, ReadModelRecord {
         summary.credentialFingerprint = credentials.fingerprint
         summary.credentialSetAt = time
         summary.credentialRefreshable = credentials.refreshable ?? false
+    }
+}
+
+/// The summary's columns and the row's own, side by side.
+extension ConnectionRow {
+    private enum CodingKeys: CodingKey { case nameKey, lastPosition }
+
+    public init(from decoder: any Decoder) throws {
+        summary = try ConnectionSummary(from: decoder)
+        let columns = try decoder.container(keyedBy: CodingKeys.self)
+        nameKey = try columns.decode(String.self, forKey: .nameKey)
+        lastPosition = try columns.decode(Int64.self, forKey: .lastPosition)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try summary.encode(to: encoder)
+        var columns = encoder.container(keyedBy: CodingKeys.self)
+        try columns.encode(nameKey, forKey: .nameKey)
+        try columns.encode(lastPosition, forKey: .lastPosition)
     }
 }

@@ -62,7 +62,7 @@ public struct StatusHistoryProjection: Projection {
             WHERE position IN (SELECT MAX(position) FROM status_history WHERE connection_id IN (\(placeholders)) GROUP BY connection_id)
             """
         }
-        for row in latest { last[try row[0] as String] = try row[1] as StatusName }
+        for row in latest { last[try row[0] as String] = StatusName(rawValue: try row[1] as String) }
         for (event, id, decoded) in candidates {
             guard let change = StatusChange.derive(previous: last[id], decoded, recorded: event.recorded) else { continue }
             last[id] = change.toStatus

@@ -26,12 +26,8 @@ public enum Report: String, Sendable, CaseIterable {
 
     /// The report's rows (cells as text, `nil` when empty), for the given projects (`nil`: all).
     public func rows(_ db: any SQLSession, projects: [String]?) throws -> [[String?]] {
-        var filter = ""
-        var arguments: SQLArguments = []
-        if let projects {
-            filter = "WHERE project_id IN (\(SQLArguments.placeholders(projects.count)))"
-            arguments = SQLArguments(projects.map(\.sqlValue))
-        }
+        let (inProjects, arguments) = projects.map { SQLArguments.membership("project_id", in: $0) } ?? ("", [])
+        let filter = projects == nil ? "" : "WHERE " + inProjects
         let sql: String
         switch self {
         case .connections:

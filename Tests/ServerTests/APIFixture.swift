@@ -1,5 +1,6 @@
 import CredlogDomain
 import CredlogEvents
+import CredlogLifecycle
 import CredlogServer
 import CredlogTestSupport
 import Foundation
@@ -26,8 +27,9 @@ final class APIFixture: @unchecked Sendable {
         try await log.seedProject("acme")
         _ = try await log.service.createProject("globex", admin: "carol", context: CommandContext(principal: .system))
         let store = wrapping?(log.store) ?? log.store
-        environment = ServerEnvironment(database: log.database, store: store,
-                                        service: CommandService(store: store, vault: log.vault), publicURL: publicURL, limiter: limiter)
+        let lifecycle = CredentialLifecycle(database: log.database, service: CommandService(store: store, vault: log.vault),
+                                            callbackURL: CallbackURL(ServerEnvironment.callbackURL(publicURL: publicURL)))
+        environment = ServerEnvironment(database: log.database, store: store, lifecycle: lifecycle, publicURL: publicURL, limiter: limiter)
         (alice, aliceTokenId) = try await log.issueToken(member: "alice")
         bob = try await log.issueToken(member: "bob").token
         engine = try await log.issueToken(member: nil).token

@@ -22,18 +22,8 @@ public struct ServerEnvironment: Sendable {
     /// Failed sign-ins and refused requests, counted per client to slow down guessing.
     let limiter: RefusalLimiter
 
-    /// A server whose credential lifecycle runs over `service`, with its OAuth2 callback at
-    /// `publicURL` + `/v1/oauth2/callback`.
-    public init(database: any SQLDatabase, store: any EventStore, service: CommandService,
-                publicURL: String = "http://127.0.0.1:8080", sessions: SessionStore = SessionStore(),
-                clock: @escaping @Sendable () -> Timestamp = { .now() }, limiter: RefusalLimiter = RefusalLimiter()) {
-        self.init(database: database, store: store,
-                  lifecycle: CredentialLifecycle(database: database, service: service,
-                                                 callbackURL: CallbackURL(Self.callbackURL(publicURL: publicURL))),
-                  publicURL: publicURL, sessions: sessions, clock: clock, limiter: limiter)
-    }
-
-    /// A server over `lifecycle` and the command service it runs on.
+    /// A server over `lifecycle` and the command service it runs on; `publicURL` is where people
+    /// reach it (its cookies are `Secure` when it is https).
     public init(database: any SQLDatabase, store: any EventStore, lifecycle: CredentialLifecycle,
                 publicURL: String = "http://127.0.0.1:8080", sessions: SessionStore = SessionStore(),
                 clock: @escaping @Sendable () -> Timestamp = { .now() }, limiter: RefusalLimiter = RefusalLimiter()) {
