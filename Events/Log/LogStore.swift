@@ -33,7 +33,7 @@ public final class LogStore: EventStore {
                     try db.execute(sql: "SELECT pg_notify(?, ?)", arguments: [PostgresNotifications.channel, String(head)])
                 }
                 return results
-            }.map { $0.mapError { SQLiteErrors.mapped($0) } }
+            }
             if results.contains(where: { (try? $0.get())?.isReplay == false }) { signal.notify() }
             return results
         }

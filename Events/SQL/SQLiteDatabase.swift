@@ -73,11 +73,17 @@ public struct SQLiteSession: SQLSession {
         try db.execute(sql: sql)
     }
 
+    /// A failure inside is reported as ``SQLiteDatabase/write(_:)`` reports one: SQLite's
+    /// failures as PostgreSQL's SQLSTATEs (the savepoint's caller may keep the error and go on).
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
         var result: T?
-        try db.inSavepoint {
-            result = try body()
-            return .commit
+        do {
+            try db.inSavepoint {
+                result = try body()
+                return .commit
+            }
+        } catch {
+            throw SQLiteErrors.mapped(error)
         }
         guard let result else { preconditionFailure("a committed savepoint has a result") }
         return result
