@@ -145,11 +145,19 @@ public enum DataKeys {
 extension StreamID {
     /// The connection id of a connection stream, `nil` for other streams.
     public var connectionId: String? {
-        rawValue.hasPrefix("connection:") ? String(rawValue.dropFirst("connection:".count)) : nil
+        suffix(after: "connection:")
     }
 
     /// The project id of a project stream, `nil` for other streams.
     public var projectId: String? {
-        rawValue.hasPrefix("project:") ? String(rawValue.dropFirst("project:".count)) : nil
+        suffix(after: "project:")
+    }
+
+    /// The name after an ASCII prefix, compared and cut by UTF-8 offset (no character walk).
+    private func suffix(after prefix: StaticString) -> String? {
+        let utf8 = rawValue.utf8
+        let count = prefix.utf8CodeUnitCount
+        guard utf8.count >= count, utf8.starts(with: UnsafeBufferPointer(start: prefix.utf8Start, count: count)) else { return nil }
+        return String(rawValue[utf8.index(utf8.startIndex, offsetBy: count)...])
     }
 }

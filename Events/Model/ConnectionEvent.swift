@@ -125,52 +125,34 @@ extension ConnectionEvent: StoredEvent {
         }
     }
 
+    /// Encodes the payload with ``JSONWriter`` (the bytes `PayloadJSON` would write).
     public func encode() throws -> EventData {
-        switch self {
-        case .created(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
-        case .reconnected(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
-        case .renamed(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
-        case .expired(let payload):
-            EventData(type: typeName, schemaVersion: Self.expiredSchemaVersion, payload: try PayloadJSON.encode(payload))
-        case .revoked(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
-        case .deleted: EventData(type: typeName, payload: Data("{}".utf8))
-        case .attachedToFlow(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
-        case .detachedFromFlow(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
-        case .tokenRefreshed(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
-        case .credentialsResealed(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
-        }
+        EventData(type: typeName, schemaVersion: self.isExpired ? Self.expiredSchemaVersion : 1, payload: payloadJSON())
     }
 
+    /// Decodes with ``JSONValue`` (what the `Codable` shapes would read), upcasting old versions.
     public static func decode(type: String, schemaVersion: Int, payload: Data) throws -> ConnectionEvent {
-        func body<T: Decodable>(_ shape: T.Type) throws -> T {
-            try PayloadJSON.decode(shape, from: payload, event: type, version: schemaVersion)
+        let event: ConnectionEvent?
+        do {
+            event = try fromPayload(type: type, schemaVersion: schemaVersion, payload: payload)
+        } catch {
+            throw EventDecodingError(type: type, schemaVersion: schemaVersion, reason: "payload does not match its schema")
         }
-        switch (type, schemaVersion) {
-        case (TypeName.created, 1): return .created(try body(Created.self))
-        case (TypeName.reconnected, 1): return .reconnected(try body(Reconnected.self))
-        case (TypeName.renamed, 1): return .renamed(try body(Renamed.self))
-        case (TypeName.expired, 1): return .expired(ExpiredV1Upcaster.upcast(try body(ExpiredV1Upcaster.Shape.self)))
-        case (TypeName.expired, 2): return .expired(try body(Deactivated.self))
-        case (TypeName.revoked, 1): return .revoked(try body(Deactivated.self))
-        case (TypeName.deleted, 1): return .deleted
-        case (TypeName.attachedToFlow, 1): return .attachedToFlow(try body(FlowLink.self))
-        case (TypeName.detachedFromFlow, 1): return .detachedFromFlow(try body(FlowLink.self))
-        case (TypeName.tokenRefreshed, 1): return .tokenRefreshed(try body(TokenRefreshed.self))
-        case (TypeName.credentialsResealed, 1): return .credentialsResealed(try body(CredentialsResealed.self))
-        default:
+        guard let event else {
             throw EventDecodingError(type: type, schemaVersion: schemaVersion, reason: "unknown event type or schema version")
         }
+        return event
+    }
+
+    private var isExpired: Bool {
+        if case .expired = self { true } else { false }
     }
 }
 
 /// Upcaster for `connection.expired` v1, stored as `{"message": …}` before the
 /// field was renamed `reason` in v2. Old rows stay as written; they are upcast on read.
 enum ExpiredV1Upcaster {
-    struct Shape: Decodable {
-        var message: String
-    }
-
-    static func upcast(_ old: Shape) -> ConnectionEvent.Deactivated {
-        ConnectionEvent.Deactivated(reason: old.message)
+    static func upcast(_ v1: PayloadFields) throws(PayloadMismatch) -> ConnectionEvent.Deactivated {
+        ConnectionEvent.Deactivated(reason: try v1.string("message"))
     }
 }

@@ -1,8 +1,8 @@
 import CredlogEvents
 
 /// An event as projections see it: the recorded envelope and its payload, decoded once
-/// for every projection.
-public struct ProjectedEvent: Sendable {
+/// for every projection. A class: each projection's pass over a batch shares the one copy.
+public final class ProjectedEvent: Sendable {
     public enum Payload: Sendable {
         case connection(ConnectionEvent)
         case membership(MembershipEvent)

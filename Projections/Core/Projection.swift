@@ -12,8 +12,12 @@ public protocol Projection: Sendable {
     var version: Int { get }
     /// The tables it reads and writes, in creation order.
     var tables: [String] { get }
-    /// Creates its tables and indexes.
+    /// Creates its tables, and the indexes its own `apply` reads through.
     func createTables(_ db: any SQLSession) throws
+    /// `CREATE INDEX` statements that only queries use, never its own `apply`. When it is reset
+    /// on a non-empty log they wait until the catch-up reaches the head, then each is built in
+    /// one sorted pass, far faster than maintained row by row (``ProjectionRunner``).
+    var queryIndexes: [String] { get }
     /// Applies one event.
     func apply(_ event: ProjectedEvent, _ db: any SQLSession) throws
     /// Applies consecutive events, as one `apply` after the other would. A projection that
@@ -31,6 +35,7 @@ extension Projection {
         for event in events { try apply(event, db) }
     }
 
+    public var queryIndexes: [String] { [] }
     public func hasDeferredWork(_ db: any SQLSession) throws -> Bool { false }
     public func finishDeferredWork(_ db: any SQLSession) throws {}
 

@@ -8,7 +8,7 @@ public struct ProjectionRunner: Sendable {
     /// Events read and applied per transaction while catching up.
     public var batchSize: Int
 
-    public init(database: any SQLDatabase, projections: [any Projection] = BuiltInProjections.all, batchSize: Int = 2_000) {
+    public init(database: any SQLDatabase, projections: [any Projection] = BuiltInProjections.all, batchSize: Int = 16_384) {
         self.database = database
         self.projections = projections
         self.batchSize = batchSize
@@ -70,10 +70,26 @@ public struct ProjectionRunner: Sendable {
         }
     }
 
-    /// Empties one projection (tables recreated, checkpoint 0).
+    /// Empties one projection (tables recreated, checkpoint 0). On a non-empty log its query
+    /// indexes wait in `projection_pending_indexes` (committed with the reset, so a crash
+    /// cannot lose them) until ``finishDeferredWork()`` builds them at the head.
     static func reset(_ projection: any Projection, _ db: any SQLSession) throws {
         try projection.dropTables(db)
         try projection.createTables(db)
+        try db.execute(sql: db.dialect.tableDefinition("""
+            CREATE TABLE IF NOT EXISTS projection_pending_indexes (
+                projection TEXT NOT NULL, statement TEXT NOT NULL, PRIMARY KEY (projection, statement))
+            """))
+        try db.execute(sql: "DELETE FROM projection_pending_indexes WHERE projection = ?", arguments: [projection.name])
+        let logIsEmpty = try db.fetchAll(sql: "SELECT 1 FROM events LIMIT 1").isEmpty
+        for statement in projection.queryIndexes {
+            if logIsEmpty {
+                try db.execute(sql: statement)
+            } else {
+                try db.execute(sql: "INSERT INTO projection_pending_indexes (projection, statement) VALUES (?, ?)",
+                               arguments: [projection.name, statement])
+            }
+        }
         try db.execute(sql: """
             INSERT INTO projection_checkpoints (name, version, position) VALUES (?, ?, 0)
             ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = 0
@@ -125,7 +141,7 @@ public struct ProjectionRunner: Sendable {
                 guard let last = events.last?.recorded.position else { return nil }
                 for projection in projections {
                     let checkpoint = checkpoints[projection.name, default: 0]
-                    try projection.apply(events.filter { $0.recorded.position > checkpoint }, db)
+                    try projection.apply(checkpoint < events[0].recorded.position ? events : events.filter { $0.recorded.position > checkpoint }, db)
                 }
                 for projection in projections where checkpoints[projection.name, default: 0] < last {
                     try db.execute(sql: "UPDATE projection_checkpoints SET position = ? WHERE name = ?", arguments: [last, projection.name])
@@ -137,15 +153,26 @@ public struct ProjectionRunner: Sendable {
         }
     }
 
-    /// Lets projections that deferred work during a replay (the name trigrams) finish it, in one
-    /// transaction; checked with a read first, so that an up-to-date database takes no write lock.
+    /// Lets projections that deferred work during a replay (the name trigrams) finish it, and
+    /// builds the query indexes that waited, in one transaction; checked with a read first, so
+    /// that an up-to-date database takes no write lock.
     func finishDeferredWork() async throws {
         let projections = projections
-        let pending = try await database.read { db in try projections.filter { try $0.hasDeferredWork(db) }.map(\.name) }
-        guard !pending.isEmpty else { return }
+        let (pending, indexes) = try await database.read { db in
+            (try projections.filter { try $0.hasDeferredWork(db) }.map(\.name), try Self.pendingIndexes(db))
+        }
+        guard !pending.isEmpty || !indexes.isEmpty else { return }
         try await database.write { db in
             for projection in projections where pending.contains(projection.name) { try projection.finishDeferredWork(db) }
+            for statement in try Self.pendingIndexes(db) { try db.execute(sql: statement) }
+            if try db.tableExists("projection_pending_indexes") { try db.execute(sql: "DELETE FROM projection_pending_indexes") }
         }
+    }
+
+    /// The query indexes waiting for the catch-up to reach the head.
+    static func pendingIndexes(_ db: any SQLSession) throws -> [String] {
+        guard try db.tableExists("projection_pending_indexes") else { return [] }
+        return try db.fetchAll(sql: "SELECT statement FROM projection_pending_indexes ORDER BY projection, statement").map { try $0[0] as String }
     }
 }
 

@@ -15,12 +15,16 @@ public struct AuditTrailProjection: Projection {
                 position INTEGER PRIMARY KEY, at TEXT NOT NULL, project_id TEXT NOT NULL, stream_id TEXT NOT NULL,
                 connection_id TEXT, action TEXT NOT NULL, actor_id TEXT NOT NULL, actor_role TEXT NOT NULL,
                 correlation_id TEXT NOT NULL, causation_id TEXT NOT NULL, detail TEXT NOT NULL);
-            CREATE INDEX audit_by_project ON audit_events (project_id, at);
-            CREATE INDEX audit_by_connection ON audit_events (connection_id, at);
-            CREATE INDEX audit_by_actor ON audit_events (actor_id, at);
-            CREATE INDEX audit_by_correlation ON audit_events (correlation_id);
             """))
     }
+
+    /// The audit queries' filters; `apply` only inserts.
+    public let queryIndexes = [
+        "CREATE INDEX audit_by_project ON audit_events (project_id, at)",
+        "CREATE INDEX audit_by_connection ON audit_events (connection_id, at)",
+        "CREATE INDEX audit_by_actor ON audit_events (actor_id, at)",
+        "CREATE INDEX audit_by_correlation ON audit_events (correlation_id)",
+    ]
 
     public func apply(_ event: ProjectedEvent, _ db: any SQLSession) throws {
         let recorded = event.recorded

@@ -20,12 +20,6 @@ public struct ConnectionsProjection: Projection {
                 status_reason TEXT, flow_count INTEGER NOT NULL CHECK (flow_count >= 0), connected_at TEXT NOT NULL,
                 status_changed_at TEXT NOT NULL, credential_expires_at TEXT, credential_fingerprint TEXT NOT NULL,
                 credential_set_at TEXT NOT NULL, credential_refreshable INTEGER NOT NULL, last_position INTEGER NOT NULL);
-            CREATE INDEX connections_by_name ON connections (project_id, name_key, id);
-            CREATE INDEX connections_by_status_name ON connections (project_id, status, name_key, id);
-            CREATE INDEX connections_by_connected ON connections (project_id, connected_at, id);
-            CREATE INDEX connections_by_status_connected ON connections (project_id, status, connected_at, id);
-            -- The sweeper's questions: which active credentials expire soon, which were set long ago.
-            CREATE INDEX connections_by_expiry ON connections (credential_expires_at) WHERE credential_expires_at IS NOT NULL;
             -- Case-insensitive substring search over any script: each trigram of the folded name,
             -- keyed by the name key's first code points so that a term's rarest trigram lists its
             -- names nearly in name order (a page of matches is the first rows of one range, sorted
@@ -39,6 +33,16 @@ public struct ConnectionsProjection: Projection {
             INSERT INTO connection_name_trigrams_state SELECT CASE WHEN EXISTS (SELECT 1 FROM events) THEN 1 ELSE 0 END;
             """))
     }
+
+    /// The list's orders and filters, and the sweeper's questions (which active credentials
+    /// expire soon, which were set long ago); `apply` reads rows by id only.
+    public let queryIndexes = [
+        "CREATE INDEX connections_by_name ON connections (project_id, name_key, id)",
+        "CREATE INDEX connections_by_status_name ON connections (project_id, status, name_key, id)",
+        "CREATE INDEX connections_by_connected ON connections (project_id, connected_at, id)",
+        "CREATE INDEX connections_by_status_connected ON connections (project_id, status, connected_at, id)",
+        "CREATE INDEX connections_by_expiry ON connections (credential_expires_at) WHERE credential_expires_at IS NOT NULL",
+    ]
 
     public func apply(_ event: ProjectedEvent, _ db: any SQLSession) throws {
         try apply([event], db)

@@ -16,10 +16,14 @@ public struct FlowUsageProjection: Projection {
                 attached_at TEXT NOT NULL, attached_position INTEGER NOT NULL,
                 detached_at TEXT, detached_position INTEGER,
                 PRIMARY KEY (connection_id, flow_id, attached_position));
-            CREATE INDEX flow_usage_by_flow ON flow_usage (flow_id, attached_at);
-            CREATE INDEX flow_usage_current ON flow_usage (connection_id) WHERE detached_position IS NULL;
             """))
     }
+
+    /// A flow's connections, and a connection's current flows; `apply` finds uses by the primary key.
+    public let queryIndexes = [
+        "CREATE INDEX flow_usage_by_flow ON flow_usage (flow_id, attached_at)",
+        "CREATE INDEX flow_usage_current ON flow_usage (connection_id) WHERE detached_position IS NULL",
+    ]
 
     public func apply(_ event: ProjectedEvent, _ db: any SQLSession) throws {
         guard let (connectionId, decoded) = event.connection else { return }

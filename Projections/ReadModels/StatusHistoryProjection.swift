@@ -38,10 +38,13 @@ public struct StatusHistoryProjection: Projection {
                 position INTEGER PRIMARY KEY, connection_id TEXT NOT NULL, project_id TEXT NOT NULL,
                 from_status TEXT, to_status TEXT NOT NULL, at TEXT NOT NULL, reason TEXT,
                 actor_id TEXT NOT NULL, actor_role TEXT NOT NULL);
+            -- `apply` reads each connection's last status through it: built with the table.
             CREATE INDEX status_history_by_connection ON status_history (connection_id, position);
-            CREATE INDEX status_history_by_project ON status_history (project_id, at);
             """))
     }
+
+    /// A project's history by time.
+    public let queryIndexes = ["CREATE INDEX status_history_by_project ON status_history (project_id, at)"]
 
     public func apply(_ event: ProjectedEvent, _ db: any SQLSession) throws {
         try apply([event], db)

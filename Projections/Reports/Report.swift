@@ -49,10 +49,7 @@ public enum Report: String, Sendable, CaseIterable {
                 FROM status_history \(filter) ORDER BY position
                 """
         case .audit:
-            return try AuditQuery(visibleProjects: projects).fetch(db).map { entry in
-                [entry.at, entry.position.map(String.init), entry.outcome, entry.projectId, entry.connectionId, entry.actorId,
-                 entry.actorRole, entry.action, entry.detail, entry.correlationId]
-            }
+            return try AuditQuery(visibleProjects: projects).fetch(db).map(Self.cells)
         }
         let width = columns.count
         return try db.fetchAll(sql: sql, arguments: arguments).map { row in
@@ -70,17 +67,49 @@ public enum Report: String, Sendable, CaseIterable {
 }
 
 extension Report {
-    /// The report's rows now, or as at `asOf`: the log up to that time is replayed into a
-    /// scratch database first (removed afterwards), so the projections are as they were then.
+    /// The report's rows now, or as at `asOf`. As at a moment, the connections, flow usage and
+    /// status history are folded in memory from the log up to then (``ReadModelsAsOf``: one scan
+    /// of the log's prefix); the audit trail is the lines recorded up to then.
     public func rows(of database: any SQLDatabase, asOf: Timestamp?, projects: [String]?) async throws -> [[String?]] {
         guard let asOf else { return try await database.read { db in try rows(db, projects: projects) } }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("credlog-report-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("as-of.sqlite").path
-        _ = try await Replayer.replay(from: database, until: asOf, into: path)
-        let replayed = try CredlogDatabase.open(path: path)
-        defer { try? replayed.close() }
-        return try await SQLiteDatabase(replayed).read { db in try rows(db, projects: projects) }
+        let visible = { (project: String) in projects?.contains(project) ?? true }
+        switch self {
+        case .audit:
+            return try await database.read { db in
+                try AuditQuery(until: asOf.iso8601, visibleProjects: projects).fetch(db).map(Self.cells)
+            }
+        case .connections:
+            return Self.connectionRows(try await ReadModelsAsOf.fold(database, upTo: asOf), visible)
+        case .flowUsage:
+            let models = try await ReadModelsAsOf.fold(database, upTo: asOf)
+            return models.flowUses.filter { visible($0.projectId) }.map { use in
+                [use.flowId, use.connectionId, use.projectId, models.connections[use.connectionId]?.name, use.attachedAt, use.detachedAt]
+            }
+        case .statusHistory:
+            return try await ReadModelsAsOf.fold(database, upTo: asOf).statusHistory.filter { visible($0.projectId) }.map { change in
+                [String(change.position), change.connectionId, change.projectId, change.fromStatus?.rawValue, change.toStatus.rawValue,
+                 change.at, change.reason, change.actorId, change.actorRole]
+            }
+        }
+    }
+
+    /// The connections report's rows from folded read models, in the table's order (text in byte
+    /// order, as SQLite's `BINARY` collation sorts it).
+    private static func connectionRows(_ models: ReadModelsAsOf, _ visible: (String) -> Bool) -> [[String?]] {
+        models.connections.values.filter { visible($0.projectId) }
+            .sorted { a, b in
+                if a.projectId != b.projectId { return a.projectId.utf8.lexicographicallyPrecedes(b.projectId.utf8) }
+                if a.nameKey != b.nameKey { return a.nameKey.utf8.lexicographicallyPrecedes(b.nameKey.utf8) }
+                return a.id.utf8.lexicographicallyPrecedes(b.id.utf8)
+            }
+            .map { row in
+                [row.id, row.projectId, row.piece, row.authType, row.name, row.status.rawValue, row.statusReason, String(row.flowCount),
+                 row.connectedAt, row.statusChangedAt, row.credentialExpiresAt, row.credentialFingerprint]
+            }
+    }
+
+    private static func cells(_ entry: AuditEntry) -> [String?] {
+        [entry.at, entry.position.map(String.init), entry.outcome, entry.projectId, entry.connectionId, entry.actorId,
+         entry.actorRole, entry.action, entry.detail, entry.correlationId]
     }
 }

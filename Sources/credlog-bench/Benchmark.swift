@@ -14,7 +14,7 @@ struct Benchmark: ParsableCommand {
         commandName: "credlog-bench",
         abstract: "credlog side by side with the raw SQLite limit and the Python eventsourcing library.",
         discussion: "Run it through scripts/bench, which builds the references and passes their paths.",
-        subcommands: [Compare.self, Profile.self], defaultSubcommand: Compare.self)
+        subcommands: [Compare.self, Profile.self, Replay.self], defaultSubcommand: Compare.self)
 
     /// Parses and runs a command. The main thread is synchronous: an async command runs on
     /// Swift's cooperative pool while it waits (``waitFor(_:)``).

@@ -13,12 +13,12 @@ struct Profile: ParsableCommand {
             appends: a new log at DIR/appends.sqlite, then COUNT connection lives of 7 commands, \
             each its own durable transaction (row 1). bulk-log: a log of COUNT lives (7 events each) \
             at DIR/bulk.sqlite, without projections. rebuild: every projection of DIR/bulk.sqlite \
-            rebuilt from zero (row 3).
+            rebuilt from zero (row 3). replay: DIR/bulk.sqlite folded into memory (row 3b).
             """)
 
-    enum Workload: String, ExpressibleByArgument, CaseIterable { case appends, bulkLog = "bulk-log", rebuild }
+    enum Workload: String, ExpressibleByArgument, CaseIterable { case appends, bulkLog = "bulk-log", rebuild, replay }
 
-    @Argument(help: "appends, bulk-log or rebuild.") var workload: Workload
+    @Argument(help: "appends, bulk-log, rebuild or replay.") var workload: Workload
     @Option(help: "Connection lives (7 events each).") var count = 100
     @Option(help: "The directory for the database.") var work: String
 
@@ -43,6 +43,9 @@ struct Profile: ParsableCommand {
             case .rebuild:
                 let database = try await CredlogDatabase.open(try StoreLocation(bulk), durability: .normal, create: false)
                 try await ProjectionRunner(database: database).rebuild()
+            case .replay:
+                let database = try await CredlogDatabase.open(try StoreLocation(bulk), durability: .normal, create: false)
+                _ = try await Replay.foldEverything(database)
             }
         }
     }

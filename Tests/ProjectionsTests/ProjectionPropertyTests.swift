@@ -110,4 +110,40 @@ struct ProjectionPropertyTests {
         try await ProjectionRunner(database: log.database).catchUp()
         #expect(try await log.database.read { try $0.fetchValue(sql: "SELECT COUNT(*) FROM audit_events") as Int? } == 3)
     }
+
+    /// A rebuild on a non-empty log builds the query indexes once it reaches the head (they wait
+    /// in `projection_pending_indexes` until then); on an empty log they are made with the tables.
+    @Test(arguments: TestBackend.available)
+    func queryIndexesWaitForTheHeadOfARebuildThenExist(backend: TestBackend) async throws {
+        let log = try await TemporaryLog(backend: backend, durability: .normal)
+        let expected = BuiltInProjections.all.flatMap(\.queryIndexes).map { $0.split(separator: " ")[2] }.map(String.init).sorted()
+        #expect(expected.count == 12)
+        #expect(try await Self.indexes(log, named: expected) == expected, "made with the tables of an empty log")
+        var history = RandomHistory(log: log, seed: 4)
+        try await history.run(30)
+        let before = try await log.projectionTables()
+        let runner = ProjectionRunner(database: log.database, batchSize: 7)
+        try await log.database.write { db in
+            try db.execute(sql: "UPDATE projection_checkpoints SET version = 0 WHERE name IN ('connections', 'audit-trail')")
+        }
+        #expect(try await runner.prepare().sorted() == ["audit-trail", "connections"])
+        let waiting = try await log.database.read { db in
+            try db.fetchAll(sql: "SELECT projection FROM projection_pending_indexes").map { try $0[0] as String }
+        }
+        #expect(waiting.sorted() == Array(repeating: "audit-trail", count: 4) + Array(repeating: "connections", count: 5))
+        #expect(try await Self.indexes(log, named: expected).count == 3, "only the untouched projections' indexes exist")
+        try await runner.catchUp()
+        #expect(try await Self.indexes(log, named: expected) == expected)
+        #expect(try await log.database.read { try $0.fetchValue(sql: "SELECT COUNT(*) FROM projection_pending_indexes") as Int? } == 0)
+        #expect(try await log.projectionTables() == before)
+    }
+
+    /// Which of `names` exist as indexes, sorted.
+    static func indexes(_ log: TemporaryLog, named names: [String]) async throws -> [String] {
+        let sql = log.database.dialect == .postgres
+            ? "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+            : "SELECT name FROM sqlite_master WHERE type = 'index'"
+        return try await log.database.read { db in try db.fetchAll(sql: sql).map { try $0[0] as String } }
+            .filter(names.contains).sorted()
+    }
 }

@@ -1,0 +1,87 @@
+import CredlogDomain
+import CredlogEvents
+
+/// The connections, flow usage and status history as they stood at a moment, folded in memory
+/// from the log's prefix: an as-of report costs one scan of the log, not a rebuild into a
+/// scratch database. The folds are the projections' own (``ConnectionRow/evolve(_:_:at:position:)``,
+/// ``StatusChange/derive(previous:_:recorded:)``, the flow usage rules), so the result equals the
+/// tables rebuilt as of that moment (`ReadModelsAsOfTests` checks it on SQLite and PostgreSQL).
+/// Memory grows with the connections and flow uses of the prefix, not with its events.
+public struct ReadModelsAsOf: Sendable {
+    /// One use of a flow: a row of `flow_usage`.
+    public struct FlowUseRow: Sendable, Equatable {
+        public var connectionId: String
+        public var flowId: String
+        public var projectId: String
+        public var attachedAt: String
+        public var attachedPosition: Int64
+        public var detachedAt: String?
+    }
+
+    /// The connections that existed, by id (a deleted one is gone, as from the table).
+    public private(set) var connections: [String: ConnectionRow] = [:]
+    /// Every use of a flow, in the order they began.
+    public private(set) var flowUses: [FlowUseRow] = []
+    /// Every status transition, in log order.
+    public private(set) var statusHistory: [StatusChange] = []
+    /// The position of the last event folded.
+    public private(set) var position: Int64 = 0
+    /// The number of events folded.
+    public private(set) var events = 0
+
+    /// The uses not yet detached, by connection: indexes into ``flowUses``.
+    private var openUses: [String: [Int]] = [:]
+    /// Each connection's last status in ``statusHistory``.
+    private var lastStatus: [String: StatusName] = [:]
+
+    public init() {}
+
+    /// Folds one event, as the connections, flow usage and status history projections apply it.
+    public mutating func apply(_ event: ProjectedEvent) {
+        events += 1
+        position = event.recorded.position
+        guard let (id, decoded) = event.connection else { return }
+        let recorded = event.recorded
+        connections[id] = ConnectionRow.evolve(connections[id], decoded, at: recorded.recordedAt, position: recorded.position)
+        if StatusTransition.mayChange(by: decoded),
+           let change = StatusChange.derive(previous: lastStatus[id], decoded, recorded: recorded) {
+            lastStatus[id] = change.toStatus
+            statusHistory.append(change)
+        }
+        switch decoded {
+        case .attachedToFlow(let link):
+            openUses[id, default: []].append(flowUses.count)
+            flowUses.append(FlowUseRow(connectionId: id, flowId: link.flowId, projectId: recorded.projectId,
+                                       attachedAt: recorded.recordedAt.iso8601, attachedPosition: recorded.position))
+        case .detachedFromFlow(let link):
+            let open = openUses[id] ?? []
+            for index in open where flowUses[index].flowId == link.flowId {
+                flowUses[index].detachedAt = recorded.recordedAt.iso8601
+            }
+            openUses[id] = open.filter { flowUses[$0].flowId != link.flowId }
+        case .deleted:
+            for index in openUses.removeValue(forKey: id) ?? [] { flowUses[index].detachedAt = recorded.recordedAt.iso8601 }
+        default:
+            break
+        }
+    }
+
+    /// Folds the events of `database` recorded at or before `time` (a prefix of the log: recorded
+    /// times never go backwards), read in batches of `batchSize` so that memory holds one batch
+    /// of events at a time.
+    public static func fold(_ database: any SQLDatabase, upTo time: Timestamp, batchSize: Int = 4_096) async throws -> ReadModelsAsOf {
+        var models = ReadModelsAsOf()
+        while true {
+            let after = models.position
+            let batch = try await database.read { db in
+                try db.fetchEvents(sql: "SELECT \(RecordedEvent.columns) FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                                   arguments: [after, batchSize])
+            }
+            for recorded in batch {
+                guard recorded.recordedAt <= time else { return models }
+                models.apply(try ProjectedEvent(recorded))
+            }
+            if batch.count < batchSize { return models }
+        }
+    }
+}
