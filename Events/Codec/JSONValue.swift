@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON document as stored payloads hold it, parsed without Foundation: the hot paths
 /// (appends, replays, rebuilds) read and write payloads through it instead of
 /// `JSONDecoder`/`JSONEncoder`, which cost tens of thousands of instructions per event.
@@ -19,15 +21,19 @@ public enum JSONValue: Sendable, Equatable {
     public static let maximumDepth = 32
 
     /// Parses a whole document.
-    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONSyntaxError) -> JSONValue {
-        let parsed = bytes.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(JSONSyntaxError) -> JSONValue in
-                var parser = JSONParser(buffer)
+    public static func parse(_ document: Data) throws(JSONSyntaxError) -> JSONValue {
+        var failure = JSONSyntaxError(offset: 0, reason: "unexpected end")
+        let value = document.withUnsafeBytes { raw -> JSONValue? in
+            do throws(JSONSyntaxError) {
+                var parser = JSONParser(raw.assumingMemoryBound(to: UInt8.self))
                 return try parser.document()
+            } catch {
+                failure = error
+                return nil
             }
         }
-        guard let parsed else { return try parse(Array(bytes)) }
-        return try parsed.get()
+        guard let value else { throw failure }
+        return value
     }
 }
 

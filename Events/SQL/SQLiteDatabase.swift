@@ -126,6 +126,6 @@ extension Row: EventRow {
     public func string(at column: Int) throws -> String { try decode(String.self, atIndex: column) }
     public func data(at column: Int) throws -> Data {
         guard let data = dataNoCopy(atIndex: column) else { throw UnexpectedRow(column: "#\(column)", expected: "bytes") }
-        return Data(data)
+        return data.withUnsafeBytes { bytes in bytes.baseAddress.map { Data(bytes: $0, count: bytes.count) } ?? Data() }
     }
 }

@@ -67,21 +67,31 @@ public struct ReadModelsAsOf: Sendable {
     }
 
     /// Folds the events of `database` recorded at or before `time` (a prefix of the log: recorded
-    /// times never go backwards), read in batches of `batchSize` so that memory holds one batch
-    /// of events at a time.
+    /// times never go backwards), read in batches of `batchSize`. The next batch is read and
+    /// decoded by the database's reader while this one is folded (the two cores share the work);
+    /// memory holds two batches of events at a time.
     public static func fold(_ database: any SQLDatabase, upTo time: Timestamp, batchSize: Int = 4_096) async throws -> ReadModelsAsOf {
-        var models = ReadModelsAsOf()
-        while true {
-            let after = models.position
-            let batch = try await database.read { db in
+        @Sendable func batch(after position: Int64) async throws -> [ProjectedEvent] {
+            try await database.read { db in
                 try db.fetchEvents(sql: "SELECT \(RecordedEvent.columns) FROM events WHERE position > ? ORDER BY position LIMIT ?",
-                                   arguments: [after, batchSize])
+                                   arguments: [position, batchSize]).map(ProjectedEvent.init)
             }
-            for recorded in batch {
-                guard recorded.recordedAt <= time else { return models }
-                models.apply(try ProjectedEvent(recorded))
-            }
-            if batch.count < batchSize { return models }
         }
+        var models = ReadModelsAsOf()
+        var next: Task<[ProjectedEvent], any Error>? = Task { try await batch(after: 0) }
+        defer { next?.cancel() }
+        while let reading = next {
+            let events = try await reading.value
+            next = nil
+            guard let last = events.last else { break }
+            if events.count == batchSize, last.recorded.recordedAt <= time {
+                next = Task { try await batch(after: last.recorded.position) }
+            }
+            for event in events {
+                guard event.recorded.recordedAt <= time else { return models }
+                models.apply(event)
+            }
+        }
+        return models
     }
 }
