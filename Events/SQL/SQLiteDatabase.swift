@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// A credlog SQLite database (GRDB's pool: one writer, concurrent readers on WAL snapshots)
 /// as an ``SQLDatabase``.
@@ -61,12 +62,22 @@ public struct SQLiteSession: SQLSession {
         }
     }
 
-    /// Decodes GRDB's rows as SQLite returns them, without copying them into ``SQLRow`` first.
+    /// Decodes each row from SQLite's statement in place (``StatementColumns``), without a row
+    /// object in between: replays and rebuilds read every event through here.
     public func fetchEvents(sql: String, arguments: SQLArguments) throws -> [RecordedEvent] {
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments.statementArguments)
+        let statement = try db.cachedStatement(sql: sql)
+        try statement.setArguments(arguments.statementArguments)
+        let columns = StatementColumns(statement: statement.sqliteStatement)
+        defer { sqlite3_reset(columns.statement) }
         var events: [RecordedEvent] = []
-        while let row = try rows.next() { events.append(try RecordedEvent(row: row)) }
-        return events
+        while true {
+            switch sqlite3_step(columns.statement) {
+            case SQLITE_ROW: events.append(try RecordedEvent(row: columns))
+            case SQLITE_DONE: return events
+            case let code: throw SQLiteErrors.mapped(DatabaseError(resultCode: ResultCode(rawValue: code),
+                                                                    message: String(cString: sqlite3_errmsg(db.sqliteConnection))))
+            }
+        }
     }
 
     public func executeScript(_ sql: String) throws {
@@ -120,12 +131,30 @@ extension DatabaseValue {
     }
 }
 
-/// SQLite's rows of `events`, read in place.
-extension Row: EventRow {
-    public func int64(at column: Int) throws -> Int64 { try decode(Int64.self, atIndex: column) }
-    public func string(at column: Int) throws -> String { try decode(String.self, atIndex: column) }
-    public func data(at column: Int) throws -> Data {
-        guard let data = dataNoCopy(atIndex: column) else { throw UnexpectedRow(column: "#\(column)", expected: "bytes") }
-        return data.withUnsafeBytes { bytes in bytes.baseAddress.map { Data(bytes: $0, count: bytes.count) } ?? Data() }
+/// The current row of a stepped SQLite statement, read column by column in place. A value of
+/// another storage class than the column's throws (a row written by someone else).
+struct StatementColumns: EventRow {
+    let statement: OpaquePointer
+
+    private func storageClass(_ column: Int) -> Int32 { sqlite3_column_type(statement, Int32(column)) }
+
+    func int64(at column: Int) throws -> Int64 {
+        guard storageClass(column) == SQLITE_INTEGER else { throw UnexpectedRow(column: "#\(column)", expected: "an integer") }
+        return sqlite3_column_int64(statement, Int32(column))
+    }
+
+    func string(at column: Int) throws -> String {
+        guard storageClass(column) == SQLITE_TEXT else { throw UnexpectedRow(column: "#\(column)", expected: "text") }
+        let count = Int(sqlite3_column_bytes(statement, Int32(column)))
+        guard let text = sqlite3_column_text(statement, Int32(column)) else { return "" }
+        return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
+    }
+
+    func data(at column: Int) throws -> Data {
+        let storage = storageClass(column)
+        guard storage == SQLITE_BLOB || storage == SQLITE_TEXT else { throw UnexpectedRow(column: "#\(column)", expected: "bytes") }
+        let count = Int(sqlite3_column_bytes(statement, Int32(column)))
+        guard let bytes = sqlite3_column_blob(statement, Int32(column)) else { return Data() }
+        return Data(bytes: bytes, count: count)
     }
 }
