@@ -84,6 +84,21 @@ extension SQLSession {
         }
     }
 
+    /// Inserts `rows` (one value per column of `columns`, in that order) into `table`, up to 64
+    /// rows per statement: a rebuild writes thousands of rows per batch, and each statement is a
+    /// round trip to PostgreSQL and a parse on SQLite.
+    public func insert(into table: String, columns: [String], rows: [[SQLValue]]) throws {
+        let perStatement = 64
+        let row = "(" + SQLArguments.placeholders(columns.count) + ")"
+        let prefix = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+        let statement = { (count: Int) in prefix + Array(repeating: row, count: count).joined(separator: ", ") }
+        let full = rows.count >= perStatement ? statement(perStatement) : ""
+        for start in stride(from: 0, to: rows.count, by: perStatement) {
+            let chunk = rows[start..<min(start + perStatement, rows.count)]
+            try execute(sql: chunk.count == perStatement ? full : statement(chunk.count), arguments: SQLArguments(chunk.flatMap { $0 }))
+        }
+    }
+
     /// The first column of the first row, or nil when there is no row or it is NULL.
     public func fetchValue<Value: SQLReadable>(sql: String, arguments: SQLArguments = []) throws -> Value? {
         guard let row = try fetchOne(sql: sql, arguments: arguments), row.values.first != .null else { return nil }

@@ -27,13 +27,20 @@ public struct AuditTrailProjection: Projection {
     ]
 
     public func apply(_ event: ProjectedEvent, _ db: any SQLSession) throws {
-        let recorded = event.recorded
-        try db.execute(sql: """
-            INSERT INTO audit_events (position, at, project_id, stream_id, connection_id, action, actor_id, actor_role,
-                                      correlation_id, causation_id, detail)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [recorded.position, recorded.recordedAt.iso8601, recorded.projectId, recorded.stream.rawValue,
-                                     recorded.stream.connectionId, recorded.type, recorded.actor.id, recorded.actor.roleName,
-                                     recorded.correlationId, recorded.causationId, EventSummary.text(EventSummary.fields(of: event))])
+        try apply([event], db)
+    }
+
+    /// One line per event, inserted many rows per statement.
+    public func apply(_ events: [ProjectedEvent], _ db: any SQLSession) throws {
+        try db.insert(into: "audit_events", columns: [
+            "position", "at", "project_id", "stream_id", "connection_id", "action", "actor_id", "actor_role", "correlation_id",
+            "causation_id", "detail",
+        ], rows: events.map { event in
+            let recorded = event.recorded
+            return [.integer(recorded.position), .text(recorded.recordedAt.iso8601), .text(recorded.projectId),
+                    .text(recorded.stream.rawValue), recorded.stream.connectionId.map(SQLValue.text) ?? .null, .text(recorded.type),
+                    .text(recorded.actor.id), .text(recorded.actor.roleName), .text(recorded.correlationId),
+                    .text(recorded.causationId), .text(EventSummary.text(EventSummary.fields(of: event)))]
+        })
     }
 }
