@@ -8,7 +8,7 @@ public struct ProjectionRunner: Sendable {
     /// Events read and applied per transaction while catching up.
     public var batchSize: Int
 
-    public init(database: any SQLDatabase, projections: [any Projection] = BuiltInProjections.all, batchSize: Int = 16_384) {
+    public init(database: any SQLDatabase, projections: [any Projection] = BuiltInProjections.all, batchSize: Int = 8_192) {
         self.database = database
         self.projections = projections
         self.batchSize = batchSize

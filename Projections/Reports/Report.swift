@@ -79,14 +79,14 @@ extension Report {
                 try AuditQuery(until: asOf.iso8601, visibleProjects: projects).fetch(db).map(Self.cells)
             }
         case .connections:
-            return Self.connectionRows(try await ReadModelsAsOf.fold(database, upTo: asOf), visible)
+            return Self.connectionRows(try await ReadModelsAsOf.fold(database, upTo: asOf, keeping: []), visible)
         case .flowUsage:
-            let models = try await ReadModelsAsOf.fold(database, upTo: asOf)
+            let models = try await ReadModelsAsOf.fold(database, upTo: asOf, keeping: .flowUses)
             return models.flowUses.filter { visible($0.projectId) }.map { use in
                 [use.flowId, use.connectionId, use.projectId, models.connections[use.connectionId]?.name, use.attachedAt, use.detachedAt]
             }
         case .statusHistory:
-            return try await ReadModelsAsOf.fold(database, upTo: asOf).statusHistory.filter { visible($0.projectId) }.map { change in
+            return try await ReadModelsAsOf.fold(database, upTo: asOf, keeping: .statusHistory).statusHistory.filter { visible($0.projectId) }.map { change in
                 [String(change.position), change.connectionId, change.projectId, change.fromStatus?.rawValue, change.toStatus.rawValue,
                  change.at, change.reason, change.actorId, change.actorRole]
             }

@@ -6,8 +6,17 @@ import CredlogEvents
 /// scratch database. The folds are the projections' own (``ConnectionRow/evolve(_:_:at:position:)``,
 /// ``StatusChange/derive(previous:_:recorded:)``, the flow usage rules), so the result equals the
 /// tables rebuilt as of that moment (`ReadModelsAsOfTests` checks it on SQLite and PostgreSQL).
-/// Memory grows with the connections and flow uses of the prefix, not with its events.
+/// Memory grows with the connections of the prefix (and, when kept, its flow uses and status
+/// changes), not with its events.
 public struct ReadModelsAsOf: Sendable {
+    /// What a fold keeps besides the connections (which every report needs).
+    public struct Contents: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        public static let flowUses = Contents(rawValue: 1)
+        public static let statusHistory = Contents(rawValue: 2)
+    }
+
     /// One use of a flow: a row of `flow_usage`.
     public struct FlowUseRow: Sendable, Equatable {
         public var connectionId: String
@@ -33,8 +42,10 @@ public struct ReadModelsAsOf: Sendable {
     private var openUses: [String: [Int]] = [:]
     /// Each connection's last status in ``statusHistory``.
     private var lastStatus: [String: StatusName] = [:]
+    /// What the fold keeps besides the connections.
+    public let contents: Contents
 
-    public init() {}
+    public init(keeping contents: Contents = [.flowUses, .statusHistory]) { self.contents = contents }
 
     /// Folds one event, as the connections, flow usage and status history projections apply it.
     public mutating func apply(_ event: ProjectedEvent) {
@@ -43,11 +54,12 @@ public struct ReadModelsAsOf: Sendable {
         guard let (id, decoded) = event.connection else { return }
         let recorded = event.recorded
         connections[id] = ConnectionRow.evolve(connections[id], decoded, at: recorded.recordedAt, position: recorded.position)
-        if StatusTransition.mayChange(by: decoded),
+        if contents.contains(.statusHistory), StatusTransition.mayChange(by: decoded),
            let change = StatusChange.derive(previous: lastStatus[id], decoded, recorded: recorded) {
             lastStatus[id] = change.toStatus
             statusHistory.append(change)
         }
+        guard contents.contains(.flowUses) else { return }
         switch decoded {
         case .attachedToFlow(let link):
             openUses[id, default: []].append(flowUses.count)
@@ -70,14 +82,15 @@ public struct ReadModelsAsOf: Sendable {
     /// times never go backwards), read in batches of `batchSize`. The next batch is read and
     /// decoded by the database's reader while this one is folded (the two cores share the work);
     /// memory holds two batches of events at a time.
-    public static func fold(_ database: any SQLDatabase, upTo time: Timestamp, batchSize: Int = 4_096) async throws -> ReadModelsAsOf {
+    public static func fold(_ database: any SQLDatabase, upTo time: Timestamp, keeping contents: Contents = [.flowUses, .statusHistory],
+                            batchSize: Int = 4_096) async throws -> ReadModelsAsOf {
         @Sendable func batch(after position: Int64) async throws -> [ProjectedEvent] {
             try await database.read { db in
                 try db.fetchEvents(sql: "SELECT \(RecordedEvent.columns) FROM events WHERE position > ? ORDER BY position LIMIT ?",
                                    arguments: [position, batchSize]).map(ProjectedEvent.init)
             }
         }
-        var models = ReadModelsAsOf()
+        var models = ReadModelsAsOf(keeping: contents)
         var next: Task<[ProjectedEvent], any Error>? = Task { try await batch(after: 0) }
         defer { next?.cancel() }
         while let reading = next {

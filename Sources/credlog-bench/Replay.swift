@@ -20,13 +20,14 @@ struct Replay: ParsableCommand {
             let elapsed = ContinuousClock.now - start
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let active = models.connections.values.filter { $0.status == .active }.count
-            let flows = models.flowUses.count
+            // No flow is detached or connection deleted in the bulk log: the flows in use are every use.
+            let flows = models.connections.values.reduce(0) { $0 + $1.flowCount }
             print(#"{"events": \#(models.events), "seconds": \#(seconds), "connections": \#(models.connections.count), "active": \#(active), "flows": \#(flows)}"#)
         }
     }
 
-    /// Every event of the log, folded.
+    /// Every event of the log folded into the connections, as the connections report as of now does.
     static func foldEverything(_ database: any SQLDatabase) async throws -> ReadModelsAsOf {
-        try await ReadModelsAsOf.fold(database, upTo: Timestamp(microseconds: .max))
+        try await ReadModelsAsOf.fold(database, upTo: Timestamp(microseconds: .max), keeping: [])
     }
 }

@@ -86,7 +86,8 @@ extension Workloads {
 
     // MARK: 3b. Replay into memory
 
-    /// The whole log folded into memory (``ReadModelsAsOf``, what an as-of report does), in a
+    /// The whole log folded into memory (``ReadModelsAsOf``, what the connections report as of a
+    /// moment does), in a
     /// child process (`credlog-bench replay`) so that its peak memory is its own; against
     /// Python's replay of row 3, which is the same work (read, decode, fold into memory).
     mutating func replayIntoMemory(_ log: BenchLog, events: Int) async throws {
