@@ -115,18 +115,12 @@ enum CodableReference {
     }
 }
 
-/// Random events and edits (SplitMix64, so a failure replays from its seed).
+/// Random events and edits, from a seeded generator (a failure replays from its seed).
 struct CodecRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
+    var generator: SeededRandom
+    init(seed: UInt64) { generator = SeededRandom(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 

@@ -3,19 +3,6 @@ import CredlogEvents
 import CredlogTestSupport
 import Foundation
 
-/// A small deterministic random generator (SplitMix64), so a failing seed can be replayed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Drives a log with random commands of every kind, by random callers (admins, members,
 /// outsiders, the engine, the system), many of them refused; records each connection's
 /// state after every command, for time-travel checks.
