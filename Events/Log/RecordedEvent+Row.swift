@@ -7,6 +7,20 @@ public protocol EventRow {
     func int64(at column: Int) throws -> Int64
     func string(at column: Int) throws -> String
     func data(at column: Int) throws -> Data
+    /// The text's UTF-8 bytes, lent to `body` without making a `String` (a replay reads every
+    /// row's id, time and type this way).
+    func withText<Result>(at column: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) throws -> Result
+    /// The bytes of a blob (or text) column.
+    func bytes(at column: Int) throws -> [UInt8]
+}
+
+extension EventRow {
+    public func withText<Result>(at column: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) throws -> Result {
+        var text = try string(at: column)
+        return try text.withUTF8(body)
+    }
+
+    public func bytes(at column: Int) throws -> [UInt8] { [UInt8](try data(at: column)) }
 }
 
 extension RecordedEvent {
@@ -17,17 +31,38 @@ extension RecordedEvent {
         """
 
     /// Decodes a row of `SELECT \(columns) FROM events` (or `SELECT *`).
+    /// The id, time and type are read from the row's bytes; a type credlog writes is one of
+    /// ``knownTypes`` (no new string per row).
     public init(row: some EventRow) throws {
         let position = try row.int64(at: 0)
-        guard let id = UUID(hexString: try row.string(at: 3)), let time = Timestamp(iso8601: try row.string(at: 6)),
+        guard let id = try row.withText(at: 3, UUID.init(hexBytes:)), let time = try row.withText(at: 6, Timestamp.init(iso8601UTF8:)),
               let actor = EventActor(id: try row.string(at: 7), roleName: try row.string(at: 8)),
               let schemaVersion = Int(exactly: try row.int64(at: 5)) else {
             throw CorruptEventRow(position: position)
         }
+        let type = try row.withText(at: 4) { bytes in Self.knownType(bytes) ?? String(decoding: bytes, as: UTF8.self) }
         self.init(position: position, stream: StreamID(try row.string(at: 1)), streamVersion: try row.int64(at: 2), eventId: id,
-                  type: try row.string(at: 4), schemaVersion: schemaVersion, recordedAt: time, actor: actor,
+                  type: type, schemaVersion: schemaVersion, recordedAt: time, actor: actor,
                   projectId: try row.string(at: 9), correlationId: try row.string(at: 10), causationId: try row.string(at: 11),
-                  payload: try row.data(at: 12), hash: [UInt8](try row.data(at: 13)))
+                  payload: try row.data(at: 12), hash: try row.bytes(at: 13))
+    }
+
+    /// The event types credlog writes.
+    static let knownTypes: [String] = [
+        ConnectionEvent.TypeName.created, ConnectionEvent.TypeName.reconnected, ConnectionEvent.TypeName.renamed,
+        ConnectionEvent.TypeName.expired, ConnectionEvent.TypeName.revoked, ConnectionEvent.TypeName.deleted,
+        ConnectionEvent.TypeName.attachedToFlow, ConnectionEvent.TypeName.detachedFromFlow, ConnectionEvent.TypeName.tokenRefreshed,
+        ConnectionEvent.TypeName.credentialsResealed, MembershipEvent.TypeName.memberAdded, MembershipEvent.TypeName.roleChanged,
+        MembershipEvent.TypeName.memberRemoved, MembershipEvent.TypeName.pieceRegistered, MembershipEvent.TypeName.webhookAdded,
+        MembershipEvent.TypeName.webhookRemoved, MembershipEvent.TypeName.tokenIssued, MembershipEvent.TypeName.tokenRevoked,
+    ]
+
+    /// The known type spelled by `bytes`, if any.
+    private static func knownType(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        for var name in knownTypes where name.utf8.count == bytes.count {
+            if name.withUTF8({ $0.elementsEqual(bytes) }) { return name }
+        }
+        return nil
     }
 }
 
@@ -41,9 +76,15 @@ extension UUID {
     /// Parses the canonical 8-4-4-4-12 hexadecimal form without going through `sscanf`.
     init?(hexString text: String) {
         var text = text
-        let parsed: uuid_t? = text.withUTF8 { bytes -> uuid_t? in
-            guard bytes.count == 36, bytes[8] == 45, bytes[13] == 45, bytes[18] == 45, bytes[23] == 45 else { return nil }
-            var out = [UInt8](repeating: 0, count: 16)
+        guard let parsed = text.withUTF8(UUID.init(hexBytes:)) else { return nil }
+        self = parsed
+    }
+
+    /// The same, from the text's UTF-8 bytes.
+    init?(hexBytes bytes: UnsafeBufferPointer<UInt8>) {
+        guard bytes.count == 36, bytes[8] == 45, bytes[13] == 45, bytes[18] == 45, bytes[23] == 45 else { return nil }
+        var parsed: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let complete = withUnsafeMutableBytes(of: &parsed) { out -> Bool in
             var index = 0
             var high: UInt8?
             for byte in bytes where byte != 45 {
@@ -52,10 +93,10 @@ extension UUID {
                 case 48...57: value = byte - 48
                 case 97...102: value = byte - 87
                 case 65...70: value = byte - 55
-                default: return nil
+                default: return false
                 }
                 if let first = high {
-                    guard index < 16 else { return nil }
+                    guard index < 16 else { return false }
                     out[index] = first << 4 | value
                     index += 1
                     high = nil
@@ -63,11 +104,9 @@ extension UUID {
                     high = value
                 }
             }
-            guard index == 16 else { return nil }
-            return (out[0], out[1], out[2], out[3], out[4], out[5], out[6], out[7],
-                    out[8], out[9], out[10], out[11], out[12], out[13], out[14], out[15])
+            return index == 16
         }
-        guard let parsed else { return nil }
+        guard complete else { return nil }
         self.init(uuid: parsed)
     }
 }

@@ -95,29 +95,38 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         microseconds = seconds * 1_000_000 + micros
     }
 
+    /// Parses the UTF-8 bytes of an ISO 8601 time, as ``init(iso8601:)`` parses its text; the
+    /// stored form is read without making a `String`.
+    init?(iso8601UTF8 bytes: UnsafeBufferPointer<UInt8>) {
+        guard let parsed = Self.parseCanonical(bytes) ?? Timestamp(iso8601: String(decoding: bytes, as: UTF8.self)) else { return nil }
+        self = parsed
+    }
+
     /// Fast path for the stored form `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
     private static func parseCanonical(_ text: String) -> Timestamp? {
         var text = text
-        return text.withUTF8 { bytes -> Timestamp? in
-            guard bytes.count == 27, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T"),
-                  bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "."),
-                  bytes[26] == UInt8(ascii: "Z") else { return nil }
-            func number(_ range: Range<Int>) -> Int64? {
-                var value: Int64 = 0
-                for index in range {
-                    let digit = bytes[index] &- UInt8(ascii: "0")
-                    guard digit < 10 else { return nil }
-                    value = value * 10 + Int64(digit)
-                }
-                return value
+        return text.withUTF8(parseCanonical)
+    }
+
+    private static func parseCanonical(_ bytes: UnsafeBufferPointer<UInt8>) -> Timestamp? {
+        guard bytes.count == 27, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T"),
+              bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "."),
+              bytes[26] == UInt8(ascii: "Z") else { return nil }
+        func number(_ range: Range<Int>) -> Int64? {
+            var value: Int64 = 0
+            for index in range {
+                let digit = bytes[index] &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                value = value * 10 + Int64(digit)
             }
-            guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
-                  let minute = number(14..<16), let second = number(17..<19), let micros = number(20..<26),
-                  (1...12).contains(month), (1...daysIn(month, of: year)).contains(day), hour < 24, minute < 60, second < 61
-            else { return nil }
-            let seconds = days(fromCivil: year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
-            return Timestamp(microseconds: seconds * 1_000_000 + micros)
+            return value
         }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
+              let minute = number(14..<16), let second = number(17..<19), let micros = number(20..<26),
+              (1...12).contains(month), (1...daysIn(month, of: year)).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        let seconds = days(fromCivil: year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
+        return Timestamp(microseconds: seconds * 1_000_000 + micros)
     }
 
     /// The days of `month` (1–12) in `year` (proleptic Gregorian): 2026-02-31 is no date, not March 3rd.

@@ -144,17 +144,27 @@ struct StatementColumns: EventRow {
     }
 
     func string(at column: Int) throws -> String {
+        try withText(at: column) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    func withText<Result>(at column: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) throws -> Result {
         guard storageClass(column) == SQLITE_TEXT else { throw UnexpectedRow(column: "#\(column)", expected: "text") }
-        let count = Int(sqlite3_column_bytes(statement, Int32(column)))
-        guard let text = sqlite3_column_text(statement, Int32(column)) else { return "" }
-        return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
+        let start = sqlite3_column_text(statement, Int32(column))  // before its length, as SQLite asks
+        return try body(UnsafeBufferPointer(start: start, count: Int(sqlite3_column_bytes(statement, Int32(column)))))
     }
 
     func data(at column: Int) throws -> Data {
+        try withBytes(at: column) { Data(buffer: $0) }
+    }
+
+    func bytes(at column: Int) throws -> [UInt8] {
+        try withBytes(at: column) { Array($0) }
+    }
+
+    private func withBytes<Result>(at column: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Result) throws -> Result {
         let storage = storageClass(column)
         guard storage == SQLITE_BLOB || storage == SQLITE_TEXT else { throw UnexpectedRow(column: "#\(column)", expected: "bytes") }
-        let count = Int(sqlite3_column_bytes(statement, Int32(column)))
-        guard let bytes = sqlite3_column_blob(statement, Int32(column)) else { return Data() }
-        return Data(bytes: bytes, count: count)
+        let start = sqlite3_column_blob(statement, Int32(column))?.assumingMemoryBound(to: UInt8.self)
+        return body(UnsafeBufferPointer(start: start, count: Int(sqlite3_column_bytes(statement, Int32(column)))))
     }
 }

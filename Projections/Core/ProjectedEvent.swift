@@ -12,11 +12,14 @@ public final class ProjectedEvent: Sendable {
 
     public let recorded: RecordedEvent
     public let payload: Payload
+    /// The connection of a connection stream's event (read from the stream's name once).
+    public let connectionId: String?
 
     /// Decodes the payload by the kind of stream, upcasting old schema versions.
     public init(_ recorded: RecordedEvent) throws {
         self.recorded = recorded
-        if recorded.stream.connectionId != nil {
+        connectionId = recorded.stream.connectionId
+        if connectionId != nil {
             payload = .connection(try recorded.decode(as: ConnectionEvent.self))
         } else if recorded.stream.projectId != nil {
             payload = .membership(try recorded.decode(as: MembershipEvent.self))
@@ -27,7 +30,7 @@ public final class ProjectedEvent: Sendable {
 
     /// The connection event and its connection id, for events of a connection stream.
     public var connection: (id: String, event: ConnectionEvent)? {
-        guard case .connection(let event) = payload, let id = recorded.stream.connectionId else { return nil }
+        guard case .connection(let event) = payload, let id = connectionId else { return nil }
         return (id, event)
     }
 }

@@ -43,39 +43,53 @@ public struct ConnectionRow: Sendable, Equatable, ReadModelRecord {
 
     /// The fold: the row after `event` (recorded at `at`, position `position`); `nil` once deleted.
     public static func evolve(_ row: ConnectionRow?, _ event: ConnectionEvent, at: Timestamp, position: Int64) -> ConnectionRow? {
-        let time = at.iso8601
+        var row = row
+        evolve(&row, event, at: at, position: position)
+        return row
+    }
+
+    /// The same fold, in place: a row kept in a dictionary (`evolve(&rows[id], …)`) is changed
+    /// where it is, not copied out and back.
+    public static func evolve(_ row: inout ConnectionRow?, _ event: ConnectionEvent, at: Timestamp, position: Int64) {
         if case .created(let created) = event {
-            return ConnectionRow(summary: ConnectionSummary(
+            let time = at.iso8601
+            row = ConnectionRow(summary: ConnectionSummary(
                 id: created.connectionId, projectId: created.projectId, piece: created.piece, authType: created.authType.rawValue,
                 name: created.name, status: .active, statusReason: nil, flowCount: 0, connectedAt: time, statusChangedAt: time,
                 credentialExpiresAt: created.credentials.expiresAt, credentialFingerprint: created.credentials.fingerprint,
                 credentialSetAt: time, credentialRefreshable: created.credentials.refreshable ?? false),
                 nameKey: created.name.lowercased(), lastPosition: position)
+        } else if row?.apply(event, at: at, position: position) == false {
+            row = nil
         }
-        guard var row else { return nil }
-        row.lastPosition = position
-        if let change = StatusTransition(from: row.status, by: event), change.to != .deleted {
-            row.status = change.to
-            row.statusReason = change.to == .inactive ? change.reason : nil
-            row.statusChangedAt = time
+    }
+
+    /// Applies an event other than the creation; `false` when it deletes the connection.
+    private mutating func apply(_ event: ConnectionEvent, at: Timestamp, position: Int64) -> Bool {
+        lastPosition = position
+        if let change = StatusTransition(from: summary.status, by: event), change.to != .deleted {
+            summary.status = change.to
+            summary.statusReason = change.to == .inactive ? change.reason : nil
+            summary.statusChangedAt = at.iso8601
         }
         switch event {
         case .created, .expired, .revoked: break
         case .reconnected(let reconnected):
-            row.connectedAt = time
-            row.setCredential(reconnected.credentials, at: time)
+            let time = at.iso8601
+            summary.connectedAt = time
+            setCredential(reconnected.credentials, at: time)
         case .tokenRefreshed(let refreshed):
-            row.setCredential(refreshed.credentials, at: time)
+            setCredential(refreshed.credentials, at: at.iso8601)
         case .credentialsResealed:
             break  // the same secret under a new key: nothing people see changes
         case .renamed(let renamed):
-            row.name = renamed.to
-            row.nameKey = renamed.to.lowercased()
-        case .deleted: return nil
-        case .attachedToFlow: row.flowCount += 1
-        case .detachedFromFlow: row.flowCount -= 1
+            summary.name = renamed.to
+            nameKey = renamed.to.lowercased()
+        case .deleted: return false
+        case .attachedToFlow: summary.flowCount += 1
+        case .detachedFromFlow: summary.flowCount -= 1
         }
-        return row
+        return true
     }
 
     private mutating func setCredential(_ credentials: SealedCredentials, at time: String) {

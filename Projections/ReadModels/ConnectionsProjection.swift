@@ -63,7 +63,7 @@ public struct ConnectionsProjection: Projection {
         }
         var after = before
         for (event, id, decoded) in changes {
-            after[id] = ConnectionRow.evolve(after[id], decoded, at: event.recorded.recordedAt, position: event.recorded.position)
+            ConnectionRow.evolve(&after[id], decoded, at: event.recorded.recordedAt, position: event.recorded.position)
         }
         for id in ids where before[id] != after[id] { try write(from: before[id], to: after[id], id: id, db) }
     }

@@ -53,7 +53,7 @@ public struct ReadModelsAsOf: Sendable {
         position = event.recorded.position
         guard let (id, decoded) = event.connection else { return }
         let recorded = event.recorded
-        connections[id] = ConnectionRow.evolve(connections[id], decoded, at: recorded.recordedAt, position: recorded.position)
+        ConnectionRow.evolve(&connections[id], decoded, at: recorded.recordedAt, position: recorded.position)
         if contents.contains(.statusHistory), StatusTransition.mayChange(by: decoded),
            let change = StatusChange.derive(previous: lastStatus[id], decoded, recorded: recorded) {
             lastStatus[id] = change.toStatus

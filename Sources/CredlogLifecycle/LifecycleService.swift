@@ -19,7 +19,7 @@ public struct LifecycleService: Service {
     static let minimumPause = Duration.milliseconds(250)
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             var nextSweep = ContinuousClock.now
             while !Task.isCancelled {
                 let mark = store.appendMark()
