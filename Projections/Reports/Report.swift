@@ -83,7 +83,7 @@ extension Report {
         case .flowUsage:
             let models = try await ReadModelsAsOf.fold(database, upTo: asOf, keeping: .flowUses)
             return models.flowUses.filter { visible($0.projectId) }.map { use in
-                [use.flowId, use.connectionId, use.projectId, models.connections[use.connectionId]?.name, use.attachedAt, use.detachedAt]
+                [use.flowId, use.connectionId, use.projectId, models.connection(use.connectionId)?.name, use.attachedAt, use.detachedAt]
             }
         case .statusHistory:
             return try await ReadModelsAsOf.fold(database, upTo: asOf, keeping: .statusHistory).statusHistory.filter { visible($0.projectId) }.map { change in
@@ -96,7 +96,7 @@ extension Report {
     /// The connections report's rows from folded read models, in the table's order (text in byte
     /// order, as SQLite's `BINARY` collation sorts it).
     private static func connectionRows(_ models: ReadModelsAsOf, _ visible: (String) -> Bool) -> [[String?]] {
-        models.connections.values.filter { visible($0.projectId) }
+        models.connections.filter { visible($0.projectId) }
             .sorted { a, b in
                 if a.projectId != b.projectId { return a.projectId.utf8.lexicographicallyPrecedes(b.projectId.utf8) }
                 if a.nameKey != b.nameKey { return a.nameKey.utf8.lexicographicallyPrecedes(b.nameKey.utf8) }

@@ -19,10 +19,10 @@ struct Replay: ParsableCommand {
             let models = try await Self.foldEverything(database)
             let elapsed = ContinuousClock.now - start
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            let active = models.connections.values.filter { $0.status == .active }.count
+            let active = models.connections.filter { $0.status == .active }.count
             // No flow is detached or connection deleted in the bulk log: the flows in use are every use.
-            let flows = models.connections.values.reduce(0) { $0 + $1.flowCount }
-            print(#"{"events": \#(models.events), "seconds": \#(seconds), "connections": \#(models.connections.count), "active": \#(active), "flows": \#(flows)}"#)
+            let flows = models.connections.reduce(0) { $0 + $1.flowCount }
+            print(#"{"events": \#(models.events), "seconds": \#(seconds), "connections": \#(models.connectionCount), "active": \#(active), "flows": \#(flows)}"#)
         }
     }
 

@@ -52,6 +52,30 @@ struct ReadModelsAsOfTests {
         #expect(uses.allSatisfy { $0[3] == nil }, "a deleted connection has no name in the report")
     }
 
+    /// Read as ranges of a few positions, with none or several read ahead, the log folds as it
+    /// does in one batch, also when the moment falls inside a range.
+    @Test(arguments: TestBackend.available)
+    func aFoldReadInSmallRangesEqualsAFoldInOneBatch(backend: TestBackend) async throws {
+        let log = try await TemporaryLog(backend: backend, durability: .normal)
+        var history = RandomHistory(log: log, seed: 21)
+        try await history.run(150)
+        let times = history.checkpoints.map(\.time)
+        let first = try #require(times.first), last = try #require(times.last)
+        for moment in [Timestamp(microseconds: first.microseconds - 1), times[times.count / 2], last] {
+            let whole = try await ReadModelsAsOf.fold(log.database, upTo: moment, batchSize: 1_000_000)
+            for (size, ahead) in [(1, 0), (7, 1), (7, 3), (64, 2)] {
+                let ranged = try await ReadModelsAsOf.fold(log.database, upTo: moment, batchSize: size, readsAhead: ahead)
+                let label = "as of \(moment), ranges of \(size), \(ahead) ahead"
+                #expect(ranged.events == whole.events && ranged.position == whole.position, "\(label)")
+                #expect(Array(ranged.connections) == Array(whole.connections), "\(label)")
+                #expect(ranged.connectionCount == whole.connectionCount, "\(label)")
+                #expect(ranged.flowUses == whole.flowUses && ranged.statusHistory == whole.statusHistory, "\(label)")
+            }
+        }
+        let middle = try await ReadModelsAsOf.fold(log.database, upTo: times[times.count / 2])
+        #expect(middle.events > 20 && middle.connectionCount > 0 && middle.connectionCount == Array(middle.connections).count, "\(middle.events) events, \(middle.connectionCount) connections")
+    }
+
     /// Compares every folded report with the rebuilt one at each moment; returns how many were not empty.
     static func expectFoldedEqualsRebuilt(_ log: TemporaryLog, at moments: [Timestamp], _ label: String) async throws -> Int {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("as-of-\(UUID().uuidString)")
