@@ -158,7 +158,7 @@ public struct ConnectionList: Sendable {
         if rows.count > limit {
             rows.removeLast()
             if let last = rows.last {
-                next = Cursor(sort: sort.rawValue, key: sort == .name ? last.nameKey : last.connectedAt, id: last.id).encoded
+                next = Cursor(sort: sort.rawValue, key: sort == .name ? last.nameKey : last.connectedAt.iso8601, id: last.id).encoded
             }
         }
         return Page(connections: rows.map(\.summary), nextCursor: next)

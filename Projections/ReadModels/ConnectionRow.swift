@@ -15,12 +15,12 @@ public struct ConnectionSummary: Sendable, Equatable, ReadModelRecord {
     public var statusReason: String?
     public var flowCount: Int
     /// When it was created or last reconnected.
-    public var connectedAt: String
-    public var statusChangedAt: String
+    public var connectedAt: Timestamp
+    public var statusChangedAt: Timestamp
     public var credentialExpiresAt: String?
     public var credentialFingerprint: String
     /// When the current credential was set (created, reconnected or refreshed).
-    public var credentialSetAt: String
+    public var credentialSetAt: Timestamp
     /// Whether credlog renews the credential itself (OAuth2 with a refresh token).
     public var credentialRefreshable: Bool
 }
@@ -52,7 +52,7 @@ public struct ConnectionRow: Sendable, Equatable, ReadModelRecord {
     /// where it is, not copied out and back.
     public static func evolve(_ row: inout ConnectionRow?, _ event: ConnectionEvent, at: Timestamp, position: Int64) {
         if case .created(let created) = event {
-            let time = at.iso8601
+            let time = at
             row = ConnectionRow(summary: ConnectionSummary(
                 id: created.connectionId, projectId: created.projectId, piece: created.piece, authType: created.authType.rawValue,
                 name: created.name, status: .active, statusReason: nil, flowCount: 0, connectedAt: time, statusChangedAt: time,
@@ -70,16 +70,15 @@ public struct ConnectionRow: Sendable, Equatable, ReadModelRecord {
         if let change = StatusTransition(from: summary.status, by: event), change.to != .deleted {
             summary.status = change.to
             summary.statusReason = change.to == .inactive ? change.reason : nil
-            summary.statusChangedAt = at.iso8601
+            summary.statusChangedAt = at
         }
         switch event {
         case .created, .expired, .revoked: break
         case .reconnected(let reconnected):
-            let time = at.iso8601
-            summary.connectedAt = time
-            setCredential(reconnected.credentials, at: time)
+            summary.connectedAt = at
+            setCredential(reconnected.credentials, at: at)
         case .tokenRefreshed(let refreshed):
-            setCredential(refreshed.credentials, at: at.iso8601)
+            setCredential(refreshed.credentials, at: at)
         case .credentialsResealed:
             break  // the same secret under a new key: nothing people see changes
         case .renamed(let renamed):
@@ -92,7 +91,7 @@ public struct ConnectionRow: Sendable, Equatable, ReadModelRecord {
         return true
     }
 
-    private mutating func setCredential(_ credentials: SealedCredentials, at time: String) {
+    private mutating func setCredential(_ credentials: SealedCredentials, at time: Timestamp) {
         summary.credentialExpiresAt = credentials.expiresAt
         summary.credentialFingerprint = credentials.fingerprint
         summary.credentialSetAt = time

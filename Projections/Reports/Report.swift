@@ -104,7 +104,7 @@ extension Report {
             }
             .map { row in
                 [row.id, row.projectId, row.piece, row.authType, row.name, row.status.rawValue, row.statusReason, String(row.flowCount),
-                 row.connectedAt, row.statusChangedAt, row.credentialExpiresAt, row.credentialFingerprint]
+                 row.connectedAt.iso8601, row.statusChangedAt.iso8601, row.credentialExpiresAt, row.credentialFingerprint]
             }
     }
 

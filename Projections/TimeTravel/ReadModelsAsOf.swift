@@ -123,7 +123,7 @@ public struct ReadModelsAsOf: Sendable {
     /// read and decoded by the database's readers while this one is folded (every core shares
     /// the work); memory holds `readsAhead + 1` batches of events at a time.
     public static func fold(_ database: any SQLDatabase, upTo time: Timestamp, keeping contents: Contents = [.flowUses, .statusHistory],
-                            batchSize: Int = 4_096, readsAhead: Int = 2) async throws -> ReadModelsAsOf {
+                            batchSize: Int = 512, readsAhead: Int = 2) async throws -> ReadModelsAsOf {
         @Sendable func batch(_ positions: ClosedRange<Int64>) async throws -> [ProjectedEvent] {
             try await database.read { db in
                 try db.fetchEvents(sql: "SELECT \(RecordedEvent.columns) FROM events WHERE position BETWEEN ? AND ? ORDER BY position",

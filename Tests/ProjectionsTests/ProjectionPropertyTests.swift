@@ -30,7 +30,7 @@ struct ProjectionPropertyTests {
             #expect(row.name == expected.name && row.nameKey == expected.name.lowercased())
             #expect(row.status.rawValue == expected.status && row.statusReason == expected.reason)
             #expect(row.flowCount == expected.flows.count)
-            #expect(row.connectedAt == expected.connectedAt && row.statusChangedAt == expected.statusChangedAt)
+            #expect(row.connectedAt.iso8601 == expected.connectedAt && row.statusChangedAt.iso8601 == expected.statusChangedAt)
             #expect(row.credentialFingerprint == expected.fingerprint && row.credentialExpiresAt == expected.expiresAt)
         }
         let usage = try await log.database.read { db in

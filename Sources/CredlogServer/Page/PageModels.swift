@@ -90,7 +90,7 @@ extension ConnectionsPage.Row {
         self.init(id: row.id, piece: row.piece, pieceName: piece?.displayName ?? row.piece, providerInitials: initials.uppercased(),
                   hue: Int(row.piece.utf8.reduce(UInt32(7)) { ($0 &* 31) &+ UInt32($1) } % 12),
                   name: row.name, authType: row.authType, isActive: row.status == .active,
-                  statusReason: row.statusReason ?? "", flowCount: row.flowCount, connectedOn: String(row.connectedAt.prefix(10)),
+                  statusReason: row.statusReason ?? "", flowCount: row.flowCount, connectedOn: String(row.connectedAt.iso8601.prefix(10)),
                   popup: piece?.hasOAuth2Client == true && row.authType == AuthType.oauth2.rawValue)
     }
 }
