@@ -73,14 +73,8 @@ extension SQLRow: EventRow {
 }
 
 extension UUID {
-    /// Parses the canonical 8-4-4-4-12 hexadecimal form without going through `sscanf`.
-    init?(hexString text: String) {
-        var text = text
-        guard let parsed = text.withUTF8(UUID.init(hexBytes:)) else { return nil }
-        self = parsed
-    }
-
-    /// The same, from the text's UTF-8 bytes.
+    /// Parses the UTF-8 bytes of the canonical 8-4-4-4-12 hexadecimal form without going
+    /// through `sscanf`.
     init?(hexBytes bytes: UnsafeBufferPointer<UInt8>) {
         guard bytes.count == 36, bytes[8] == 45, bytes[13] == 45, bytes[18] == 45, bytes[23] == 45 else { return nil }
         var parsed: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
