@@ -1,5 +1,4 @@
 import GRDB
-import GRDBSQLite
 
 /// A time is a column of ISO 8601 text (``Timestamp/iso8601``), read and written as a database
 /// value: a read model's record decodes it straight from the column, not through `Codable`'s
@@ -13,8 +12,7 @@ extension Timestamp: DatabaseValueConvertible, StatementColumnConvertible {
     }
 
     public init?(sqliteStatement: SQLiteStatement, index: CInt) {
-        guard sqlite3_column_type(sqliteStatement, index) == SQLITE_TEXT, let text = sqlite3_column_text(sqliteStatement, index),
-              let parsed = Timestamp(iso8601UTF8: UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(sqliteStatement, index))))
+        guard let parsed = try? StatementColumns(statement: sqliteStatement).withText(at: Int(index), Timestamp.init(iso8601UTF8:))
         else { return nil }
         self = parsed
     }

@@ -52,12 +52,11 @@ public struct ConnectionRow: Sendable, Equatable, ReadModelRecord {
     /// where it is, not copied out and back.
     public static func evolve(_ row: inout ConnectionRow?, _ event: ConnectionEvent, at: Timestamp, position: Int64) {
         if case .created(let created) = event {
-            let time = at
             row = ConnectionRow(summary: ConnectionSummary(
                 id: created.connectionId, projectId: created.projectId, piece: created.piece, authType: created.authType.rawValue,
-                name: created.name, status: .active, statusReason: nil, flowCount: 0, connectedAt: time, statusChangedAt: time,
+                name: created.name, status: .active, statusReason: nil, flowCount: 0, connectedAt: at, statusChangedAt: at,
                 credentialExpiresAt: created.credentials.expiresAt, credentialFingerprint: created.credentials.fingerprint,
-                credentialSetAt: time, credentialRefreshable: created.credentials.refreshable ?? false),
+                credentialSetAt: at, credentialRefreshable: created.credentials.refreshable ?? false),
                 nameKey: created.name.lowercased(), lastPosition: position)
         } else if row?.apply(event, at: at, position: position) == false {
             row = nil
