@@ -9,7 +9,8 @@ enum LogSchema {
         [("v1: event log", dialect.tableDefinition(eventLogTables) + appendOnlyTriggers(dialect)),
          ("v2: credential reads and access tokens", dialect.tableDefinition(credentialReadsAndTokens)),
          ("v3: credential lifecycle", dialect.tableDefinition(lifecycleTables)),
-         ("v4: keyed tokens, retired data keys, bound OAuth2 states", dialect.tableDefinition(hardening))]
+         ("v4: keyed tokens, retired data keys, bound OAuth2 states", dialect.tableDefinition(hardening)),
+         ("v5: the log indexed for audit queries", auditIndexes)]
     }
 
     /// SQLite's migrations, recorded by GRDB.
@@ -145,6 +146,10 @@ enum LogSchema {
             CREATE UNIQUE INDEX data_keys_live ON data_keys (connection_id) WHERE retired = 0;
             ALTER TABLE oauth2_states ADD COLUMN browser_binding BLOB;
             """
+
+    /// The audit trail is the log itself (v5): audit queries read `events` through its indexes by
+    /// project, by stream (a connection) and by correlation (v1), and this one by actor.
+    static let auditIndexes = "CREATE INDEX events_by_actor ON events (actor_id, position);"
 
     /// The tables of the credential lifecycle (v3), the same on both backends
     /// (``SQLDialect/tableDefinition(_:)`` adapts the types for PostgreSQL).

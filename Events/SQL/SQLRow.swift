@@ -42,6 +42,10 @@ public struct SQLRow: Sendable {
 public struct UnexpectedRow: Error, CustomStringConvertible {
     public let column: String
     public let expected: String
+    public init(column: String, expected: String) {
+        self.column = column
+        self.expected = expected
+    }
     public var description: String {
         "a row of the database does not hold what credlog wrote there (column \(column), expected \(expected)): "
             + "it was changed outside credlog; run `credlog verify`"

@@ -48,9 +48,13 @@ extension Projection {
 /// The projections credlog maintains, in the order they are applied.
 public enum BuiltInProjections {
     public static let all: [any Projection] = [
-        ConnectionsProjection(), FlowUsageProjection(), StatusHistoryProjection(), AuditTrailProjection(),
-        ProjectMembersProjection(),
+        ConnectionsProjection(), FlowUsageProjection(), StatusHistoryProjection(), ProjectMembersProjection(),
     ]
+
+    /// Projections credlog no longer keeps, with their tables: a database that has them drops
+    /// them on start (``ProjectionRunner/prepare()``). `audit-trail` copied every event into
+    /// `audit_events`; audit queries now read the log itself.
+    public static let retired: [String: [String]] = ["audit-trail": ["audit_events"]]
 
     /// The projection with this name.
     public static func named(_ name: String) -> (any Projection)? { all.first { $0.name == name } }

@@ -40,8 +40,9 @@ public struct ProjectionRunner: Sendable {
         public var elapsed: Duration
     }
 
-    /// Creates missing projections and resets those whose version changed (they are then
-    /// behind, and ``catchUp(progress:)`` rebuilds them). Returns the names reset.
+    /// Creates missing projections, resets those whose version changed (they are then
+    /// behind, and ``catchUp(progress:)`` rebuilds them) and drops retired ones
+    /// (``BuiltInProjections/retired``). Returns the names reset.
     @discardableResult
     public func prepare() async throws -> [String] {
         // Usually nothing changed: check with a read, so that opening takes no write lock.
@@ -51,6 +52,7 @@ public struct ProjectionRunner: Sendable {
             let stored = try db.fetchAll(sql: "SELECT name, version FROM projection_checkpoints")
             let versions = Dictionary(try stored.map { (try $0[0] as String, try $0[1] as Int) }) { first, _ in first }
             return projections.allSatisfy { versions[$0.name] == $0.version }
+                && versions.keys.allSatisfy { BuiltInProjections.retired[$0] == nil }
         }
         if current { return [] }
         return try await database.write { db in
@@ -58,6 +60,7 @@ public struct ProjectionRunner: Sendable {
                 CREATE TABLE IF NOT EXISTS projection_checkpoints (
                     name TEXT PRIMARY KEY, version INTEGER NOT NULL, position INTEGER NOT NULL)
                 """))
+            try Self.dropRetired(db)
             var resetNames: [String] = []
             for projection in projections {
                 let stored: Int? = try db.fetchValue(sql: "SELECT version FROM projection_checkpoints WHERE name = ?",
@@ -67,6 +70,17 @@ public struct ProjectionRunner: Sendable {
                 if stored != nil { resetNames.append(projection.name) }
             }
             return resetNames
+        }
+    }
+
+    /// Drops the tables, checkpoint and waiting indexes of projections credlog no longer keeps.
+    static func dropRetired(_ db: any SQLSession) throws {
+        for (name, tables) in BuiltInProjections.retired.sorted(by: { $0.key < $1.key }) {
+            for table in tables { try db.execute(sql: "DROP TABLE IF EXISTS \(table)") }
+            try db.execute(sql: "DELETE FROM projection_checkpoints WHERE name = ?", arguments: [name])
+            if try db.tableExists("projection_pending_indexes") {
+                try db.execute(sql: "DELETE FROM projection_pending_indexes WHERE projection = ?", arguments: [name])
+            }
         }
     }
 

@@ -116,3 +116,40 @@ extension ConnectionRow {
         try columns.encode(lastPosition, forKey: .lastPosition)
     }
 }
+
+/// The row by column position, for the projection's own reads and writes (one per connection
+/// of every batch): no `Codable` keyed containers, no dictionary of column names.
+extension ConnectionRow {
+    /// The `connections` table's columns, in its order.
+    static let columns = ["id", "project_id", "piece", "auth_type", "name", "name_key", "status", "status_reason", "flow_count",
+                          "connected_at", "status_changed_at", "credential_expires_at", "credential_fingerprint", "credential_set_at",
+                          "credential_refreshable", "last_position"]
+
+    /// The row's values, in ``columns`` order.
+    var values: [SQLValue] {
+        let s = summary
+        return [.text(s.id), .text(s.projectId), .text(s.piece), .text(s.authType), .text(s.name), .text(nameKey), .text(s.status.rawValue),
+                s.statusReason.map(SQLValue.text) ?? .null, .integer(Int64(s.flowCount)), .text(s.connectedAt.iso8601),
+                .text(s.statusChangedAt.iso8601), s.credentialExpiresAt.map(SQLValue.text) ?? .null, .text(s.credentialFingerprint),
+                .text(s.credentialSetAt.iso8601), .integer(s.credentialRefreshable ? 1 : 0), .integer(lastPosition)]
+    }
+
+    /// A row read with ``columns`` in order. A value that is not what credlog writes there
+    /// (a row written by someone else) is an ``UnexpectedRow`` naming the column.
+    init(positional row: SQLRow) throws {
+        func time(_ index: Int) throws -> Timestamp {
+            guard let time = Timestamp(iso8601: try row[index] as String) else {
+                throw UnexpectedRow(column: Self.columns[index], expected: "an ISO 8601 time")
+            }
+            return time
+        }
+        guard let status = StatusName(rawValue: try row[6] as String) else { throw UnexpectedRow(column: "status", expected: "a status") }
+        summary = ConnectionSummary(
+            id: try row[0], projectId: try row[1], piece: try row[2], authType: try row[3], name: try row[4], status: status,
+            statusReason: try row[7], flowCount: try row[8], connectedAt: try time(9), statusChangedAt: try time(10),
+            credentialExpiresAt: try row[11], credentialFingerprint: try row[12], credentialSetAt: try time(13),
+            credentialRefreshable: try row[14])
+        nameKey = try row[5]
+        lastPosition = try row[15]
+    }
+}

@@ -57,8 +57,8 @@ public struct ConnectionsProjection: Projection {
         var seen = Set<String>()
         for (_, id, _) in changes where seen.insert(id).inserted { ids.append(id) }
         var before: [String: ConnectionRow] = [:]
-        for row in try db.fetchAll(forEach: ids, sql: { "SELECT * FROM connections WHERE id IN (\($0))" }) {
-            let connection = try row.decode(ConnectionRow.self)
+        for row in try db.fetchAll(forEach: ids, sql: { "SELECT \(Self.columnList) FROM connections WHERE id IN (\($0))" }) {
+            let connection = try ConnectionRow(positional: row)
             before[connection.id] = connection
         }
         var after = before
@@ -76,10 +76,15 @@ public struct ConnectionsProjection: Projection {
         case (_?, nil):
             try db.execute(sql: "DELETE FROM connections WHERE id = ?", arguments: [id])
         case (_, let row?):
-            try row.insert(into: "connections", replacingOn: "id", db)
+            try db.execute(sql: Self.upsert, arguments: SQLArguments(row.values))
         }
         try updateTrigrams(from: before, to: after, db)
     }
+
+    private static let columnList = ConnectionRow.columns.joined(separator: ", ")
+    /// Writes a row whole, by position (``ConnectionRow/values``).
+    private static let upsert = "INSERT INTO connections (\(columnList)) VALUES (\(SQLArguments.placeholders(ConnectionRow.columns.count))) "
+        + "ON CONFLICT (id) DO UPDATE SET " + ConnectionRow.columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
 
     public func hasDeferredWork(_ db: any SQLSession) throws -> Bool {
         try db.fetchValue(sql: "SELECT pending FROM connection_name_trigrams_state") ?? false

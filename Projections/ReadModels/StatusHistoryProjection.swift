@@ -14,6 +14,15 @@ public struct StatusChange: Sendable, Equatable, ReadModelRecord {
     public var actorId: String
     public var actorRole: String
 
+    /// The `status_history` table's columns, in its order.
+    static let columns = ["position", "connection_id", "project_id", "from_status", "to_status", "at", "reason", "actor_id", "actor_role"]
+
+    /// The row's values, in ``columns`` order (written many rows per statement).
+    var values: [SQLValue] {
+        [.integer(position), .text(connectionId), .text(projectId), fromStatus.map { .text($0.rawValue) } ?? .null, .text(toStatus.rawValue),
+         .text(at), reason.map(SQLValue.text) ?? .null, .text(actorId), .text(actorRole)]
+    }
+
     /// The transition `event` makes from `previous` (the last `toStatus`), or `nil` when the
     /// status does not change (``StatusTransition``).
     public static func derive(previous: StatusName?, _ event: ConnectionEvent, recorded: RecordedEvent) -> StatusChange? {
@@ -66,10 +75,12 @@ public struct StatusHistoryProjection: Projection {
             """
         }
         for row in latest { last[try row[0] as String] = StatusName(rawValue: try row[1] as String) }
+        var rows: [[SQLValue]] = []
         for (event, id, decoded) in candidates {
             guard let change = StatusChange.derive(previous: last[id], decoded, recorded: event.recorded) else { continue }
             last[id] = change.toStatus
-            try change.insert(into: "status_history", db)
+            rows.append(change.values)
         }
+        try db.insert(into: "status_history", columns: StatusChange.columns, rows: rows)
     }
 }
