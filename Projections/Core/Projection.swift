@@ -24,10 +24,6 @@ public protocol Projection: Sendable {
     /// reads its rows to fold an event overrides it to read each row once per batch (each
     /// read is a round trip to PostgreSQL).
     func apply(_ events: [ProjectedEvent], _ db: any SQLSession) throws
-    /// Whether work was deferred while replaying a long stretch of the log (read only).
-    func hasDeferredWork(_ db: any SQLSession) throws -> Bool
-    /// Does that work, once the projection has reached the head of the log.
-    func finishDeferredWork(_ db: any SQLSession) throws
 }
 
 extension Projection {
@@ -36,8 +32,6 @@ extension Projection {
     }
 
     public var queryIndexes: [String] { [] }
-    public func hasDeferredWork(_ db: any SQLSession) throws -> Bool { false }
-    public func finishDeferredWork(_ db: any SQLSession) throws {}
 
     /// Drops its tables.
     func dropTables(_ db: any SQLSession) throws {
@@ -51,10 +45,12 @@ public enum BuiltInProjections {
         ConnectionsProjection(), FlowUsageProjection(), StatusHistoryProjection(), ProjectMembersProjection(),
     ]
 
-    /// Projections credlog no longer keeps, with their tables: a database that has them drops
-    /// them on start (``ProjectionRunner/prepare()``). `audit-trail` copied every event into
-    /// `audit_events`; audit queries now read the log itself.
-    public static let retired: [String: [String]] = ["audit-trail": ["audit_events"]]
+    /// Read models credlog no longer keeps: a database that has them drops them on start
+    /// (``ProjectionRunner/prepare()``). The `audit-trail` projection copied every event into
+    /// `audit_events` (audit queries read the log itself now); the connections projection's
+    /// trigram tables gave way to an in-memory name index (its version 7).
+    public static let retired = (projections: ["audit-trail"],
+                                 tables: ["audit_events", "connection_name_trigrams", "connection_name_trigrams_state"])
 
     /// The projection with this name.
     public static func named(_ name: String) -> (any Projection)? { all.first { $0.name == name } }

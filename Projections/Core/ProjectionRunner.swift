@@ -51,8 +51,9 @@ public struct ProjectionRunner: Sendable {
             guard try db.tableExists("projection_checkpoints") else { return false }
             let stored = try db.fetchAll(sql: "SELECT name, version FROM projection_checkpoints")
             let versions = Dictionary(try stored.map { (try $0[0] as String, try $0[1] as Int) }) { first, _ in first }
-            return projections.allSatisfy { versions[$0.name] == $0.version }
-                && versions.keys.allSatisfy { BuiltInProjections.retired[$0] == nil }
+            return try projections.allSatisfy { versions[$0.name] == $0.version }
+                && versions.keys.allSatisfy { !BuiltInProjections.retired.projections.contains($0) }
+                && BuiltInProjections.retired.tables.allSatisfy { try !db.tableExists($0) }
         }
         if current { return [] }
         return try await database.write { db in
@@ -73,10 +74,10 @@ public struct ProjectionRunner: Sendable {
         }
     }
 
-    /// Drops the tables, checkpoint and waiting indexes of projections credlog no longer keeps.
+    /// Drops the tables, checkpoints and waiting indexes of read models credlog no longer keeps.
     static func dropRetired(_ db: any SQLSession) throws {
-        for (name, tables) in BuiltInProjections.retired.sorted(by: { $0.key < $1.key }) {
-            for table in tables { try db.execute(sql: "DROP TABLE IF EXISTS \(table)") }
+        for table in BuiltInProjections.retired.tables { try db.execute(sql: "DROP TABLE IF EXISTS \(table)") }
+        for name in BuiltInProjections.retired.projections {
             try db.execute(sql: "DELETE FROM projection_checkpoints WHERE name = ?", arguments: [name])
             if try db.tableExists("projection_pending_indexes") {
                 try db.execute(sql: "DELETE FROM projection_pending_indexes WHERE projection = ?", arguments: [name])
@@ -86,7 +87,7 @@ public struct ProjectionRunner: Sendable {
 
     /// Empties one projection (tables recreated, checkpoint 0). On a non-empty log its query
     /// indexes wait in `projection_pending_indexes` (committed with the reset, so a crash
-    /// cannot lose them) until ``finishDeferredWork()`` builds them at the head.
+    /// cannot lose them) until ``buildPendingIndexes()`` builds them at the head.
     static func reset(_ projection: any Projection, _ db: any SQLSession) throws {
         try projection.dropTables(db)
         try projection.createTables(db)
@@ -139,7 +140,7 @@ public struct ProjectionRunner: Sendable {
         let start = clock.now
         let initial = try await status()
         guard let first = initial.map(\.checkpoint).min(), let head = initial.first?.head, first < head else {
-            return try await finishDeferredWork()
+            return try await buildPendingIndexes()
         }
         let (projections, batchSize) = (projections, batchSize)
         while true {
@@ -162,22 +163,16 @@ public struct ProjectionRunner: Sendable {
                 }
                 return last
             }
-            guard let reached else { return try await finishDeferredWork() }
+            guard let reached else { return try await buildPendingIndexes() }
             progress?(Progress(applied: min(reached, head) - first, total: head - first, elapsed: clock.now - start))
         }
     }
 
-    /// Lets projections that deferred work during a replay (the name trigrams) finish it, and
-    /// builds the query indexes that waited, in one transaction; checked with a read first, so
-    /// that an up-to-date database takes no write lock.
-    func finishDeferredWork() async throws {
-        let projections = projections
-        let (pending, indexes) = try await database.read { db in
-            (try projections.filter { try $0.hasDeferredWork(db) }.map(\.name), try Self.pendingIndexes(db))
-        }
-        guard !pending.isEmpty || !indexes.isEmpty else { return }
+    /// Builds the query indexes that waited for the catch-up to reach the head, in one
+    /// transaction; checked with a read first, so that an up-to-date database takes no write lock.
+    func buildPendingIndexes() async throws {
+        guard !(try await database.read { db in try Self.pendingIndexes(db) }).isEmpty else { return }
         try await database.write { db in
-            for projection in projections where pending.contains(projection.name) { try projection.finishDeferredWork(db) }
             for statement in try Self.pendingIndexes(db) { try db.execute(sql: statement) }
             if try db.tableExists("projection_pending_indexes") { try db.execute(sql: "DELETE FROM projection_pending_indexes") }
         }

@@ -24,9 +24,13 @@ public struct ConnectionList: Sendable {
 
     public static let maxLimit = 500
 
-    /// Whether terms of three characters or more go through the trigram index (true) or a scan
-    /// that tests every name (false). Both plans give the same rows; tests compare them.
-    public var usesTrigramIndex = true
+    /// Whether terms of three characters or more go through the name index (true) or a walk of
+    /// the sort index that tests every name (false). Both plans give the same rows; tests compare them.
+    public var usesNameIndex = true
+
+    /// Above this many matching names, a term is frequent: walking the sort index and testing
+    /// each name finds a page sooner than fetching every match by id.
+    static let matchesFetchedById = 2_000
 
     public init(projectId: String, status: StatusFilter = .all, search: String? = nil, sort: Sort = .name,
                 limit: Int = 50, after: String? = nil) {
@@ -43,23 +47,6 @@ public struct ConnectionList: Sendable {
         /// Pass as `after` for the next page; `nil` on the last page.
         public var nextCursor: String?
     }
-
-    /// The trigram of `term` with the fewest names in the project, counting each at most up to
-    /// `countCap` (a trigram past the cap is common: any of those walks fast enough). `nil`
-    /// when a trigram is in no name: then nothing matches.
-    static func rarestTrigram(of term: String, projectId: String, _ db: any SQLSession) throws -> String? {
-        var rarest: (trigram: String, names: Int)?
-        for trigram in Trigrams.of(term).sorted() {
-            let names: Int = try db.fetchValue(sql: """
-                SELECT COUNT(*) FROM (SELECT 1 FROM connection_name_trigrams WHERE project_id = ? AND trigram = ? LIMIT \(countCap)) AS capped
-                """, arguments: [projectId, trigram]) ?? 0
-            if names == 0 { return nil }
-            if names < rarest?.names ?? .max { rarest = (trigram, names) }
-        }
-        return rarest?.trigram
-    }
-
-    static let countCap = 1000
 
     /// Where a page ends: the sort key and id of its last row.
     struct Cursor: Codable {
@@ -102,58 +89,47 @@ public struct ConnectionList: Sendable {
     }
 
 
-    public func fetch(_ db: any SQLSession) throws -> Page {
+    /// The page, read in the snapshot `db` reads. Terms of three characters or more are looked
+    /// up in `names` (the process's ``NameSearchIndex``; without one, a throwaway index of the
+    /// project is built for this page).
+    public func fetch(_ db: any SQLSession, names: NameSearchIndex? = nil) throws -> Page {
         guard (1...Self.maxLimit).contains(limit) else { throw DomainError.invalid("the limit is 1 to \(Self.maxLimit)") }
-        // Without a term (or with one too short for trigrams) the sort index is walked; with one,
-        // the rows come from its rarest trigram's range, already in name order, joined to the table.
         let trimmed = search?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         let term = trimmed.isEmpty ? "" : try DisplayText.searchTerm.validate(trimmed).lowercased()
-        let trigram: String?
-        if usesTrigramIndex, term.unicodeScalars.count >= 3 {
-            guard let rarest = try Self.rarestTrigram(of: term, projectId: projectId, db) else {
-                return Page(connections: [], nextCursor: nil)
-            }
-            trigram = rarest
-        } else {
-            trigram = nil
+        // A rare term's matches are fetched by id; without a term, with a short or a frequent one,
+        // the sort index is walked and each name tested.
+        var matches: [String]?
+        if usesNameIndex, term.unicodeScalars.count >= 3 {
+            matches = try (names ?? NameSearchIndex()).matches(of: term, in: projectId, cap: Self.matchesFetchedById, db)
+            if matches?.isEmpty == true { return Page(connections: [], nextCursor: nil) }
         }
-        // `k` is where the project's rows are walked from: the trigram rows, or the table itself.
-        let source = trigram == nil ? "connections AS c"
-            : "connection_name_trigrams AS k \(db.dialect.orderedJoin) connections AS c ON c.id = k.id"
-        let k = trigram == nil ? "c" : "k"
-        var clauses = ["\(k).project_id = ?"]
+        var clauses = ["project_id = ?"]
         var arguments: SQLArguments = [projectId]
-        if let trigram {
-            clauses.append("k.trigram = ?")
-            arguments.append(trigram)
+        if let matches {
+            let (inMatches, ids) = SQLArguments.membership("id", in: matches)
+            clauses.append(inMatches)
+            arguments = arguments + ids
         }
         if status != .all {
-            clauses.append("c.status = ?")
+            clauses.append("status = ?")
             arguments.append(status.rawValue)
         }
         if !term.isEmpty {
-            clauses.append("\(db.dialect.position)(c.name_key, ?) > 0")
+            clauses.append("\(db.dialect.position)(name_key, ?) > 0")
             arguments.append(term)
         }
         // The sort's key and id columns, and the direction that comes after the cursor.
-        let (key, id, later) = sort == .name ? ("c.name_key", "c.id", ">") : ("c.connected_at", "c.id", "<")
-        // Through a trigram's range, rows come in name-prefix order: the range is walked from the
-        // cursor's prefix and only names sharing a prefix are sorted.
-        let walked = sort == .name && trigram != nil ? "k.name_prefix, " : ""
-        let order = sort == .name ? "\(walked)\(key), \(id)" : "\(key) DESC, \(id) DESC"
+        let (key, later) = sort == .name ? ("name_key", ">") : ("connected_at", "<")
+        let order = sort == .name ? "name_key, id" : "connected_at DESC, id DESC"
         if let after {
             let cursor = try Cursor(decoding: after, for: sort)
-            clauses.append("(\(key) \(later) ? OR (\(key) = ? AND \(id) \(later) ?))")
+            clauses.append("(\(key) \(later) ? OR (\(key) = ? AND id \(later) ?))")
             arguments = arguments + [cursor.key, cursor.key, cursor.id]
-            if !walked.isEmpty {
-                clauses.append("k.name_prefix >= ?")
-                arguments.append(Trigrams.sortPrefix(cursor.key))
-            }
         }
         arguments.append(limit + 1)
         var rows = try db.fetchAll(sql: """
-            SELECT c.* FROM \(source) WHERE \(clauses.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?
-            """, arguments: arguments).map { try $0.decode(ConnectionRow.self) }
+            SELECT \(ConnectionRow.columnList) FROM connections WHERE \(clauses.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?
+            """, arguments: arguments).map(ConnectionRow.init(positional:))
         var next: String?
         if rows.count > limit {
             rows.removeLast()

@@ -8,6 +8,8 @@ public struct QueryService: Sendable {
     public let store: any EventStore
     public let database: any SQLDatabase
     let service: CommandService
+    /// The name search's index: kept for as long as this service (and its copies) live.
+    let names = NameSearchIndex()
 
     public init(store: any EventStore, database: any SQLDatabase, service: CommandService) {
         self.store = store
@@ -56,7 +58,7 @@ public struct QueryService: Sendable {
     /// A page of a project's connections table.
     public func connections(_ list: ConnectionList, for reader: Reader) async throws -> ConnectionList.Page {
         guard try await sees(project: list.projectId, reader) else { throw DomainError.notFound("project \(list.projectId)") }
-        return try await database.read { db in try list.fetch(db) }
+        return try await database.read { [names] db in try list.fetch(db, names: names) }
     }
 
     /// A connection now, or as it was at `point`: "not found" if it did not exist yet then.

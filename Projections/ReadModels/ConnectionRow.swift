@@ -124,6 +124,8 @@ extension ConnectionRow {
     static let columns = ["id", "project_id", "piece", "auth_type", "name", "name_key", "status", "status_reason", "flow_count",
                           "connected_at", "status_changed_at", "credential_expires_at", "credential_fingerprint", "credential_set_at",
                           "credential_refreshable", "last_position"]
+    /// ``columns`` for a `SELECT`.
+    static let columnList = columns.joined(separator: ", ")
 
     /// The row's values, in ``columns`` order.
     var values: [SQLValue] {

@@ -70,7 +70,22 @@ enum FuzzTargets {
             guard (try? rule.validate(fitted)) == fitted else { fatalError("fitted text is not valid") }
         }
         _ = try? RequestTag.validate(text, what: "tag")
-        _ = Trigrams.of(text.lowercased())
+        nameIndexKeepsAndForgets(text.lowercased())
+    }
+
+    /// A name in the search index is listed under each of its trigrams and contains its own
+    /// pieces; once removed, nothing of it is left.
+    static func nameIndexKeepsAndForgets(_ key: String) {
+        var names = ProjectNames()
+        names.set("c1", key: key)
+        for trigram in Trigram.all(of: key) where names.postings[trigram] != [0] { fatalError("a trigram lost its name") }
+        let scalars = Array(key.unicodeScalars)
+        if scalars.count >= 3 {
+            let piece = String(String.UnicodeScalarView(scalars[(scalars.count / 3)...]))
+            guard NameSearchIndex.contains(key, piece) else { fatalError("a name does not contain its own end") }
+        }
+        names.set("c1", key: nil)
+        guard names.postings.isEmpty, names.slots.isEmpty else { fatalError("a removed name left something behind") }
     }
 
     /// A token endpoint's answer, however hostile: never a trap, the lifetime always clamped.

@@ -36,9 +36,9 @@ struct QueryTests {
         let found = try await names(log, ConnectionList(projectId: "acme", search: term, limit: 100))
         let reference = Self.tricky.filter { $0.lowercased().contains(term.lowercased()) }
         #expect(Set(found) == Set(expected ?? reference), "search \(term) on \(backend)")
-        // The plan without the trigram index (walk the name index, test each name) finds the same rows.
+        // The plan without the name index (walk the sort index, test each name) finds the same rows.
         var scan = ConnectionList(projectId: "acme", search: term, limit: 100)
-        scan.usesTrigramIndex = false
+        scan.usesNameIndex = false
         #expect(try await names(log, scan) == found, "both plans agree on \(term)")
         #expect(found == found.sorted { $0.lowercased() < $1.lowercased() }, "sorted by name")
         #expect(try await log.database.read { try $0.fetchValue(sql: "SELECT COUNT(*) FROM connections") as Int? } == Self.tricky.count,
@@ -135,46 +135,46 @@ struct QueryTests {
     }
 }
 
-/// The name trigrams wait while a non-empty log is replayed, and are made in one pass at the end.
-@Suite("Deferred name trigrams", .serviceScope)
-struct DeferredTrigramTests {
-    func create(_ log: TemporaryLog, _ name: String) async throws {
-        try await log.createAPIKeyConnection(named: name, piece: "acme-crm", by: "alice")
-    }
-
-    func names(_ log: TemporaryLog, _ term: String) async throws -> [String] {
-        try await log.database.read { db in try ConnectionList(projectId: "acme", search: term).fetch(db).connections.map(\.name) }
-    }
-
-    @Test(arguments: TestBackend.available)
-    func anInterruptedReplayMakesTheTrigramsOnTheNextCatchUp(backend: TestBackend) async throws {
+/// The name index is a cache of the connections table: it follows what happens after it was
+/// built (creations, renames, deletions, other projects, a rebuild), and always answers what the
+/// plan without it answers.
+@Suite("Name index", .serviceScope)
+struct NameIndexTests {
+    @Test(arguments: TestBackend.available, [20_000, 1] as [Int64])
+    func theIndexFollowsTheTableAndAgreesWithTheWalk(backend: TestBackend, maxCatchUp: Int64) async throws {
         let log = try await TemporaryLog(backend: backend, durability: .normal)
         try await log.seedProject()
-        try await create(log, "Slack - Ops")
-        try await create(log, "Gmail - Support")
-        try await create(log, "Ünïcödé Straße 日本語の接続 e\u{301}")
-        let incremental = try await log.projectionTables()
-        // As a replay leaves it when stopped before its end: trigrams waiting, none made yet.
-        try await log.database.write { db in
-            try db.executeScript("UPDATE connection_name_trigrams_state SET pending = 1; DELETE FROM connection_name_trigrams")
+        try await log.seedProject("globex")
+        let names = NameSearchIndex(maxCatchUp: maxCatchUp)
+        func search(_ term: String, in project: String = "acme") async throws -> [String] {
+            let (indexed, walked) = try await log.database.read { db in
+                var walk = ConnectionList(projectId: project, search: term, limit: 100)
+                walk.usesNameIndex = false
+                return (try ConnectionList(projectId: project, search: term, limit: 100).fetch(db, names: names).connections.map(\.name),
+                        try walk.fetch(db).connections.map(\.name))
+            }
+            #expect(indexed == walked, "the index and the walk agree on \(term)")
+            return indexed
         }
-        #expect(try await names(log, "slack").isEmpty, "while they wait, search finds nothing")
-        try await create(log, "Slack - Sales") // appended meanwhile: its trigrams wait too
-        #expect(try await names(log, "slack").isEmpty)
-        try await ProjectionRunner(database: log.database).catchUp()
-        #expect(try await names(log, "slack") == ["Slack - Ops", "Slack - Sales"])
-        #expect(try await names(log, "ops") == ["Slack - Ops"])
-        // The one-pass trigrams (SQL) equal those made row by row (Swift), row for row.
+        let ops = try await log.createAPIKeyConnection(named: "Slack - Ops")
+        _ = try await log.createAPIKeyConnection(named: "Gmail - Support")
+        #expect(try await search("slack") == ["Slack - Ops"])
+        let sales = try await log.createAPIKeyConnection(named: "Slack - Sales")
+        #expect(try await search("slack") == ["Slack - Ops", "Slack - Sales"])
+        let admin = CommandContext(principal: .member("alice"))
+        _ = try await log.service.rename(ops, to: "Teams - Ops", context: admin)
+        #expect(try await search("slack") == ["Slack - Sales"])
+        #expect(try await search("teams") == ["Teams - Ops"])
+        _ = try await log.service.delete(sales, context: admin)
+        #expect(try await search("slack") == [])
+        var secret = Array(#"{"apiKey":"k"}"#.utf8)
+        _ = try await log.service.createConnection(projectId: "globex", piece: "hubspot", authType: .apiKey, name: "Slack globex",
+                                                   credentials: &secret, context: CommandContext(principal: .member("bob")))
+        #expect(try await search("slack") == [], "another project's names stay there")
+        #expect(try await search("slack", in: "globex") == ["Slack globex"])
         try await ProjectionRunner(database: log.database).rebuild()
-        let rebuilt = try await log.projectionTables()
-        let log2 = try await TemporaryLog(backend: backend, durability: .normal)
-        try await log2.seedProject()
-        for name in ["Slack - Ops", "Gmail - Support", "Ünïcödé Straße 日本語の接続 e\u{301}", "Slack - Sales"] {
-            try await create(log2, name)
-        }
-        #expect(try await names(log, "語の接") == ["Ünïcödé Straße 日本語の接続 e\u{301}"])
-        let trigrams = { (tables: [String: [[String]]]) in tables["connection_name_trigrams"]?.map { Array($0[1...2]) } }
-        #expect(trigrams(rebuilt) == trigrams(try await log2.projectionTables()))
-        #expect(rebuilt["connection_name_trigrams_state"] == incremental["connection_name_trigrams_state"])
+        #expect(try await search("ops") == ["Teams - Ops"])
+        #expect(try await search("gmail") == ["Gmail - Support"])
+        #expect(try await search("zzz") == [])
     }
 }
