@@ -96,19 +96,49 @@ public struct ConnectionList: Sendable {
         guard (1...Self.maxLimit).contains(limit) else { throw DomainError.invalid("the limit is 1 to \(Self.maxLimit)") }
         let trimmed = search?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         let term = trimmed.isEmpty ? "" : try DisplayText.searchTerm.validate(trimmed).lowercased()
-        // A rare term's matches are fetched by id; without a term, with a short or a frequent one,
-        // the sort index is walked and each name tested.
-        var matches: [String]?
-        if usesNameIndex, term.unicodeScalars.count >= 3 {
-            matches = try (names ?? NameSearchIndex()).matches(of: term, in: projectId, cap: Self.matchesFetchedById, db)
-            if matches?.isEmpty == true { return Page(connections: [], nextCursor: nil) }
+        let cursor = try after.map { try Cursor(decoding: $0, for: sort) }
+        let matches = usesNameIndex ? try (names ?? NameSearchIndex()).matches(of: term, in: projectId, db) : nil
+        var rows: [ConnectionRow]
+        switch (matches, sort) {
+        case (let matches?, .name):
+            // The matches in name order, from the cursor on, fetched by id in growing batches
+            // until the page is full (the status filter may drop some).
+            var start = cursor.map { matches.start(after: ($0.key, $0.id)) } ?? 0
+            var batch = limit + 1
+            rows = []
+            while rows.count <= limit {
+                let (ids, next) = matches.ids(from: start, count: batch)
+                guard !ids.isEmpty else { break }
+                rows += try self.rows(term: term, ids: ids, cursor: nil, count: limit + 1 - rows.count, db)
+                (start, batch) = (next, min(batch * 4, 4_096))
+            }
+        case (let matches?, .connectedOn):
+            // A rare term's matches are fetched by id; a frequent one's are found sooner by
+            // walking the time index and testing each name.
+            rows = try self.rows(term: term, ids: matches.all(cap: Self.matchesFetchedById), cursor: cursor, count: limit + 1, db)
+        case (nil, _):
+            rows = try self.rows(term: term, ids: nil, cursor: cursor, count: limit + 1, db)
         }
+        var next: String?
+        if rows.count > limit {
+            rows.removeLast(rows.count - limit)
+            if let last = rows.last {
+                next = Cursor(sort: sort.rawValue, key: sort == .name ? last.nameKey : last.connectedAt.iso8601, id: last.id).encoded
+            }
+        }
+        return Page(connections: rows.map(\.summary), nextCursor: next)
+    }
+
+    /// Up to `count` rows of the project in the list's order that pass the status filter, contain
+    /// `term`, come after `cursor` and, given `ids`, are among them.
+    private func rows(term: String, ids: [String]?, cursor: Cursor?, count: Int, _ db: any SQLSession) throws -> [ConnectionRow] {
         var clauses = ["project_id = ?"]
         var arguments: SQLArguments = [projectId]
-        if let matches {
-            let (inMatches, ids) = SQLArguments.membership("id", in: matches)
-            clauses.append(inMatches)
-            arguments = arguments + ids
+        if let ids {
+            guard !ids.isEmpty else { return [] }
+            let (inIds, values) = SQLArguments.membership("id", in: ids)
+            clauses.append(inIds)
+            arguments = arguments + values
         }
         if status != .all {
             clauses.append("status = ?")
@@ -118,25 +148,16 @@ public struct ConnectionList: Sendable {
             clauses.append("\(db.dialect.position)(name_key, ?) > 0")
             arguments.append(term)
         }
-        // The sort's key and id columns, and the direction that comes after the cursor.
+        // The sort's key column, and the direction that comes after the cursor.
         let (key, later) = sort == .name ? ("name_key", ">") : ("connected_at", "<")
-        let order = sort == .name ? "name_key, id" : "connected_at DESC, id DESC"
-        if let after {
-            let cursor = try Cursor(decoding: after, for: sort)
+        if let cursor {
             clauses.append("(\(key) \(later) ? OR (\(key) = ? AND id \(later) ?))")
             arguments = arguments + [cursor.key, cursor.key, cursor.id]
         }
-        arguments.append(limit + 1)
-        var rows = try db.fetchAll(sql: """
+        arguments.append(count)
+        let order = sort == .name ? "name_key, id" : "connected_at DESC, id DESC"
+        return try db.fetchAll(sql: """
             SELECT \(ConnectionRow.columnList) FROM connections WHERE \(clauses.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?
             """, arguments: arguments).map(ConnectionRow.init(positional:))
-        var next: String?
-        if rows.count > limit {
-            rows.removeLast()
-            if let last = rows.last {
-                next = Cursor(sort: sort.rawValue, key: sort == .name ? last.nameKey : last.connectedAt.iso8601, id: last.id).encoded
-            }
-        }
-        return Page(connections: rows.map(\.summary), nextCursor: next)
     }
 }

@@ -24,25 +24,18 @@ public final class NameSearchIndex: Sendable {
         var projects: [String: ProjectNames] = [:]
     }
 
-    /// The ids of the project's connections whose name key contains `term` (folded, at least three
-    /// Unicode scalars), in no particular order; `nil` when more than `cap` do (a frequent term:
-    /// walking the name index finds a page of them sooner).
-    func matches(of term: String, in projectId: String, cap: Int, _ db: any SQLSession) throws -> [String]? {
-        let names = try current(projectId, db)
+    /// The project's names that contain `term` (folded), as of the snapshot `db` reads; `nil`
+    /// when the term is shorter than a trigram.
+    func matches(of term: String, in projectId: String, _ db: any SQLSession) throws -> NameMatches? {
         let termTrigrams = Trigram.all(of: term)
         guard !termTrigrams.isEmpty else { return nil }
+        let names = try current(projectId, db)
         var rarest: [Int32]?
         for trigram in termTrigrams {
-            guard let slots = names.postings[trigram] else { return [] }
+            let slots = names.postings[trigram] ?? []
             if slots.count < rarest?.count ?? .max { rarest = slots }
         }
-        var found: [String] = []
-        for slot in rarest ?? [] {
-            guard let key = names.keys[Int(slot)], Self.contains(key, term) else { continue }
-            if found.count == cap { return nil }
-            found.append(names.ids[Int(slot)])
-        }
-        return found
+        return NameMatches(names: names, candidates: rarest ?? [], term: term)
     }
 
     /// Whether `text` contains `term`, byte for byte in UTF-8: what SQLite's `instr` and
@@ -109,7 +102,8 @@ public final class NameSearchIndex: Sendable {
 }
 
 /// One project's names: each connection in a slot, and for each trigram the slots whose name
-/// key has it, in ascending order (4 bytes a slot: about 26 per name of 28 characters).
+/// key has it, in name order (name key, then id, byte by byte: the list's order on both
+/// backends), 4 bytes a slot: about 26 slots for a name of 28 characters.
 struct ProjectNames: Sendable {
     var slots: [String: Int32] = [:]
     var ids: [String] = []
@@ -118,10 +112,12 @@ struct ProjectNames: Sendable {
     var free: [Int32] = []
     var postings: [UInt64: [Int32]] = [:]
 
-    /// The project's names as the table holds them in the snapshot `db` reads.
+    /// The project's names as the table holds them in the snapshot `db` reads. They come in name
+    /// order, so each trigram's slots are appended already in order.
     static func load(_ projectId: String, _ db: any SQLSession) throws -> ProjectNames {
         var names = ProjectNames()
-        for row in try db.fetchAll(sql: "SELECT id, name_key FROM connections WHERE project_id = ?", arguments: [projectId]) {
+        for row in try db.fetchAll(sql: "SELECT id, name_key FROM connections WHERE project_id = ? ORDER BY name_key, id",
+                                   arguments: [projectId]) {
             names.set(try row[0] as String, key: try row[1] as String)
         }
         return names
@@ -157,12 +153,72 @@ struct ProjectNames: Sendable {
     }
 
     private mutating func insert(_ slot: Int32, into trigram: UInt64) {
-        postings[trigram, default: []].insertSorted(slot)
+        let key = (keys[Int(slot)] ?? "", ids[Int(slot)])
+        var slots = postings.removeValue(forKey: trigram) ?? []
+        let index = slots.isEmpty || precedes(slots[slots.count - 1], key) ? slots.count : firstIndex(in: slots, notBefore: key)
+        slots.insert(slot, at: index)
+        postings[trigram] = slots
     }
 
+    /// Removes the slot while its key is still the one it was inserted under.
     private mutating func remove(_ slot: Int32, from trigram: UInt64) {
-        postings[trigram]?.removeSorted(slot)
-        if postings[trigram]?.isEmpty == true { postings[trigram] = nil }
+        guard var slots = postings.removeValue(forKey: trigram) else { return }
+        let index = firstIndex(in: slots, notBefore: (keys[Int(slot)] ?? "", ids[Int(slot)]))
+        if index < slots.count, slots[index] == slot { slots.remove(at: index) }
+        if !slots.isEmpty { postings[trigram] = slots }
+    }
+
+    /// The first of `slots` (in name order) that does not come before `key` (a name key and id).
+    func firstIndex(in slots: [Int32], notBefore key: (name: String, id: String)) -> Int {
+        var (low, high) = (0, slots.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if precedes(slots[middle], key) { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// Whether the slot's name key and id come before `key`, byte by byte.
+    func precedes(_ slot: Int32, _ key: (name: String, id: String)) -> Bool {
+        let name = keys[Int(slot)] ?? ""
+        if name != key.name { return name.utf8.lexicographicallyPrecedes(key.name.utf8) }
+        return ids[Int(slot)].utf8.lexicographicallyPrecedes(key.id.utf8)
+    }
+}
+
+/// A term's matches in one project: the candidates are its rarest trigram's slots, in name
+/// order; a candidate matches when its name key contains the whole term.
+struct NameMatches {
+    let names: ProjectNames
+    let candidates: [Int32]
+    let term: String
+
+    /// Where the matches after `key` (a page's last name key and id) begin among the candidates.
+    func start(after key: (name: String, id: String)) -> Int {
+        var index = names.firstIndex(in: candidates, notBefore: key)
+        if index < candidates.count, names.keys[Int(candidates[index])] == key.name, names.ids[Int(candidates[index])] == key.id {
+            index += 1
+        }
+        return index
+    }
+
+    /// Up to `count` matching ids in name order, from the candidate at `start`; and where the
+    /// next ones begin.
+    func ids(from start: Int, count: Int) -> (ids: [String], next: Int) {
+        var found: [String] = []
+        var index = start
+        while index < candidates.count, found.count < count {
+            let slot = Int(candidates[index])
+            if let key = names.keys[slot], NameSearchIndex.contains(key, term) { found.append(names.ids[slot]) }
+            index += 1
+        }
+        return (found, index)
+    }
+
+    /// Every matching id, or `nil` when more than `cap` match.
+    func all(cap: Int) -> [String]? {
+        let found = ids(from: 0, count: cap + 1).ids
+        return found.count > cap ? nil : found
     }
 }
 
@@ -179,27 +235,5 @@ enum Trigram {
             if count >= 3 { trigrams.insert(window) }
         }
         return trigrams
-    }
-}
-
-extension Array where Element == Int32 {
-    /// Where `value` is, or where it would go, in this ascending array.
-    fileprivate func sortedIndex(of value: Int32) -> Int {
-        var (low, high) = (0, count)
-        while low < high {
-            let middle = (low + high) / 2
-            if self[middle] < value { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
-
-    fileprivate mutating func insertSorted(_ value: Int32) {
-        let index = sortedIndex(of: value)
-        if index == count || self[index] != value { insert(value, at: index) }
-    }
-
-    fileprivate mutating func removeSorted(_ value: Int32) {
-        let index = sortedIndex(of: value)
-        if index < count, self[index] == value { remove(at: index) }
     }
 }

@@ -177,4 +177,47 @@ struct NameIndexTests {
         #expect(try await search("gmail") == ["Gmail - Support"])
         #expect(try await search("zzz") == [])
     }
+
+    /// Paging through a search, with every status filter and both orders: the index's plan and
+    /// the walk give the same pages, and together every match once.
+    @Test(arguments: TestBackend.available)
+    func pagesThroughTheIndexEqualPagesThroughTheWalk(backend: TestBackend) async throws {
+        let log = try await TemporaryLog(backend: backend, durability: .normal)
+        try await log.seedProject()
+        let base = Timestamp(microseconds: Timestamp.now().microseconds + 86_400_000_000)
+        var expired: Set<String> = []
+        for n in 0..<40 {
+            let name = n % 5 == 0 ? "Other \(n)" : "Team \((n * 17) % 40) \(n % 3 == 0 ? "eu" : "us")"
+            let id = try await log.createAPIKeyConnection(named: name, at: Timestamp(microseconds: base.microseconds + Int64(n % 7) * 1_000_000))
+            if n % 3 == 1 {
+                _ = try await log.service.expire(id, reason: "token expired", context: CommandContext(principal: .engine))
+                expired.insert(name)
+            }
+        }
+        let names = NameSearchIndex()
+        func pages(_ list: ConnectionList, index: Bool) async throws -> [[String]] {
+            var list = list
+            list.usesNameIndex = index
+            var pages: [[String]] = []
+            repeat {
+                let page = try await log.database.read { [list] db in try list.fetch(db, names: names) }
+                pages.append(page.connections.map(\.name))
+                list.after = page.nextCursor
+            } while list.after != nil
+            return pages
+        }
+        for sort in ConnectionList.Sort.allCases {
+            for status in ConnectionList.StatusFilter.allCases {
+                let list = ConnectionList(projectId: "acme", status: status, search: "team", sort: sort, limit: 7)
+                let indexed = try await pages(list, index: true)
+                #expect(indexed == (try await pages(list, index: false)), "\(sort) \(status)")
+                let all = indexed.flatMap { $0 }
+                #expect(Set(all).count == all.count && indexed.allSatisfy { $0.count <= 7 })
+                let teams = (0..<40).filter { $0 % 5 != 0 }.count
+                let inactive = expired.filter { $0.hasPrefix("Team") }.count
+                #expect(all.count == [.all: teams, .active: teams - inactive, .inactive: inactive][status], "\(sort) \(status)")
+            }
+        }
+    }
 }
+
