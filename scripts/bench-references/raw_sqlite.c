@@ -208,14 +208,25 @@ static int timetravel(const char *path, int samples, unsigned seed) {
     return 0;
 }
 
-/* The same plan as credlog's ConnectionList: the term's rarest trigram (counts capped at 1000),
-   then that trigram's names in name-prefix order, joined to the table and sorted by the whole
-   name only among names sharing a prefix. The bench's terms are ASCII,
+/* The best plan SQLite itself offers (credlog's until 2026-12, when its name index moved into the
+   querying process's memory): a trigram table whose key carries the name order, built here as a
+   TEMP table before the clock starts (credlog's file is not changed). The term's rarest trigram
+   (counts capped at 1000), then that trigram's names in name-prefix order, joined to the table
+   and sorted by the whole name only among names sharing a prefix. The bench's terms are ASCII,
    so a trigram is three bytes here. */
 static int list(const char *path, const char *project, int samples, unsigned seed) {
     static const char *terms[] = {"gma", "hub", "sla", "sup", "sal", "ops", "eu ", "api", "prod", "team", "finance 777", "xyz"};
     sqlite3 *db = open_db(path);
     srand(seed);
+    check(sqlite3_exec(db,
+        "CREATE TEMP TABLE connection_name_trigrams (project_id TEXT NOT NULL, trigram TEXT NOT NULL,"
+        " name_prefix TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (project_id, trigram, name_prefix, id)) WITHOUT ROWID;"
+        "WITH RECURSIVE offsets(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM offsets"
+        "  WHERE i < (SELECT COALESCE(MAX(length(name_key)), 0) - 2 FROM connections))"
+        " INSERT INTO temp.connection_name_trigrams (project_id, trigram, name_prefix, id)"
+        " SELECT c.project_id, substr(c.name_key, offsets.i, 3), substr(c.name_key, 1, 16), c.id"
+        " FROM connections AS c JOIN offsets ON offsets.i <= length(c.name_key) - 2"
+        " WHERE true ORDER BY 1, 2, 3, 4 ON CONFLICT DO NOTHING;", 0, 0, 0), db, "trigram table");
     sqlite3_stmt *count, *query;
     check(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM (SELECT 1 FROM connection_name_trigrams"
                                  " WHERE project_id = ? AND trigram = ? LIMIT 1000)", -1, &count, 0), db, "count");
