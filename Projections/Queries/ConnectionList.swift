@@ -132,32 +132,36 @@ public struct ConnectionList: Sendable {
     /// Up to `count` rows of the project in the list's order that pass the status filter, contain
     /// `term`, come after `cursor` and, given `ids`, are among them.
     private func rows(term: String, ids: [String]?, cursor: Cursor?, count: Int, _ db: any SQLSession) throws -> [ConnectionRow] {
-        var clauses = ["project_id = ?"]
+        var clauses = ["c.project_id = ?"]
         var arguments: SQLArguments = [projectId]
+        // Given ids, each is looked up by the primary key (the joined list comes first: SQLite
+        // would otherwise walk a sort index testing every row against the list).
+        var (with, source) = ("", "connections AS c")
         if let ids {
             guard !ids.isEmpty else { return [] }
-            let (inIds, values) = SQLArguments.membership("id", in: ids)
-            clauses.append(inIds)
-            arguments = arguments + values
+            with = "WITH m(id) AS (VALUES \(Array(repeating: "(?)", count: ids.count).joined(separator: ", "))) "
+            source = "m \(db.dialect.orderedJoin) connections AS c ON c.id = m.id"
+            arguments = SQLArguments(ids.map(SQLValue.text)) + arguments
         }
         if status != .all {
-            clauses.append("status = ?")
+            clauses.append("c.status = ?")
             arguments.append(status.rawValue)
         }
         if !term.isEmpty {
-            clauses.append("\(db.dialect.position)(name_key, ?) > 0")
+            clauses.append("\(db.dialect.position)(c.name_key, ?) > 0")
             arguments.append(term)
         }
         // The sort's key column, and the direction that comes after the cursor.
-        let (key, later) = sort == .name ? ("name_key", ">") : ("connected_at", "<")
+        let (key, later) = sort == .name ? ("c.name_key", ">") : ("c.connected_at", "<")
         if let cursor {
-            clauses.append("(\(key) \(later) ? OR (\(key) = ? AND id \(later) ?))")
+            clauses.append("(\(key) \(later) ? OR (\(key) = ? AND c.id \(later) ?))")
             arguments = arguments + [cursor.key, cursor.key, cursor.id]
         }
         arguments.append(count)
-        let order = sort == .name ? "name_key, id" : "connected_at DESC, id DESC"
+        let order = sort == .name ? "c.name_key, c.id" : "c.connected_at DESC, c.id DESC"
+        let columns = ConnectionRow.columns.map { "c." + $0 }.joined(separator: ", ")
         return try db.fetchAll(sql: """
-            SELECT \(ConnectionRow.columnList) FROM connections WHERE \(clauses.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?
+            \(with)SELECT \(columns) FROM \(source) WHERE \(clauses.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?
             """, arguments: arguments).map(ConnectionRow.init(positional:))
     }
 }

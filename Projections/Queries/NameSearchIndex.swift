@@ -63,8 +63,12 @@ public final class NameSearchIndex: Sendable {
         let checkpoint: Int64 = try db.fetchValue(sql: "SELECT position FROM projection_checkpoints WHERE name = 'connections'") ?? 0
         while true {
             let (seen, loaded) = state.withLock { ($0.checkpoint, $0.projects[projectId]) }
-            if seen == checkpoint, let loaded { return loaded }
-            // Another search saw a later snapshot: this one answers from its own.
+            // Another search may have caught up with a later snapshot than this one's. Every row is
+            // fetched and tested again in this snapshot, so a page never holds a row that does not
+            // match it; what differs is only a connection created, renamed or deleted by a write
+            // that committed while this search ran: it is left out, as if the search came first
+            // (for a creation) or after (for a rename or a deletion).
+            if seen >= checkpoint, let loaded { return loaded }
             if seen > checkpoint { return try ProjectNames.load(projectId, db) }
             let changes = seen >= 0 && checkpoint - seen <= maxCatchUp ? try Self.changes(after: seen, upTo: checkpoint, db) : nil
             let fresh = loaded == nil || changes == nil ? try ProjectNames.load(projectId, db) : nil
@@ -112,15 +116,24 @@ struct ProjectNames: Sendable {
     var free: [Int32] = []
     var postings: [UInt64: [Int32]] = [:]
 
-    /// The project's names as the table holds them in the snapshot `db` reads. They come in name
-    /// order, so each trigram's slots are appended already in order.
+    /// The project's names as the table holds them in the snapshot `db` reads, read in pages of
+    /// 4,096 (the rows read at once stay few). They come in name order, so each trigram's slots
+    /// are appended already in order.
     static func load(_ projectId: String, _ db: any SQLSession) throws -> ProjectNames {
         var names = ProjectNames()
-        for row in try db.fetchAll(sql: "SELECT id, name_key FROM connections WHERE project_id = ? ORDER BY name_key, id",
-                                   arguments: [projectId]) {
-            names.set(try row[0] as String, key: try row[1] as String)
+        var last: (key: String, id: String)?
+        while true {
+            let after = last.map { _ in " AND (name_key > ? OR (name_key = ? AND id > ?))" } ?? ""
+            let arguments: SQLArguments = last.map { [projectId, $0.key, $0.key, $0.id, 4_096] } ?? [projectId, 4_096]
+            let rows = try db.fetchAll(sql: "SELECT id, name_key FROM connections WHERE project_id = ?\(after) ORDER BY name_key, id LIMIT ?",
+                                       arguments: arguments)
+            for row in rows {
+                let (id, key) = (try row[0] as String, try row[1] as String)
+                names.set(id, key: key)
+                last = (key, id)
+            }
+            if rows.count < 4_096 { return names }
         }
-        return names
     }
 
     /// Sets a connection's name key (`nil`: it is gone).

@@ -144,9 +144,12 @@ extension Workloads {
 
     // MARK: 5. Connections list: status filter and name search, page of 50
 
+    /// Row 5's terms: frequent and rare (a rare one made of common trigrams is the search
+    /// index's worst case); the C reference has the same list.
+    static let listTerms = ["gma", "hub", "sla", "sup", "sal", "ops", "eu ", "api", "prod", "team", "finance 777", "xyz"]
+
     mutating func connectionList(_ log: BenchLog) async throws {
-        // Frequent and rare terms (a rare one made of common trigrams is the search index's worst case).
-        let terms = ["gma", "hub", "sla", "sup", "sal", "ops", "eu ", "api", "prod", "team", "finance 777", "xyz"]
+        let terms = Self.listTerms
         // The server's index, kept for the whole run (what a server holds after its first search).
         let names = NameSearchIndex()
         var latencies: [Double] = []
