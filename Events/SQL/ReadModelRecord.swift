@@ -2,28 +2,13 @@ import GRDB
 import Synchronization
 
 /// A read model's record: a row of one of its tables, or of a query over them. Its properties are
-/// its columns, in snake case (`projectId` is `project_id`), read and written by GRDB's record
+/// its columns, in snake case (`projectId` is `project_id`), read by GRDB's record
 /// coding on either backend (a PostgreSQL row reaches GRDB as an in-memory row).
 public protocol ReadModelRecord: Codable, FetchableRecord, EncodableRecord {}
 
 extension ReadModelRecord {
     public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .custom(RecordColumns.property) }
     public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .custom { RecordColumns.column($0.stringValue) } }
-
-    /// Inserts the record into `table`; with `replacingOn`, a row with the same value in that
-    /// column is updated instead (`ON CONFLICT … DO UPDATE`, on both backends). A table is
-    /// written by one record type: its statement is made once.
-    public func insert(into table: String, replacingOn key: String? = nil, _ db: any SQLSession) throws {
-        let columns = try databaseDictionary.sorted { $0.key < $1.key }
-        let sql = RecordColumns.statement(table + "|" + (key ?? "")) {
-            let names = columns.map(\.key)
-            let insert = "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(SQLArguments.placeholders(names.count)))"
-            guard let key else { return insert }
-            return insert + " ON CONFLICT (\(key)) DO UPDATE SET "
-                + names.filter { $0 != key }.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-        }
-        try db.execute(sql: sql, arguments: SQLArguments(columns.map(\.value.sqlValue)))
-    }
 }
 
 extension SQLRow {
@@ -42,18 +27,10 @@ extension SQLSession {
 }
 
 /// Column names and property names, each converted once (GRDB's own snake-case strategies
-/// convert every name of every row), and each table's insert statement.
+/// convert every name of every row).
 private enum RecordColumns {
     private static let columns = Mutex<[String: String]>([:])
     private static let properties = Mutex<[String: Name]>([:])
-    private static let statements = Mutex<[String: String]>([:])
-
-    static func statement(_ key: String, _ make: () -> String) -> String {
-        if let known = statements.withLock({ $0[key] }) { return known }
-        let statement = make()
-        statements.withLock { $0[key] = statement }
-        return statement
-    }
 
     struct Name: CodingKey {
         let stringValue: String

@@ -3,7 +3,7 @@ import CredlogEvents
 
 /// A connection as lists show it (the API, the CLI, the page): its row in the `connections`
 /// read model without the row's own sort key and log position.
-public struct ConnectionSummary: Sendable, Equatable, ReadModelRecord {
+public struct ConnectionSummary: Sendable, Equatable, Codable {
     public var id: String
     public var projectId: String
     public var piece: String
@@ -26,10 +26,9 @@ public struct ConnectionSummary: Sendable, Equatable, ReadModelRecord {
 }
 
 /// One row of the `connections` read model: its summary, the name's sort key and the position
-/// of the last event applied. Its properties are the table's columns (`projectId` is
-/// `project_id`), read and written by name.
+/// of the last event applied, read and written by column position (below).
 @dynamicMemberLookup
-public struct ConnectionRow: Sendable, Equatable, ReadModelRecord {
+public struct ConnectionRow: Sendable, Equatable {
     public var summary: ConnectionSummary
     /// The name folded to lower case: sort and search key.
     public var nameKey: String
@@ -98,34 +97,15 @@ public struct ConnectionRow: Sendable, Equatable, ReadModelRecord {
     }
 }
 
-/// The summary's columns and the row's own, side by side.
-extension ConnectionRow {
-    private enum CodingKeys: CodingKey { case nameKey, lastPosition }
-
-    public init(from decoder: any Decoder) throws {
-        summary = try ConnectionSummary(from: decoder)
-        let columns = try decoder.container(keyedBy: CodingKeys.self)
-        nameKey = try columns.decode(String.self, forKey: .nameKey)
-        lastPosition = try columns.decode(Int64.self, forKey: .lastPosition)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        try summary.encode(to: encoder)
-        var columns = encoder.container(keyedBy: CodingKeys.self)
-        try columns.encode(nameKey, forKey: .nameKey)
-        try columns.encode(lastPosition, forKey: .lastPosition)
-    }
-}
-
-/// The row by column position, for the projection's own reads and writes (one per connection
-/// of every batch): no `Codable` keyed containers, no dictionary of column names.
+/// The row by column position (one read and one write per connection of every batch): no
+/// `Codable` keyed containers, no dictionary of column names.
 extension ConnectionRow {
     /// The `connections` table's columns, in its order.
-    static let columns = ["id", "project_id", "piece", "auth_type", "name", "name_key", "status", "status_reason", "flow_count",
+    public static let columns = ["id", "project_id", "piece", "auth_type", "name", "name_key", "status", "status_reason", "flow_count",
                           "connected_at", "status_changed_at", "credential_expires_at", "credential_fingerprint", "credential_set_at",
                           "credential_refreshable", "last_position"]
     /// ``columns`` for a `SELECT`.
-    static let columnList = columns.joined(separator: ", ")
+    public static let columnList = columns.joined(separator: ", ")
 
     /// The row's values, in ``columns`` order.
     var values: [SQLValue] {
@@ -138,7 +118,7 @@ extension ConnectionRow {
 
     /// A row read with ``columns`` in order. A value that is not what credlog writes there
     /// (a row written by someone else) is an ``UnexpectedRow`` naming the column.
-    init(positional row: SQLRow) throws {
+    public init(positional row: SQLRow) throws {
         func time(_ index: Int) throws -> Timestamp {
             guard let time = Timestamp(iso8601: try row[index] as String) else {
                 throw UnexpectedRow(column: Self.columns[index], expected: "an ISO 8601 time")

@@ -21,7 +21,7 @@ struct ProjectionPropertyTests {
 
         let naive = try NaiveFold(try await log.allEvents())
         let rows = try await log.database.read { db in
-            try db.fetchAll(ConnectionRow.self, sql: "SELECT * FROM connections ORDER BY id")
+            try db.fetchAll(sql: "SELECT \(ConnectionRow.columnList) FROM connections ORDER BY id").map(ConnectionRow.init(positional:))
         }
         #expect(rows.map(\.id) == naive.connections.keys.sorted(), "seed \(seed): the same connections")
         for row in rows {

@@ -23,7 +23,7 @@ struct ReadModelTimeColumnTests {
             try db.fetchValue(sql: "SELECT recorded_at FROM events WHERE stream_id = ?", arguments: [created.stream.rawValue])
         })
         let at = try #require(Timestamp(iso8601: recorded))
-        let rows = try await log.database.read { try $0.fetchAll(ConnectionRow.self, sql: "SELECT * FROM connections") }
+        let rows = try await log.database.read { try $0.fetchAll(sql: "SELECT \(ConnectionRow.columnList) FROM connections").map(ConnectionRow.init(positional:)) }
         #expect(rows.map(\.connectedAt) == [at] && rows.map(\.statusChangedAt) == [at] && rows.map(\.credentialSetAt) == [at])
         let stored: String? = try await log.database.read { try $0.fetchValue(sql: "SELECT connected_at FROM connections") }
         #expect(stored == recorded && recorded == at.iso8601)
@@ -32,7 +32,7 @@ struct ReadModelTimeColumnTests {
             try db.execute(sql: "UPDATE connections SET status_changed_at = 'yesterday' WHERE id = ?", arguments: [id])
         }
         await #expect(throws: (any Error).self) {
-            _ = try await log.database.read { try $0.fetchAll(ConnectionRow.self, sql: "SELECT * FROM connections") }
+            _ = try await log.database.read { try $0.fetchAll(sql: "SELECT \(ConnectionRow.columnList) FROM connections").map(ConnectionRow.init(positional:)) }
         }
         let still: String? = try await log.database.read { try $0.fetchValue(sql: "SELECT status_changed_at FROM connections") }
         #expect(still == "yesterday", "reading changed nothing")
