@@ -39,3 +39,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension StoreError {
+    /// A statement given more or fewer values than it has placeholders (a credlog bug, refused
+    /// before anything runs: PostgreSQL would otherwise take surplus values silently).
+    static let wrongArgumentCount = StoreError.database(sqlState: "22023", message: "a statement was given the wrong number of arguments")
+}

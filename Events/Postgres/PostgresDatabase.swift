@@ -281,7 +281,12 @@ public final class PostgresSession: SQLSession {
             case .blob(let data): bindings.append(ByteBuffer(bytes: data))
             }
         }
-        let query = PostgresQuery(unsafeSQL: SQLScript.numberingPlaceholders(sql), binds: bindings)
+        let numbered = SQLScript.numberingPlaceholders(sql)
+        guard numbered.count == arguments.values.count else {
+            // PostgreSQL would take surplus values for parameters the statement does not use.
+            return connection.eventLoop.makeFailedFuture(StoreError.wrongArgumentCount)
+        }
+        let query = PostgresQuery(unsafeSQL: numbered.sql, binds: bindings)
         // Written from the connection's event loop, and only while it is open: postgres-nio drops
         // a statement written to a closed connection (its answer would never come, and the
         // thread waiting for it would wait for ever).

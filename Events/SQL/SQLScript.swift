@@ -4,10 +4,10 @@ import Synchronization
 /// What PostgreSQL needs done to credlog's SQL text: its placeholders numbered, its scripts
 /// split into statements (an extended-protocol query carries one statement).
 enum SQLScript {
-    private static let numbered = Mutex<[String: String]>([:])
+    private static let numbered = Mutex<[String: (sql: String, count: Int)]>([:])
 
-    /// `?` → `$1`, `$2`, … outside quoted text (remembered per statement).
-    static func numberingPlaceholders(_ sql: String) -> String {
+    /// `?` → `$1`, `$2`, … outside quoted text, and how many there are (remembered per statement).
+    static func numberingPlaceholders(_ sql: String) -> (sql: String, count: Int) {
         if let known = numbered.withLock({ $0[sql] }) { return known }
         var output = ""
         var count = 0
@@ -26,8 +26,8 @@ enum SQLScript {
                 output.append(character)
             }
         }
-        numbered.withLock { $0[sql] = output }
-        return output
+        numbered.withLock { $0[sql] = (output, count) }
+        return (output, count)
     }
 
     /// The statements of a script, split at `;` outside quotes, `$$` bodies and `--` comments.
