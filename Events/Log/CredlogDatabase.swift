@@ -69,11 +69,16 @@ public enum CredlogDatabase {
         var configuration = Configuration()
         configuration.busyMode = .timeout(TimeInterval(SQLiteDatabase.busyTimeout) / 1000)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
             // Deleted content (a shredded data key) is overwritten, not left in free pages.
             try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
+        // After the pool's own set-up: GRDB puts its writer in WAL mode with `synchronous =
+        // NORMAL`, which would override a setting made in `prepareDatabase`. Only the writer
+        // commits, and it stays open as long as the pool.
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+        }
         if !create, try pool.read({ try !$0.tableExists("events") }) {
             throw StoreError.notInitialised(path: path)
         }
