@@ -9,7 +9,7 @@ public struct EventData: Sendable, Equatable {
     /// JSON object.
     public var payload: Data
 
-    public init(eventId: UUID = UUID(), type: String, schemaVersion: Int = 1, payload: Data) {
+    public init(eventId: UUID = .random(), type: String, schemaVersion: Int = 1, payload: Data) {
         self.eventId = eventId
         self.type = type
         self.schemaVersion = schemaVersion
@@ -60,9 +60,15 @@ public struct AppendRequest: Sendable, Equatable {
     public var newDataKeys: [NewDataKey]
     /// Access tokens these events issue: their rows stored atomically with them.
     public var newAccessTokens: [NewAccessToken]
+    /// Other streams the decision read, each with the version it read (0: none yet). The append
+    /// fails with ``StoreError/wrongExpectedVersion(stream:expected:actual:)`` naming the first
+    /// that moved, checked in the write transaction like ``expectedVersion``: a command decided
+    /// from its project's membership is appended only if that membership is still the one it saw.
+    public var unchangedStreams: [StreamID: Int64]
 
     public init(stream: StreamID, expectedVersion: ExpectedVersion, events: [EventData], metadata: EventMetadata,
-                idempotency: IdempotencyToken? = nil, newDataKeys: [NewDataKey] = [], newAccessTokens: [NewAccessToken] = []) {
+                idempotency: IdempotencyToken? = nil, newDataKeys: [NewDataKey] = [], newAccessTokens: [NewAccessToken] = [],
+                unchangedStreams: [StreamID: Int64] = [:]) {
         self.stream = stream
         self.expectedVersion = expectedVersion
         self.events = events
@@ -70,6 +76,7 @@ public struct AppendRequest: Sendable, Equatable {
         self.idempotency = idempotency
         self.newDataKeys = newDataKeys
         self.newAccessTokens = newAccessTokens
+        self.unchangedStreams = unchangedStreams
     }
 }
 

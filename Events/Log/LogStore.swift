@@ -26,13 +26,18 @@ public final class LogStore: EventStore {
         self.database = database
         let signal = signal
         group = GroupCommit { [database, chain, observers] requests in
-            let results = try await database.write { db in
-                let results = try LogWriter.appendGroup(requests, chain: chain, observers: observers, db)
-                let appended = results.compactMap { try? $0.get() }.filter { !$0.isReplay }
-                if db.dialect == .postgres, let head = appended.compactMap(\.positions?.upperBound).max() {
-                    try db.execute(sql: "SELECT pg_notify(?, ?)", arguments: [PostgresNotifications.channel, String(head)])
+            let results: [Result<AppendResult, any Error>]
+            do {
+                results = try await database.write { db in
+                    let results = try LogWriter.appendGroup(requests, chain: chain, observers: observers, db)
+                    let appended = results.compactMap { try? $0.get() }.filter { !$0.isReplay }
+                    if db.dialect == .postgres, let head = appended.compactMap(\.positions?.upperBound).max() {
+                        try db.execute(sql: "SELECT pg_notify(?, ?)", arguments: [PostgresNotifications.channel, String(head)])
+                    }
+                    return results
                 }
-                return results
+            } catch where requests.count == 1 {
+                return [.failure(error)]  // a request alone fails with its transaction (``LogWriter/appendGroup``)
             }
             if results.contains(where: { (try? $0.get())?.isReplay == false }) { signal.notify() }
             return results

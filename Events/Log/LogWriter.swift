@@ -5,10 +5,16 @@ import Foundation
 /// chain there, so positions are gapless, commit in position order and the chain cannot fork.
 enum LogWriter {
     /// Writes a group of requests in the current transaction, each in a savepoint, so that one
-    /// failing (a conflict, a constraint) does not fail the others.
+    /// failing (a conflict, a constraint) does not fail the others. A request alone throws its
+    /// failure instead, and the transaction is rolled back.
     static func appendGroup(_ requests: [AppendRequest], chain: ChainHasher, observers: [any AppendObserver],
                             _ db: any SQLSession) throws -> [Result<AppendResult, any Error>] {
         var head = try ChainHead.read(db)
+        if requests.count == 1 {
+            // Alone in its transaction: a failure rolls the whole transaction back, so no
+            // savepoint is needed (its journal of changed pages is a temporary file on SQLite).
+            return [.success(try appendOne(requests[0], head: &head, chain: chain, observers: observers, db))]
+        }
         var results: [Result<AppendResult, any Error>] = []
         results.reserveCapacity(requests.count)
         for request in requests {
@@ -32,10 +38,15 @@ enum LogWriter {
             return earlier.result
         }
         guard !request.events.isEmpty else { throw StoreError.emptyAppend(stream: request.stream) }
-        let current: Int64 = try db.fetchValue(sql: "SELECT MAX(stream_version) FROM events WHERE stream_id = ?",
-                                               arguments: [request.stream.rawValue]) ?? 0
+        let current = try streamVersion(request.stream, db)
         guard request.expectedVersion.accepts(current) else {
             throw StoreError.wrongExpectedVersion(stream: request.stream, expected: request.expectedVersion, actual: current)
+        }
+        for (stream, version) in request.unchangedStreams.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            let actual = try streamVersion(stream, db)
+            guard actual == version else {
+                throw StoreError.wrongExpectedVersion(stream: stream, expected: version == 0 ? .noStream : .exact(version), actual: actual)
+            }
         }
         let meta = request.metadata
         let recordedAt = max(meta.recordedAt, head.recordedAt)
@@ -88,6 +99,11 @@ enum LogWriter {
         for token in request.newAccessTokens { try AccessTokens.store(token, db) }
         for observer in observers { try observer.didAppend(recorded, in: db) }
         return result
+    }
+
+    /// The version of `stream` (0 when it has no event).
+    private static func streamVersion(_ stream: StreamID, _ db: any SQLSession) throws -> Int64 {
+        try db.fetchValue(sql: "SELECT MAX(stream_version) FROM events WHERE stream_id = ?", arguments: [stream.rawValue]) ?? 0
     }
 
     /// The result an earlier append recorded under this idempotency key.

@@ -52,18 +52,18 @@ public struct UnexpectedRow: Error, CustomStringConvertible {
     }
 }
 
-/// The column names of a result, with their positions.
+/// The column names of a result, shared by its rows.
 public final class SQLColumns: Sendable {
     public let names: [String]
-    private let positions: [String: Int]
 
     public init(_ names: [String]) {
         self.names = names
-        positions = Dictionary(names.enumerated().map { ($1, $0) }) { first, _ in first }
     }
 
+    /// The first column of that name. A search, not a table: results have a few columns, and
+    /// most are read by position.
     func index(of name: String) throws -> Int {
-        guard let index = positions[name] else { throw UnexpectedRow(column: name, expected: "a column of that name") }
+        guard let index = names.firstIndex(of: name) else { throw UnexpectedRow(column: name, expected: "a column of that name") }
         return index
     }
 }

@@ -23,9 +23,9 @@ public struct CommandContext: Sendable {
                 expectedVersion: Int64? = nil, projectScope: String? = nil, via: String = "cli") {
         self.principal = principal
         self.now = now
-        self.correlationId = correlationId ?? UUID().uuidString.lowercased()
+        self.correlationId = correlationId ?? UUID.random().uuidString.lowercased()
         self.idempotencyKey = idempotencyKey
-        commandId = UUID().uuidString.lowercased()
+        commandId = UUID.random().uuidString.lowercased()
         self.expectedVersion = expectedVersion
         self.projectScope = projectScope
         self.via = via

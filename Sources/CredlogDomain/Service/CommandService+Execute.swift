@@ -16,27 +16,61 @@ extension CommandService {
         let stream = StreamID.connection(id)
         if let earlier = try await replay(context, digest: digest) { return earlier }
         return try await retryingConflicts {
-            let (state, version, projectId, project) = try await loadConnectionAndProject(id, newInProject: newInProject)
-            if let expected = context.expectedVersion, expected != version, state.connection != nil, context.mayReach(projectId) {
-                throw VersionMismatch(expected: expected, current: version)
-            }
-            var caller: Caller?
-            do {
-                guard let projectId, context.mayReach(projectId) else {
-                    throw DomainError.notFound(newInProject == nil ? "connection \(id)" : "project \(newInProject ?? "")")
+            // A version the caller names (`If-Match`) is compared with the database's, never a cache's.
+            var trustingCache = context.expectedVersion == nil
+            while true {
+                let loaded = try await loadConnectionAndProject(id, newInProject: newInProject, trustingCache: trustingCache)
+                let (state, version, projectId) = (loaded.connection, loaded.version, loaded.projectId)
+                let read = projectId.map { [StreamID.project($0), stream] } ?? [stream]
+                if let expected = context.expectedVersion, expected != version, state.connection != nil, context.mayReach(projectId) {
+                    throw VersionMismatch(expected: expected, current: version)
                 }
-                let resolved = Caller(context.principal, in: project)
-                caller = resolved
-                try ConnectionDecider.authorize(kind, by: resolved, state: state, connectionId: id)
-                let (command, newDataKey) = try await prepare(state, version, project)
-                let events = try ConnectionDecider.decide(command, by: resolved, state: state)
-                return try await append(events, to: stream, after: version, by: resolved, projectId: projectId,
-                                        context: context, digest: digest, newDataKeys: newDataKey.map { [$0] } ?? [])
-            } catch let error as DomainError {
-                try await recordRefusal(error, command: kind.auditName, caller: caller, context: context,
-                                        projectId: projectId, stream: stream)
-                throw error
+                var caller: Caller?
+                do {
+                    guard let projectId, context.mayReach(projectId) else {
+                        throw DomainError.notFound(newInProject == nil ? "connection \(id)" : "project \(newInProject ?? "")")
+                    }
+                    let resolved = Caller(context.principal, in: loaded.project)
+                    caller = resolved
+                    try ConnectionDecider.authorize(kind, by: resolved, state: state, connectionId: id)
+                    let (command, newDataKey) = try await prepare(state, version, loaded.project)
+                    let events = try ConnectionDecider.decide(command, by: resolved, state: state)
+                    if events.isEmpty, loaded.fromCache {
+                        // "Nothing to change" decided from cached states stands only if they were current.
+                        trustingCache = false
+                        continue
+                    }
+                    let outcome = try await append(events, to: stream, after: version, by: resolved, projectId: projectId,
+                                                   context: context, digest: digest, newDataKeys: newDataKey.map { [$0] } ?? [],
+                                                   unchangedStreams: [.project(projectId): loaded.projectVersion])
+                    remember(events.reduce(state, ConnectionState.evolve), of: stream, after: version, outcome: outcome)
+                    return outcome
+                } catch let error as DomainError {
+                    // A refusal decided from cached states stands only if they were current.
+                    if loaded.fromCache {
+                        states.forget(read)
+                        trustingCache = false
+                        continue
+                    }
+                    try await recordRefusal(error, command: kind.auditName, caller: caller, context: context,
+                                            projectId: projectId, stream: stream)
+                    throw error
+                } catch {
+                    states.forget(read)  // a conflict, or a failure that leaves the versions unknown
+                    throw error
+                }
             }
+        }
+    }
+
+    /// Keeps the connection's state after an append of the events that made `state` from the
+    /// version they were decided at; forgets it when the outcome does not say where it is now.
+    private func remember(_ state: ConnectionState, of stream: StreamID, after version: Int64, outcome: CommandOutcome) {
+        guard let append = outcome.append else { return }  // nothing appended: the cached state stands
+        if !append.isReplay, let positions = append.positions, append.streamVersion == version + Int64(positions.count) {
+            states.keep(.connection(state), version: append.streamVersion, for: stream)
+        } else {
+            states.forget([stream])
         }
     }
 
@@ -77,7 +111,7 @@ extension CommandService {
     /// Appends decided events, expecting the stream still at `version`; nothing when there are none.
     func append(_ events: [some StoredEvent], to stream: StreamID, after version: Int64, by caller: Caller, projectId: String,
                 context: CommandContext, digest: String, newDataKeys: [NewDataKey] = [],
-                newAccessTokens: [NewAccessToken] = []) async throws -> CommandOutcome {
+                newAccessTokens: [NewAccessToken] = [], unchangedStreams: [StreamID: Int64] = [:]) async throws -> CommandOutcome {
         guard let actor = caller.actor, !events.isEmpty else {
             return CommandOutcome(stream: stream, append: nil, versionIfUnchanged: version)
         }
@@ -87,7 +121,7 @@ extension CommandService {
             metadata: EventMetadata(actor: actor, projectId: projectId, correlationId: context.correlationId,
                                     causationId: context.commandId, recordedAt: context.now),
             idempotency: context.idempotencyKey.map { IdempotencyToken(key: $0, requestDigest: digest) },
-            newDataKeys: newDataKeys, newAccessTokens: newAccessTokens)
+            newDataKeys: newDataKeys, newAccessTokens: newAccessTokens, unchangedStreams: unchangedStreams)
         return CommandOutcome(stream: stream, append: try await store.append(request))
     }
 

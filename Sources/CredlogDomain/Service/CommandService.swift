@@ -11,9 +11,11 @@ public struct CommandService: Sendable {
     /// The pieces credlog knows (a project's registrations are read with the project).
     public let pieces: PieceCatalogue
     /// Runs a piece's validation request on new credentials; `nil`: none are run.
-    let validator: (any CredentialValidator)?
+    private(set) var validator: (any CredentialValidator)?
     /// Makes new connection ids (`conn_` and 20 random base-32 characters by default).
     let newConnectionId: @Sendable () -> String
+    /// The folded states of the streams this service used lately (shared by its copies).
+    let states: StreamStates
 
     /// How many times a command is decided again after a concurrency conflict (with a jittered back-off).
     static let maxAttempts = 50
@@ -26,11 +28,14 @@ public struct CommandService: Sendable {
         self.pieces = pieces
         self.validator = validator
         self.newConnectionId = newConnectionId
+        states = StreamStates()
     }
 
     /// The same service with another validator.
     public func validating(with validator: (any CredentialValidator)?) -> CommandService {
-        CommandService(store: store, vault: vault, pieces: pieces, validator: validator, newConnectionId: newConnectionId)
+        var service = self
+        service.validator = validator
+        return service
     }
 
     // MARK: Reading state
@@ -42,27 +47,58 @@ public struct CommandService: Sendable {
         return (state, events.last?.streamVersion ?? 0)
     }
 
-    /// A connection (0 events for a new id) and the membership of its project (or of
-    /// `newInProject` for a connection being created), read in one snapshot.
-    func loadConnectionAndProject(_ id: String, newInProject: String?) async throws
-        -> (connection: ConnectionState, version: Int64, projectId: String?, project: ProjectState) {
+    /// What a connection command decides from: the connection (0 events for a new id) and the
+    /// membership of its project (or of `newInProject` for a connection being created).
+    struct Loaded {
+        var connection: ConnectionState
+        var version: Int64
+        var projectId: String?
+        var project: ProjectState
+        var projectVersion: Int64
+        /// Taken from ``StreamStates`` without reading the database: the append checks both versions.
+        var fromCache: Bool
+    }
+
+    /// The connection and its project, from the cache when both are there and `trustingCache`,
+    /// else read in one snapshot (and cached).
+    func loadConnectionAndProject(_ id: String, newInProject: String?, trustingCache: Bool) async throws -> Loaded {
         if let newInProject {
             // A new id has no events yet: only the project is read.
-            return (.none, 0, newInProject, try await loadProject(newInProject).state)
+            if trustingCache, let (project, version) = states.project(newInProject) {
+                return Loaded(connection: .none, version: 0, projectId: newInProject, project: project, projectVersion: version, fromCache: true)
+            }
+            let (project, version) = try await loadProject(newInProject)
+            return Loaded(connection: .none, version: 0, projectId: newInProject, project: project, projectVersion: version, fromCache: false)
+        }
+        if trustingCache, let (state, version) = states.connection(id), let projectId = state.connection?.projectId,
+           let (project, projectVersion) = states.project(projectId) {
+            return Loaded(connection: state, version: version, projectId: projectId, project: project, projectVersion: projectVersion,
+                          fromCache: true)
         }
         let (events, projectEvents) = try await store.readStream(.connection(id)) { events in
             events.first.map { StreamID.project($0.projectId) }
         }
         let state = try ConnectionState.fold(events.map { try $0.decode(as: ConnectionEvent.self) })
         let project = try ProjectState.fold(projectEvents.map { try $0.decode(as: MembershipEvent.self) })
-        return (state, events.last?.streamVersion ?? 0, state.connection?.projectId, project)
+        let loaded = Loaded(connection: state, version: events.last?.streamVersion ?? 0, projectId: state.connection?.projectId,
+                            project: project, projectVersion: projectEvents.last?.streamVersion ?? 0, fromCache: false)
+        if loaded.version > 0 { states.keep(.connection(state), version: loaded.version, for: .connection(id)) }
+        if let projectId = loaded.projectId, loaded.projectVersion > 0 {
+            states.keep(.project(project), version: loaded.projectVersion, for: .project(projectId))
+        }
+        return loaded
     }
 
-    /// A project's membership and stream version.
+    /// A project's membership and stream version: the cached state and the events appended
+    /// since it (one read, usually of no row), or the whole stream.
     public func loadProject(_ id: String) async throws -> (state: ProjectState, version: Int64) {
-        let events = try await store.readStream(.project(id), from: 1)
-        let state = try ProjectState.fold(events.map { try $0.decode(as: MembershipEvent.self) })
-        return (state, events.last?.streamVersion ?? 0)
+        let cached = states.project(id)
+        let events = try await store.readStream(.project(id), from: (cached?.version ?? 0) + 1)
+        var state = cached?.state ?? ProjectState.initial
+        for event in events { state = ProjectState.evolve(state, try event.decode(as: MembershipEvent.self)) }
+        let version = events.last?.streamVersion ?? cached?.version ?? 0
+        if version > 0, !events.isEmpty { states.keep(.project(state), version: version, for: .project(id)) }
+        return (state, version)
     }
 
     /// The caller as seen from a project.
