@@ -38,12 +38,13 @@ enum LogWriter {
             return earlier.result
         }
         guard !request.events.isEmpty else { throw StoreError.emptyAppend(stream: request.stream) }
-        let current = try streamVersion(request.stream, db)
+        let versions = try streamVersions([request.stream] + request.unchangedStreams.keys, db)
+        let current = versions[request.stream, default: 0]
         guard request.expectedVersion.accepts(current) else {
             throw StoreError.wrongExpectedVersion(stream: request.stream, expected: request.expectedVersion, actual: current)
         }
         for (stream, version) in request.unchangedStreams.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            let actual = try streamVersion(stream, db)
+            let actual = versions[stream, default: 0]
             guard actual == version else {
                 throw StoreError.wrongExpectedVersion(stream: stream, expected: version == 0 ? .noStream : .exact(version), actual: actual)
             }
@@ -101,9 +102,15 @@ enum LogWriter {
         return result
     }
 
-    /// The version of `stream` (0 when it has no event).
-    private static func streamVersion(_ stream: StreamID, _ db: any SQLSession) throws -> Int64 {
-        try db.fetchValue(sql: "SELECT MAX(stream_version) FROM events WHERE stream_id = ?", arguments: [stream.rawValue]) ?? 0
+    /// The versions of `streams` (0 for a stream with no event), in one statement: one round
+    /// trip to PostgreSQL, and on SQLite one index lookup per stream.
+    private static func streamVersions(_ streams: [StreamID], _ db: any SQLSession) throws -> [StreamID: Int64] {
+        let lookups = Array(repeating: "(SELECT MAX(stream_version) FROM events WHERE stream_id = ?)", count: streams.count)
+        guard let row = try db.fetchOne(sql: "SELECT " + lookups.joined(separator: ", "), arguments: SQLArguments(streams.map(\.rawValue.sqlValue)))
+        else { return [:] }
+        var versions: [StreamID: Int64] = [:]
+        for (index, stream) in streams.enumerated() { versions[stream] = try row[index] as Int64? ?? 0 }
+        return versions
     }
 
     /// The result an earlier append recorded under this idempotency key.

@@ -26,26 +26,42 @@ public struct FlowUsageProjection: Projection {
     ]
 
     public func apply(_ event: ProjectedEvent, _ db: any SQLSession) throws {
-        guard let (connectionId, decoded) = event.connection else { return }
-        let time = event.recorded.recordedAt.iso8601
-        let position = event.recorded.position
-        switch decoded {
-        case .attachedToFlow(let link):
-            try db.execute(sql: """
-                INSERT INTO flow_usage (connection_id, flow_id, project_id, attached_at, attached_position) VALUES (?, ?, ?, ?, ?)
-                """, arguments: [connectionId, link.flowId, event.recorded.projectId, time, position])
-        case .detachedFromFlow(let link):
-            try db.execute(sql: """
-                UPDATE flow_usage SET detached_at = ?, detached_position = ?
-                WHERE connection_id = ? AND flow_id = ? AND detached_position IS NULL
-                """, arguments: [time, position, connectionId, link.flowId])
-        case .deleted:
-            // A deleted connection is used by no flow from then on.
-            try db.execute(sql: """
-                UPDATE flow_usage SET detached_at = ?, detached_position = ? WHERE connection_id = ? AND detached_position IS NULL
-                """, arguments: [time, position, connectionId])
-        default:
-            break
-        }
+        try apply([event], db)
     }
+
+    /// Inserts the batch's new uses many rows per statement; a detach (or a deletion) first writes
+    /// the uses inserted before it, so that it finds them.
+    public func apply(_ events: [ProjectedEvent], _ db: any SQLSession) throws {
+        var attached: [[SQLValue]] = []
+        func writeAttached() throws {
+            try db.insert(into: "flow_usage", columns: Self.insertedColumns, rows: attached)
+            attached.removeAll(keepingCapacity: true)
+        }
+        for event in events {
+            guard let (connectionId, decoded) = event.connection else { continue }
+            let time = event.recorded.recordedAt.iso8601
+            let position = event.recorded.position
+            switch decoded {
+            case .attachedToFlow(let link):
+                attached.append([.text(connectionId), .text(link.flowId), .text(event.recorded.projectId), .text(time), .integer(position)])
+            case .detachedFromFlow(let link):
+                try writeAttached()
+                try db.execute(sql: """
+                    UPDATE flow_usage SET detached_at = ?, detached_position = ?
+                    WHERE connection_id = ? AND flow_id = ? AND detached_position IS NULL
+                    """, arguments: [time, position, connectionId, link.flowId])
+            case .deleted:
+                // A deleted connection is used by no flow from then on.
+                try writeAttached()
+                try db.execute(sql: """
+                    UPDATE flow_usage SET detached_at = ?, detached_position = ? WHERE connection_id = ? AND detached_position IS NULL
+                    """, arguments: [time, position, connectionId])
+            default:
+                break
+            }
+        }
+        try writeAttached()
+    }
+
+    private static let insertedColumns = ["connection_id", "flow_id", "project_id", "attached_at", "attached_position"]
 }
