@@ -11,18 +11,25 @@ public struct ConnectionList: Sendable {
         case name
         /// Most recently connected first, then id.
         case connectedOn = "connected-on"
+        /// Active ones first, then by name and id: the order of a builder's Connection dropdown,
+        /// where an inactive connection is offered for reconnection.
+        case activeFirst = "active-first"
     }
 
     public var projectId: String
     public var status: StatusFilter = .all
     /// A case-insensitive substring of the name.
     public var search: String?
+    /// Only connections of these pieces (`gmail`, `slack`…); every piece when empty.
+    public var pieces: [String] = []
     public var sort: Sort = .name
     public var limit: Int = 50
     /// The `nextCursor` of the previous page.
     public var after: String?
 
     public static let maxLimit = 500
+    /// The most pieces one list filters on.
+    public static let maxPieces = 20
 
     /// Whether terms of three characters or more go through the name index (true) or a walk of
     /// the sort index that tests every name (false). Both plans give the same rows; tests compare them.
@@ -32,11 +39,12 @@ public struct ConnectionList: Sendable {
     /// each name finds a page sooner than fetching every match by id.
     static let matchesFetchedById = 2_000
 
-    public init(projectId: String, status: StatusFilter = .all, search: String? = nil, sort: Sort = .name,
+    public init(projectId: String, status: StatusFilter = .all, search: String? = nil, pieces: [String] = [], sort: Sort = .name,
                 limit: Int = 50, after: String? = nil) {
         self.projectId = projectId
         self.status = status
         self.search = search
+        self.pieces = pieces
         self.sort = sort
         self.limit = limit
         self.after = after
@@ -48,11 +56,12 @@ public struct ConnectionList: Sendable {
         public var nextCursor: String?
     }
 
-    /// Where a page ends: the sort key and id of its last row.
+    /// Where a page ends: the sort key and id of its last row (and its status, sorted active first).
     struct Cursor: Codable {
         var sort: String
         var key: String
         var id: String
+        var status: String?
 
         /// Base64url of its JSON, keys sorted (the same cursor reads the same in every process).
         var encoded: String {
@@ -63,10 +72,11 @@ public struct ConnectionList: Sendable {
                 .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         }
 
-        init(sort: String, key: String, id: String) {
+        init(sort: String, key: String, id: String, status: String? = nil) {
             self.sort = sort
             self.key = key
             self.id = id
+            self.status = status
         }
 
         /// The longest cursor credlog issues is far shorter (a name key of at most 800 bytes).
@@ -84,6 +94,9 @@ public struct ConnectionList: Sendable {
             guard cursor.sort == sort.rawValue else {
                 throw DomainError.invalid("the cursor belongs to a list sorted by \(cursor.sort), not \(sort.rawValue)")
             }
+            guard (sort == .activeFirst) == (cursor.status.map { ["active", "inactive"].contains($0) } ?? false) else {
+                throw DomainError.invalid("the cursor is not one credlog issued; start again without --after")
+            }
             self = cursor
         }
     }
@@ -94,11 +107,15 @@ public struct ConnectionList: Sendable {
     /// project is built for this page).
     public func fetch(_ db: any SQLSession, names: NameSearchIndex? = nil) throws -> Page {
         guard (1...Self.maxLimit).contains(limit) else { throw DomainError.invalid("the limit is 1 to \(Self.maxLimit)") }
+        guard pieces.count <= Self.maxPieces else { throw DomainError.invalid("a list filters on at most \(Self.maxPieces) pieces") }
+        let pieces = Array(Set(try pieces.map { piece throws(DomainError) in try Identifier.piece(piece) })).sorted()
         let trimmed = search?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         let term = trimmed.isEmpty ? "" : try DisplayText.searchTerm.validate(trimmed).lowercased()
         let cursor = try after.map { try Cursor(decoding: $0, for: sort) }
         let matches = usesNameIndex ? try (names ?? NameSearchIndex()).matches(of: term, in: projectId, db) : nil
         var rows: [ConnectionRow]
+        var list = self
+        list.pieces = pieces
         switch (matches, sort) {
         case (let matches?, .name):
             // The matches in name order, from the cursor on, fetched by id in growing batches
@@ -109,21 +126,25 @@ public struct ConnectionList: Sendable {
             while rows.count <= limit {
                 let (ids, next) = matches.ids(from: start, count: batch)
                 guard !ids.isEmpty else { break }
-                rows += try self.rows(term: term, ids: ids, cursor: nil, count: limit + 1 - rows.count, db)
+                rows += try list.rows(term: term, ids: ids, cursor: nil, count: limit + 1 - rows.count, db)
                 (start, batch) = (next, min(batch * 4, 4_096))
             }
-        case (let matches?, .connectedOn):
+        case (let matches?, .connectedOn), (let matches?, .activeFirst):
             // A rare term's matches are fetched by id; a frequent one's are found sooner by
-            // walking the time index and testing each name.
-            rows = try self.rows(term: term, ids: matches.all(cap: Self.matchesFetchedById), cursor: cursor, count: limit + 1, db)
+            // walking the sort's index and testing each name.
+            rows = try list.rows(term: term, ids: matches.all(cap: Self.matchesFetchedById), cursor: cursor, count: limit + 1, db)
         case (nil, _):
-            rows = try self.rows(term: term, ids: nil, cursor: cursor, count: limit + 1, db)
+            rows = try list.rows(term: term, ids: nil, cursor: cursor, count: limit + 1, db)
         }
         var next: String?
         if rows.count > limit {
             rows.removeLast(rows.count - limit)
             if let last = rows.last {
-                next = Cursor(sort: sort.rawValue, key: sort == .name ? last.nameKey : last.connectedAt.iso8601, id: last.id).encoded
+                next = switch sort {
+                case .name: Cursor(sort: sort.rawValue, key: last.nameKey, id: last.id).encoded
+                case .connectedOn: Cursor(sort: sort.rawValue, key: last.connectedAt.iso8601, id: last.id).encoded
+                case .activeFirst: Cursor(sort: sort.rawValue, key: last.nameKey, id: last.id, status: last.summary.status.rawValue).encoded
+                }
             }
         }
         return Page(connections: rows.map(\.summary), nextCursor: next)
@@ -147,18 +168,33 @@ public struct ConnectionList: Sendable {
             clauses.append("c.status = ?")
             arguments.append(status.rawValue)
         }
+        if !pieces.isEmpty {
+            let (clause, values) = SQLArguments.membership("c.piece", in: pieces)
+            clauses.append(clause)
+            arguments = arguments + values
+        }
         if !term.isEmpty {
             clauses.append("\(db.dialect.position)(c.name_key, ?) > 0")
             arguments.append(term)
         }
         // The sort's key column, and the direction that comes after the cursor.
-        let (key, later) = sort == .name ? ("c.name_key", ">") : ("c.connected_at", "<")
+        let (key, later) = sort == .connectedOn ? ("c.connected_at", "<") : ("c.name_key", ">")
         if let cursor {
-            clauses.append("(\(key) \(later) ? OR (\(key) = ? AND c.id \(later) ?))")
-            arguments = arguments + [cursor.key, cursor.key, cursor.id]
+            var after = "(\(key) \(later) ? OR (\(key) = ? AND c.id \(later) ?))"
+            var values: SQLArguments = [cursor.key, cursor.key, cursor.id]
+            if sort == .activeFirst, let status = cursor.status {  // 'active' sorts before 'inactive'
+                after = "(c.status > ? OR (c.status = ? AND \(after)))"
+                values = [status, status] + values
+            }
+            clauses.append(after)
+            arguments = arguments + values
         }
         arguments.append(count)
-        let order = sort == .name ? "c.name_key, c.id" : "c.connected_at DESC, c.id DESC"
+        let order = switch sort {
+        case .name: "c.name_key, c.id"
+        case .connectedOn: "c.connected_at DESC, c.id DESC"
+        case .activeFirst: "c.status, c.name_key, c.id"
+        }
         let columns = ConnectionRow.columns.map { "c." + $0 }.joined(separator: ", ")
         return try db.fetchAll(sql: """
             \(with)SELECT \(columns) FROM \(source) WHERE \(clauses.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?

@@ -9,7 +9,8 @@ public struct ConnectionsProjection: Projection {
     /// 5: trigram rows keep a short prefix of the name key, not the whole name (bounded size).
     /// 6: trigram rows no longer copy the status (a status change writes one row, not one per trigram).
     /// 7: no trigram table: name search is an in-memory index of the querying process.
-    public let version = 7
+    /// 8: an index by piece (a builder's Connection dropdown lists one piece's connections).
+    public let version = 8
     public let tables = ["connections"]
 
     public init() {}
@@ -32,6 +33,7 @@ public struct ConnectionsProjection: Projection {
         "CREATE INDEX connections_by_status_name ON connections (project_id, status, name_key, id)",
         "CREATE INDEX connections_by_connected ON connections (project_id, connected_at, id)",
         "CREATE INDEX connections_by_status_connected ON connections (project_id, status, connected_at, id)",
+        "CREATE INDEX connections_by_piece ON connections (project_id, piece)",
         "CREATE INDEX connections_by_expiry ON connections (credential_expires_at) WHERE credential_expires_at IS NOT NULL",
     ]
 
@@ -65,7 +67,10 @@ public struct ConnectionsProjection: Projection {
         }
     }
 
-    /// Writes a row whole, by position (``ConnectionRow/values``).
+    /// Writes a row whole, by position (``ConnectionRow/values``). An existing row keeps the
+    /// columns no event changes after the creation, so that the indexes on them are not rewritten.
     private static let upsert = "INSERT INTO connections (\(ConnectionRow.columnList)) VALUES (\(SQLArguments.placeholders(ConnectionRow.columns.count))) "
-        + "ON CONFLICT (id) DO UPDATE SET " + ConnectionRow.columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        + "ON CONFLICT (id) DO UPDATE SET "
+        + ConnectionRow.columns.filter { !["id", "project_id", "piece", "auth_type"].contains($0) }.map { "\($0) = excluded.\($0)" }
+            .joined(separator: ", ")
 }

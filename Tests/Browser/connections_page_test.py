@@ -131,6 +131,30 @@ def admin_filters_by_status(driver, server):
     assert len(statuses) == 4 and set(statuses) == {"Active"}, statuses
 
 
+def admin_filters_by_provider(driver, server):
+    driver.get(server.url + "/connections?status=all")
+    provider = Select(driver.find_element(By.ID, "provider-filter"))
+    assert provider.first_selected_option.text == "All providers"
+    assert "hubspot" in [o.get_attribute("value") for o in provider.options], "the catalogue's pieces are offered"
+    provider.select_by_value("custom-api")
+    WebDriverWait(driver, 10).until(EC.url_contains("piece=custom-api"))
+    ids = [r.get_attribute("data-id") for r in rows(driver)]
+    assert sorted(ids) == sorted([server.xss, server.combining_xss]), f"only the custom-api connections, saw {ids}"
+    assert Select(driver.find_element(By.ID, "provider-filter")).first_selected_option.get_attribute("value") == "custom-api"
+    driver.save_screenshot(os.path.join(OUT, "connections-provider-filter.png"))
+    # The status filter keeps the provider; the provider filter keeps the status.
+    Select(driver.find_element(By.ID, "status-filter")).select_by_visible_text("Inactive")
+    WebDriverWait(driver, 10).until(EC.url_contains("status=inactive"))
+    assert "piece=custom-api" in driver.current_url, driver.current_url
+    assert rows(driver) == [] and driver.find_element(By.ID, "empty").text == "No connections match."
+    Select(driver.find_element(By.ID, "provider-filter")).select_by_value("gmail")
+    WebDriverWait(driver, 10).until(EC.url_contains("piece=gmail"))
+    assert "status=inactive" in driver.current_url, driver.current_url
+    assert [r.get_attribute("data-id") for r in rows(driver)] == [server.gmail], "the expired Gmail connection"
+    Select(driver.find_element(By.ID, "provider-filter")).select_by_visible_text("All providers")
+    WebDriverWait(driver, 10).until(lambda d: "piece=gmail" not in d.current_url)
+
+
 def admin_searches_by_name(driver, server):
     driver.get(server.url + "/connections?status=all")
     search = driver.find_element(By.ID, "search")
@@ -306,7 +330,7 @@ def main():
     server.seed()
     server.start()
     failures = 0
-    plan = [("alice", server.admin_token, (1280, 900), [admin_filters_by_status, admin_searches_by_name,
+    plan = [("alice", server.admin_token, (1280, 900), [admin_filters_by_status, admin_filters_by_provider, admin_searches_by_name,
                                                          admin_renames_through_the_modal,
                                                          admin_reconnects_an_inactive_connection,
                                                          admin_sees_history_and_time_travel,

@@ -115,6 +115,13 @@ struct ProjectionsCLITests {
         let search = try cli.run(["connections", "list", "--project", "acme", "--search", "straße", "--json", "--as", "bob"])
         #expect(search.stdout.contains(other) && !search.stdout.contains(gmail))
         #expect(try cli.run(["connections", "list", "--project", "acme", "--as", "gina"]).status == 66, "not a member: not found")
+        let gmails = try cli.run(["connections", "list", "--project", "acme", "--piece", "gmail", "--sort", "active-first", "--json", "--as", "bob"])
+        #expect(gmails.stdout.contains(gmail) && gmails.stdout.contains(other))
+        let none = try cli.run(["connections", "list", "--project", "acme", "--piece", "slack", "--piece", "stripe", "--json", "--as", "bob"])
+        #expect(none.status == 0 && !none.stdout.contains(gmail) && !none.stdout.contains(other))
+        let bad = try cli.run(["connections", "list", "--project", "acme", "--piece", "Gmail", "--as", "bob"])
+        #expect(bad.status == 65)
+        #expect(bad.stderr.contains("lower-case"))
 
         let flows = try cli.run(["flows", "list", "--connection", gmail, "--as", "bob"])
         #expect(flows.stdout.contains("triage"))

@@ -61,7 +61,7 @@ struct QueryTests {
         #expect(try await names(log, ConnectionList(projectId: "globex")) == [])
     }
 
-    @Test(arguments: TestBackend.available, [ConnectionList.Sort.name, .connectedOn])
+    @Test(arguments: TestBackend.available, ConnectionList.Sort.allCases)
     func paginationNeverRepeatsOrSkipsWhileConnectionsAreAdded(backend: TestBackend, sort: ConnectionList.Sort) async throws {
         let log = try await TemporaryLog(backend: backend, durability: .normal)
         try await log.seedProject()
@@ -90,6 +90,53 @@ struct QueryTests {
         } while cursor != nil && pages < 100
         #expect(Set(seen).count == seen.count, "no row repeated")
         #expect(Set(original).isSubset(of: Set(seen)), "no original row skipped")
+    }
+
+    /// The piece filter and the active-first order, page by page and with a search, give exactly
+    /// the rows the same rules select and order in Swift from the whole table.
+    @Test(arguments: TestBackend.available)
+    func pieceFilterAndActiveFirstOrderEqualTheSameRulesInSwift(backend: TestBackend) async throws {
+        let log = try await TemporaryLog(backend: backend, durability: .normal)
+        try await log.seedProject()
+        var random = SeededRandom(seed: 11)
+        let pieces = ["hubspot", "openai", "stripe"]
+        for n in 0..<45 {
+            let piece = pieces[Int(UInt32.random(in: 0...2, using: &random))]
+            let id = try await log.createAPIKeyConnection(named: "\(["Sales", "ops", "Billing"][n % 3]) \(UInt32.random(in: 0...99, using: &random))",
+                                                          piece: piece)
+            if UInt32.random(in: 0...2, using: &random) == 0 {
+                _ = try await log.service.expire(id, reason: "token expired", context: CommandContext(principal: .engine))
+            }
+        }
+        let all = try await log.database.read { db in
+            try ConnectionList(projectId: "acme", limit: ConnectionList.maxLimit).fetch(db)
+        }.connections
+        #expect(all.count == 45)
+        for chosen in [["openai"], ["stripe", "hubspot"], ["openai", "openai"], ["gmail"], []] {
+            for term in ["", "sales", "1"] {
+                let expected = all.filter { (chosen.isEmpty || chosen.contains($0.piece)) && (term.isEmpty || $0.name.lowercased().contains(term)) }
+                    .sorted { ($0.status.rawValue, $0.name.lowercased(), $0.id) < ($1.status.rawValue, $1.name.lowercased(), $1.id) }  // ASCII names
+                var paged: [ConnectionSummary] = []
+                var cursor: String?
+                repeat {
+                    let list = ConnectionList(projectId: "acme", search: term, pieces: chosen, sort: .activeFirst, limit: 4, after: cursor)
+                    let page = try await log.database.read { [list] db in try list.fetch(db) }
+                    #expect(page.connections.count <= 4)
+                    paged += page.connections
+                    cursor = page.nextCursor
+                } while cursor != nil
+                #expect(paged.map(\.id) == expected.map(\.id), "pieces \(chosen), term '\(term)'")
+                #expect(paged.first.map { $0.status == .active } ?? true || !expected.contains { $0.status == .active })
+            }
+        }
+        // Bad pieces are refused with a reason, and change nothing.
+        let before = try await log.projectionTables()
+        for bad in [["Gmail"], ["gm ail"], [""], Array(repeating: "x", count: ConnectionList.maxPieces + 1).enumerated().map { "p\($0.offset)" }] {
+            await #expect(throws: DomainError.self, "\(bad)") {
+                _ = try await log.database.read { db in try ConnectionList(projectId: "acme", pieces: bad).fetch(db) }
+            }
+        }
+        #expect(try await log.projectionTables() == before)
     }
 
     @Test(arguments: TestBackend.available)

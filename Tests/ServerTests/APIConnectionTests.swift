@@ -1,4 +1,6 @@
+import CredlogDomain
 import CredlogEvents
+import CredlogProjections
 import Foundation
 import Hummingbird
 import Testing
@@ -120,7 +122,7 @@ struct APIConnectionTests {
         let id = try await fixture.createConnection()
         try await fixture.test { api in
             for path in ["/v1/connections?status=sleeping", "/v1/connections?limit=0", "/v1/connections?limit=x",
-                         "/v1/connections?sort=size", "/v1/connections/\(id)?at=yesterday",
+                         "/v1/connections?sort=size", "/v1/connections?sort=active", "/v1/connections/\(id)?at=yesterday",
                          "/v1/connections/\(id)?at=2026-01-01T00:00:00Z&atPosition=3", "/v1/flows/f/debug",
                          "/v1/audit?since=soon", "/v1/reports/audit?format=pdf"] {
                 let response = try await api.call(.get, path, token: fixture.alice)
@@ -130,6 +132,36 @@ struct APIConnectionTests {
             #expect(try await api.call(.get, "/v1/connections?after=forged", token: fixture.alice).status == 422)
             #expect(try await api.call(.get, "/v1/reports/secrets", token: fixture.alice).status == 404)
             #expect(try await api.call(.get, "/v1/no-such-thing", token: fixture.alice).status == 404)
+        }
+    }
+
+    /// A builder's Connection dropdown: one piece's connections (or several), active ones first.
+    @Test func thePieceFilterAndTheDropdownOrder() async throws {
+        let fixture = try await APIFixture()
+        let sheet = try await fixture.createConnection(name: "zz Sheet", piece: "openai")
+        let stripe = try await fixture.createConnection(name: "Stripe", piece: "stripe")
+        let expired = try await fixture.createConnection(name: "aa Old", piece: "openai")
+        _ = try await fixture.createConnection(name: "CRM", piece: "acme-crm")
+        _ = try await fixture.log.service.expire(expired, reason: "key revoked at the provider", context: CommandContext(principal: .engine))
+        try await fixture.test { api in
+            func ids(_ path: String) async throws -> [String] {
+                let response = try await api.call(.get, path, token: fixture.bob)
+                #expect(response.status == 200, "\(path)")
+                return try #require(response.object["connections"] as? [[String: Any]]).compactMap { $0["id"] as? String }
+            }
+            #expect(try await ids("/v1/connections?piece=openai&sort=active-first") == [sheet, expired])
+            #expect(try await ids("/v1/connections?piece=openai") == [expired, sheet], "by name by default")
+            #expect(try await ids("/v1/connections?piece=openai&piece=stripe&sort=active-first") == [stripe, sheet, expired])
+            #expect(try await ids("/v1/connections?piece=stripe,openai&sort=active-first") == [stripe, sheet, expired])
+            #expect(try await ids("/v1/connections?piece=gmail").isEmpty)
+            let before = try await fixture.log.allEvents()
+            let tooMany = (0...ConnectionList.maxPieces).map { "piece=p\($0)" }.joined(separator: "&")
+            for path in ["/v1/connections?piece=Gmail", "/v1/connections?piece=gm%20ail", "/v1/connections?\(tooMany)"] {
+                let response = try await api.call(.get, path, token: fixture.bob)
+                #expect(response.status == 422, "\(path)")
+                #expect(response.isProblem)
+            }
+            #expect(try await fixture.log.allEvents() == before)
         }
     }
 

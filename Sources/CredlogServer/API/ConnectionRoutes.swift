@@ -38,6 +38,7 @@ struct ConnectionRoutes {
             projectId: identity.projectId,
             status: try query.enumValue("status", default: .all),
             search: query.get("search").flatMap { $0.isEmpty ? nil : $0 },
+            pieces: query.list("piece"),
             sort: try query.enumValue("sort", default: .name),
             limit: try query.integer("limit", default: 50, in: 1...ConnectionList.maxLimit),
             after: query.get("after"))

@@ -6,6 +6,12 @@ extension FlatDictionary where Key == Substring, Value == Substring {
     /// A parameter's value.
     func get(_ name: String) -> String? { self[Substring(name)].map(String.init) }
 
+    /// Every value of a parameter given once or more, each possibly a comma-separated list
+    /// (`piece=gmail&piece=slack` or `piece=gmail,slack`); empty items are ignored.
+    func list(_ name: String) -> [String] {
+        self[values: Substring(name)].flatMap { $0.split(separator: ",").map(String.init) }
+    }
+
     /// A query parameter naming one case of `T`; a 400 naming the choices when it is none.
     func enumValue<T: RawRepresentable & CaseIterable>(_ name: String, default value: T) throws -> T where T.RawValue == String {
         guard let text = get(name) else { return value }

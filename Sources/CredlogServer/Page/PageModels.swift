@@ -51,6 +51,8 @@ struct ConnectionsPage {
     var rows: [Row]
     var pieces: [PieceChoice]
     var statusChoices: [Choice]
+    /// The Provider filter: every piece of the project's catalogue.
+    var providerChoices: [Choice]
     var search: String
     var returnTo: String
     var nextPage: String?

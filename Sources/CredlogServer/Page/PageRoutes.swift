@@ -70,21 +70,24 @@ struct PageRoutes {
 
     // MARK: Pages
 
-    /// The connections table: `?status=active|inactive|all`, `?search=`, `?after=` (next page).
+    /// The connections table: `?status=active|inactive|all`, `?piece=` (one of the project's
+    /// pieces; any other value lists every piece), `?search=`, `?after=` (next page).
     @Sendable func connections(_ request: Request, context: CredlogRequestContext) async throws -> Response {
         try await rendering(context) { layout, session in
             let query = request.uri.queryParameters
             let status = ConnectionList.StatusFilter(rawValue: query.get("status") ?? "") ?? .all
             let search = query.get("search") ?? ""
-            let list = ConnectionList(projectId: layout.projectId, status: status, search: search.isEmpty ? nil : search,
-                                      limit: 50, after: query.get("after"))
-            let page = try await environment.queries.connections(list, for: layout.reader)
             let project = try await environment.service.loadProject(layout.projectId).state
             let pieces = environment.service.pieces.pieces(in: project)
             let byId = Dictionary(pieces.map { ($0.id, $0) }) { first, _ in first }
+            let piece = query.get("piece").flatMap { byId[$0] == nil ? nil : $0 }
+            let list = ConnectionList(projectId: layout.projectId, status: status, search: search.isEmpty ? nil : search,
+                                      pieces: piece.map { [$0] } ?? [], limit: 50, after: query.get("after"))
+            let page = try await environment.queries.connections(list, for: layout.reader)
             var flash = await environment.sessions.takeFlash(session.id)
             if flash == nil, query.get("authorized") != nil { flash = Flash(message: "Authorized at the provider; the connection is active.", isError: false) }
             var returnTo = "/connections?status=\(status.rawValue)"
+            if let piece { returnTo += "&piece=" + FormEncoding.escaped(piece) }
             if !search.isEmpty { returnTo += "&search=" + FormEncoding.escaped(search) }
             return renderer.response("connections", ConnectionsPage(
                 layout: layout, rows: page.connections.map { ConnectionsPage.Row($0, piece: byId[$0.piece]) },
@@ -93,6 +96,10 @@ struct PageRoutes {
                 statusChoices: [("active", "Active"), ("inactive", "Inactive"), ("all", "All")].map {
                     .init(value: $0.0, label: $0.1, selected: $0.0 == status.rawValue)
                 },
+                providerChoices: [.init(value: "", label: "All providers", selected: piece == nil)]
+                    + pieces.sorted { $0.displayName.lowercased() < $1.displayName.lowercased() }.map {
+                        .init(value: $0.id, label: $0.displayName, selected: $0.id == piece)
+                    },
                 search: search, returnTo: returnTo,
                 nextPage: page.nextCursor.map { returnTo + "&after=" + FormEncoding.escaped($0) },
                 notice: flash.flatMap { $0.isError ? nil : $0.message }, error: flash.flatMap { $0.isError ? $0.message : nil },

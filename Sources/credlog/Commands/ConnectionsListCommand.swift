@@ -10,12 +10,13 @@ struct ConnectionsGroup: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List a project's connections: filter by status, search by name, sort, paginate.",
+            abstract: "List a project's connections: filter by status and piece, search by name, sort, paginate.",
             discussion: "A full page prints a cursor: pass it to --after for the next page.")
         @Option(help: "The project id.") var project: String
         @Option(help: "active, inactive or all.") var status: ConnectionList.StatusFilter = .all
         @Option(help: "A case-insensitive part of the name.") var search: String?
-        @Option(help: "name or connected-on (most recent first).") var sort: ConnectionList.Sort = .name
+        @Option(help: "Only this piece's connections (repeat it for several).") var piece: [String] = []
+        @Option(help: "name, connected-on (most recent first) or active-first (then by name).") var sort: ConnectionList.Sort = .name
         @Option(help: "At most this many (1 to \(ConnectionList.maxLimit)).") var limit: Int = 50
         @Option(help: "The cursor printed by the previous page.") var after: String?
         @OptionGroup var options: GlobalOptions
@@ -28,7 +29,8 @@ struct ConnectionsGroup: AsyncParsableCommand {
 
         func run() async throws {
             let workspace = try await Workspace.open(options)
-            let query = ConnectionList(projectId: project, status: status, search: search, sort: sort, limit: limit, after: after)
+            let query = ConnectionList(projectId: project, status: status, search: search, pieces: piece, sort: sort, limit: limit,
+                                       after: after)
             let page = try await workspace.queries.connections(query, for: .init(try options.principal()))
             if options.json { return try Output.json(page) }
             Output.table(["ID", "PROVIDER", "NAME", "STATUS", "FLOWS", "CONNECTED ON"], page.connections.map {

@@ -6,9 +6,11 @@ document.addEventListener("DOMContentLoaded", () => {
   const renameDialog = document.getElementById("rename-dialog");
   const reconnectDialog = document.getElementById("reconnect-dialog");
 
-  // The status dropdown applies at once; the URL keeps the filter.
-  const status = document.getElementById("status-filter");
-  if (status) status.addEventListener("change", () => status.form.submit());
+  // The status and provider dropdowns apply at once; the URL keeps the filters.
+  for (const id of ["status-filter", "provider-filter"]) {
+    const select = document.getElementById(id);
+    if (select) select.addEventListener("change", () => select.form.submit());
+  }
 
   document.querySelectorAll("button.rename").forEach((button) => {
     button.addEventListener("click", () => {
