@@ -32,6 +32,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         return Timestamp(microseconds: overflow ? (duration < .zero ? .max : .min) : difference)
     }
 
+    /// `YYYY-MM-DDTHH:MM:SSZ`: to the second (rounded down), for people to read.
+    public var iso8601Seconds: String { String(iso8601.prefix(19)) + "Z" }
+
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
     public var iso8601: String {
         let seconds = microseconds.floorDiv(1_000_000)

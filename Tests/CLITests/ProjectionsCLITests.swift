@@ -109,6 +109,12 @@ struct ProjectionsCLITests {
         #expect(try cli.run(["connection", "reconnect", gmail, "--credentials-stdin", "--as", "alice"], stdin: #"{"accessToken":"k2"}"#,
                             environment: ["CREDLOG_CLOCK": "2027-03-01T11:30:00Z"]).status == 0)
 
+        // Tables print times to the second; --json keeps the microseconds.
+        let table = try cli.run(["connections", "list", "--project", "acme", "--search", "gmail", "--as", "bob"])
+        #expect(table.stdout.contains("2027-03-01T11:30:00Z") && !table.stdout.contains("11:30:00.000000Z"), "\(table.stdout)")
+        #expect(try cli.run(["connection", "history", gmail, "--as", "bob"]).stdout.contains("2027-03-01T10:02:00Z  "))
+        #expect(try cli.run(["connections", "list", "--project", "acme", "--search", "gmail", "--json", "--as", "bob"])
+            .stdout.contains("2027-03-01T11:30:00.000000Z"))
         let inactive = try cli.run(["connections", "list", "--project", "acme", "--status", "active", "--search", "STRASSE", "--as", "bob"])
         #expect(inactive.status == 0)
         #expect(!inactive.stdout.contains(other), "straße is not strasse: no false match")

@@ -35,7 +35,7 @@ struct ConnectionsGroup: AsyncParsableCommand {
             if options.json { return try Output.json(page) }
             Output.table(["ID", "PROVIDER", "NAME", "STATUS", "FLOWS", "CONNECTED ON"], page.connections.map {
                 [$0.id, $0.piece, $0.name, $0.status == .active ? "Active" : "Inactive (\($0.statusReason ?? ""))",
-                 String($0.flowCount), $0.connectedAt.iso8601]
+                 String($0.flowCount), $0.connectedAt.iso8601Seconds]
             })
             if let next = page.nextCursor { Output.line("next page: --after \(next)") }
         }

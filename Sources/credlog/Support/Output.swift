@@ -1,4 +1,5 @@
 import Foundation
+import CredlogEvents
 
 /// Writes human output (aligned tables, lines) and JSON to standard output.
 enum Output {
@@ -13,9 +14,10 @@ enum Output {
         line(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
-    /// Prints rows as a table whose columns are as wide as their widest cell.
+    /// Prints rows as a table whose columns are as wide as their widest cell. A cell that is a
+    /// time prints to the second (`--json` keeps the microseconds).
     static func table(_ header: [String], _ rows: [[String]]) {
-        let all = [header] + rows
+        let all = [header] + rows.map { $0.map(toTheSecond) }
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         for row in all {
             let cells = row.enumerated().map { index, cell in
@@ -23,5 +25,11 @@ enum Output {
             }
             line(cells.joined(separator: "  "))
         }
+    }
+
+    /// `cell` to the second if it is an ISO 8601 time with a fraction; else unchanged.
+    private static func toTheSecond(_ cell: String) -> String {
+        guard cell.utf8.count == 27, cell.hasSuffix("Z"), let time = Timestamp(iso8601: cell) else { return cell }
+        return time.iso8601Seconds
     }
 }
