@@ -22,7 +22,7 @@ struct AuditCommand: AsyncParsableCommand {
         let entries = try await workspace.queries.audit(query, for: .init(try options.optionalPrincipal()))
         if options.json { return try Output.json(entries) }
         Output.table(["AT", "POS", "OUTCOME", "PROJECT", "ACTOR", "ACTION", "DETAIL"], entries.map {
-            [$0.at, $0.position.map(String.init) ?? "-", $0.outcome, $0.projectId ?? "-", "\($0.actorId) (\($0.actorRole))",
+            [Output.time($0.at), $0.position.map(String.init) ?? "-", $0.outcome, $0.projectId ?? "-", "\($0.actorId) (\($0.actorRole))",
              $0.action, $0.detail]
         })
     }

@@ -71,7 +71,7 @@ struct ConnectionGroup: AsyncParsableCommand {
             let history = try await workspace.queries.statusHistory(of: id, for: .init(try options.principal()))
             if options.json { return try Output.json(history) }
             Output.table(["POS", "AT", "FROM", "TO", "REASON", "BY"], history.map {
-                [String($0.position), $0.at, $0.fromStatus?.rawValue ?? "-", $0.toStatus.rawValue, $0.reason ?? "", "\($0.actorId) (\($0.actorRole))"]
+                [String($0.position), Output.time($0.at), $0.fromStatus?.rawValue ?? "-", $0.toStatus.rawValue, $0.reason ?? "", "\($0.actorId) (\($0.actorRole))"]
             })
         }
     }

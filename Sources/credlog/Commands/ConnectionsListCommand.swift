@@ -63,7 +63,7 @@ extension ConnectionsGroup {
             if options.json { return try Output.json(rows) }
             if rows.isEmpty { return Output.line("no active connection expires before \(until.iso8601)") }
             Output.table(["ID", "PROJECT", "PROVIDER", "NAME", "EXPIRES AT", "RENEWS ITSELF"], rows.map {
-                [$0.id, $0.projectId, $0.piece, $0.name, $0.credentialExpiresAt, $0.renewsItself ? "yes" : "no: reconnect it"]
+                [$0.id, $0.projectId, $0.piece, $0.name, Output.time($0.credentialExpiresAt), $0.renewsItself ? "yes" : "no: reconnect it"]
             })
         }
     }

@@ -23,15 +23,15 @@ struct DebugGroup: AsyncParsableCommand {
             let diagnosis = try await workspace.queries.diagnose(flow: flow, at: at, window: .seconds(window * 60),
                                                                  for: .init(try options.optionalPrincipal()))
             if options.json { return try Output.json(diagnosis) }
-            Output.line("flow \(flow) at \(diagnosis.at):")
+            Output.line("flow \(flow) at \(Output.time(diagnosis.at)):")
             for connection in diagnosis.connections {
                 Output.line("")
                 Output.line("  \(connection.name) [\(connection.connectionId)] was \(connection.status)"
-                    + (connection.statusReason.map { " (\($0))" } ?? "") + " since \(connection.statusSince) by \(connection.statusChangedBy)")
-                Output.line("  credential \(connection.credentialFingerprint) set \(connection.credentialSetAt)")
+                    + (connection.statusReason.map { " (\($0))" } ?? "") + " since \(Output.time(connection.statusSince)) by \(connection.statusChangedBy)")
+                Output.line("  credential \(connection.credentialFingerprint) set \(Output.time(connection.credentialSetAt))")
                 for event in connection.events {
                     let marker = event.at <= diagnosis.at ? " " : "+"
-                    Output.line("   \(marker) \(event.at)  #\(event.position)  \(event.type)  by \(event.actor)  \(event.detail)")
+                    Output.line("   \(marker) \(Output.time(event.at))  #\(event.position)  \(event.type)  by \(event.actor)  \(event.detail)")
                 }
             }
             Output.line("")

@@ -27,7 +27,7 @@ struct FlowsGroup: AsyncParsableCommand {
             }
             if options.json { return try Output.json(uses) }
             Output.table(["FLOW", "CONNECTION", "NAME", "SINCE"], uses.map {
-                [$0.flowId, $0.connectionId, $0.connectionName ?? "", $0.attachedAt]
+                [$0.flowId, $0.connectionId, $0.connectionName ?? "", Output.time($0.attachedAt)]
             })
         }
     }

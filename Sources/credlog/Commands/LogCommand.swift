@@ -39,7 +39,7 @@ struct LogCommand: AsyncParsableCommand {
         }
         if options.json { return try Output.json(entries) }
         Output.table(["POS", "RECORDED AT", "STREAM", "V", "TYPE", "ACTOR", "DATA"], entries.map {
-            [String($0.position), $0.recordedAt, $0.stream, String($0.streamVersion), $0.type,
+            [String($0.position), Output.time($0.recordedAt), $0.stream, String($0.streamVersion), $0.type,
              "\($0.actor) (\($0.actorRole))", $0.summary]
         })
     }

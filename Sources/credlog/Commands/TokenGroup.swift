@@ -59,7 +59,7 @@ struct TokenGroup: AsyncParsableCommand {
             let tokens = try await workspace.database.read { db in try AccessTokens.all(db) }
             if options.json { return try Output.json(tokens) }
             Output.table(["TOKEN", "KIND", "MEMBER", "PROJECT", "CREATED", "REVOKED"], tokens.map {
-                [$0.tokenId, $0.kind.rawValue, $0.memberId ?? "-", $0.projectId, $0.createdAt, $0.revokedAt ?? "-"]
+                [$0.tokenId, $0.kind.rawValue, $0.memberId ?? "-", $0.projectId, Output.time($0.createdAt), $0.revokedAt.map(Output.time) ?? "-"]
             })
         }
     }

@@ -5,10 +5,10 @@ import CredlogProjections
 extension ConnectionDetail {
     var rows: [[String]] {
         [["id", id], ["project", project], ["piece", piece], ["auth", authType], ["name", name],
-         ["status", status + (statusReason.map { " (\($0))" } ?? "") + " since \(statusSince) by \(statusChangedBy)"],
+         ["status", status + (statusReason.map { " (\($0))" } ?? "") + " since \(Output.time(statusSince)) by \(statusChangedBy)"],
          ["flows", flows.isEmpty ? "0" : "\(flows.count): " + flows.joined(separator: ", ")],
-         ["credentials", "\(credentialFingerprint) (version \(credentialVersion), \(credentialSource) \(credentialSetAt)"
-            + (credentialExpiresAt.map { ", expires \($0)" } ?? "") + ")"],
+         ["credentials", "\(credentialFingerprint) (version \(credentialVersion), \(credentialSource) \(Output.time(credentialSetAt))"
+            + (credentialExpiresAt.map { ", expires \(Output.time($0))" } ?? "") + ")"],
          ["version", "\(streamVersion) (log position \(asOfPosition))"]]
     }
 }

@@ -14,10 +14,9 @@ enum Output {
         line(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
-    /// Prints rows as a table whose columns are as wide as their widest cell. A cell that is a
-    /// time prints to the second (`--json` keeps the microseconds).
+    /// Prints rows as a table whose columns are as wide as their widest cell.
     static func table(_ header: [String], _ rows: [[String]]) {
-        let all = [header] + rows.map { $0.map(toTheSecond) }
+        let all = [header] + rows
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         for row in all {
             let cells = row.enumerated().map { index, cell in
@@ -27,9 +26,9 @@ enum Output {
         }
     }
 
-    /// `cell` to the second if it is an ISO 8601 time with a fraction; else unchanged.
-    private static func toTheSecond(_ cell: String) -> String {
-        guard cell.utf8.count == 27, cell.hasSuffix("Z"), let time = Timestamp(iso8601: cell) else { return cell }
-        return time.iso8601Seconds
+    /// A time as a table shows it: to the second (`--json` keeps the microseconds). Text that
+    /// is not a time (a row written by someone else) is shown as it is.
+    static func time(_ iso8601: String) -> String {
+        Timestamp(iso8601: iso8601)?.iso8601Seconds ?? iso8601
     }
 }
