@@ -184,18 +184,6 @@ public struct SQLiteSession: SQLSession {
 /// SQLite's `SQLITE_TRANSIENT`: it copies a bound string or blob before the call returns.
 private let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-extension DatabaseValue {
-    var sqlValue: SQLValue {
-        switch storage {
-        case .null: .null
-        case .int64(let value): .integer(value)
-        case .double(let value): .real(value)
-        case .string(let value): .text(value)
-        case .blob(let value): .blob(value)
-        }
-    }
-}
-
 /// The current row of a stepped SQLite statement, read column by column in place. A value of
 /// another storage class than the column's throws (a row written by someone else).
 struct StatementColumns: EventRow {
