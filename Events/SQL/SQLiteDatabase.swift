@@ -72,13 +72,13 @@ public struct SQLiteSession: SQLSession {
             switch sqlite3_step(sqlite) {
             case SQLITE_ROW: rows.append(SQLRow(columns: columns, values: (0..<count).map { sqlValue(sqlite, column: $0) }))
             case SQLITE_DONE: return rows
-            case let code: throw stepFailure(code, sql: sql)
+            case let code: throw failure(code, sql: sql)
             }
         }
     }
 
-    /// A failed `sqlite3_step`, as GRDB reports one.
-    private func stepFailure(_ code: Int32, sql: String) -> DatabaseError {
+    /// A failed `sqlite3_step` or `sqlite3_bind_*`, as GRDB reports one.
+    private func failure(_ code: Int32, sql: String) -> DatabaseError {
         DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)
     }
 
@@ -95,9 +95,7 @@ public struct SQLiteSession: SQLSession {
         }
         for (offset, value) in arguments.values.enumerated() {
             let code = bind(value, to: sqlite, at: Int32(offset + 1))
-            guard code == SQLITE_OK else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)
-            }
+            guard code == SQLITE_OK else { throw failure(code, sql: sql) }
         }
         return statement
     }
@@ -151,7 +149,7 @@ public struct SQLiteSession: SQLSession {
             switch sqlite3_step(columns.statement) {
             case SQLITE_ROW: events.append(try RecordedEvent(row: columns))
             case SQLITE_DONE: return events
-            case let code: throw SQLiteErrors.mapped(stepFailure(code, sql: sql))
+            case let code: throw SQLiteErrors.mapped(failure(code, sql: sql))
             }
         }
     }

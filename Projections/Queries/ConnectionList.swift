@@ -114,8 +114,6 @@ public struct ConnectionList: Sendable {
         let cursor = try after.map { try Cursor(decoding: $0, for: sort) }
         let matches = usesNameIndex ? try (names ?? NameSearchIndex()).matches(of: term, in: projectId, db) : nil
         var rows: [ConnectionRow]
-        var list = self
-        list.pieces = pieces
         switch (matches, sort) {
         case (let matches?, .name):
             // The matches in name order, from the cursor on, fetched by id in growing batches
@@ -126,33 +124,31 @@ public struct ConnectionList: Sendable {
             while rows.count <= limit {
                 let (ids, next) = matches.ids(from: start, count: batch)
                 guard !ids.isEmpty else { break }
-                rows += try list.rows(term: term, ids: ids, cursor: nil, count: limit + 1 - rows.count, db)
+                rows += try self.rows(term: term, pieces: pieces, ids: ids, cursor: nil, count: limit + 1 - rows.count, db)
                 (start, batch) = (next, min(batch * 4, 4_096))
             }
         case (let matches?, .connectedOn), (let matches?, .activeFirst):
             // A rare term's matches are fetched by id; a frequent one's are found sooner by
             // walking the sort's index and testing each name.
-            rows = try list.rows(term: term, ids: matches.all(cap: Self.matchesFetchedById), cursor: cursor, count: limit + 1, db)
+            rows = try self.rows(term: term, pieces: pieces, ids: matches.all(cap: Self.matchesFetchedById), cursor: cursor, count: limit + 1, db)
         case (nil, _):
-            rows = try list.rows(term: term, ids: nil, cursor: cursor, count: limit + 1, db)
+            rows = try self.rows(term: term, pieces: pieces, ids: nil, cursor: cursor, count: limit + 1, db)
         }
         var next: String?
         if rows.count > limit {
             rows.removeLast(rows.count - limit)
             if let last = rows.last {
-                next = switch sort {
-                case .name: Cursor(sort: sort.rawValue, key: last.nameKey, id: last.id).encoded
-                case .connectedOn: Cursor(sort: sort.rawValue, key: last.connectedAt.iso8601, id: last.id).encoded
-                case .activeFirst: Cursor(sort: sort.rawValue, key: last.nameKey, id: last.id, status: last.summary.status.rawValue).encoded
-                }
+                next = Cursor(sort: sort.rawValue, key: sort == .connectedOn ? last.connectedAt.iso8601 : last.nameKey, id: last.id,
+                              status: sort == .activeFirst ? last.summary.status.rawValue : nil).encoded
             }
         }
         return Page(connections: rows.map(\.summary), nextCursor: next)
     }
 
-    /// Up to `count` rows of the project in the list's order that pass the status filter, contain
-    /// `term`, come after `cursor` and, given `ids`, are among them.
-    private func rows(term: String, ids: [String]?, cursor: Cursor?, count: Int, _ db: any SQLSession) throws -> [ConnectionRow] {
+    /// Up to `count` rows of the project in the list's order that pass the status filter, are of
+    /// one of `pieces` (any when empty), contain `term`, come after `cursor` and, given `ids`, are among them.
+    private func rows(term: String, pieces: [String], ids: [String]?, cursor: Cursor?, count: Int,
+                      _ db: any SQLSession) throws -> [ConnectionRow] {
         var clauses = ["c.project_id = ?"]
         var arguments: SQLArguments = [projectId]
         // Given ids, each is looked up by the primary key (the joined list comes first: SQLite

@@ -97,7 +97,7 @@ public struct CommandService: Sendable {
         var state = cached?.state ?? ProjectState.initial
         for event in events { state = ProjectState.evolve(state, try event.decode(as: MembershipEvent.self)) }
         let version = events.last?.streamVersion ?? cached?.version ?? 0
-        if version > 0, !events.isEmpty { states.keep(.project(state), version: version, for: .project(id)) }
+        if !events.isEmpty { states.keep(.project(state), version: version, for: .project(id)) }
         return (state, version)
     }
 
