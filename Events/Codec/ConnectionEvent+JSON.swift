@@ -38,6 +38,11 @@ extension ConnectionEvent {
             case .credentialsResealed(let resealed):
                 json.name("credentials")
                 resealed.credentials.write(to: &json)
+            case .expiryWarned(let warning):
+                json.member("credentialFingerprint", warning.credentialFingerprint)
+                json.member("daysAhead", warning.daysAhead)
+                json.member("expiresAt", warning.expiresAt)
+                json.member("webhookId", warning.webhookId)
             }
         }
         return json.data
@@ -75,6 +80,11 @@ extension ConnectionEvent {
                                                   previousFingerprint: try fields.string("previousFingerprint")))
         case (TypeName.credentialsResealed, 1):
             return .credentialsResealed(CredentialsResealed(credentials: try SealedCredentials(try PayloadFields(payload).fields("credentials"))))
+        case (TypeName.expiryWarned, 1):
+            let fields = try PayloadFields(payload)
+            return .expiryWarned(ExpiryWarning(webhookId: try fields.string("webhookId"),
+                                               credentialFingerprint: try fields.string("credentialFingerprint"),
+                                               expiresAt: try fields.string("expiresAt"), daysAhead: try fields.int("daysAhead")))
         default:
             return nil
         }

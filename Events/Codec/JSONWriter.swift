@@ -50,6 +50,12 @@ public struct JSONWriter: Sendable {
         bytes.append(contentsOf: value ? "true".utf8 : "false".utf8)
     }
 
+    /// An integer member.
+    public mutating func member(_ name: StaticString, _ value: Int) {
+        self.name(name)
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
     /// A quoted, escaped string.
     public mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))

@@ -35,6 +35,15 @@ struct PayloadFields {
         }
     }
 
+    /// An integer: as `JSONDecoder` reads one, digits, or a number with a fraction or exponent
+    /// whose value is a whole number that fits (`-0.5e2` is -50).
+    func int(_ name: String) throws(PayloadMismatch) -> Int {
+        guard case .number(let text) = object[name] else { throw PayloadMismatch() }
+        if let value = Int(text) { return value }
+        guard let real = Double(text), let value = Int(exactly: real) else { throw PayloadMismatch() }
+        return value
+    }
+
     func fields(_ name: String) throws(PayloadMismatch) -> PayloadFields {
         guard case .object(let nested) = object[name] else { throw PayloadMismatch() }
         return PayloadFields(nested)

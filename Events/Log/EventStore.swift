@@ -62,6 +62,11 @@ public protocol EventStore: Sendable {
     /// or a constraint of the database) does not fail the others.
     func append(_ requests: [AppendRequest]) async throws -> [Result<AppendResult, any Error>]
 
+    /// Appends several requests as one, for a decision that spans streams (moving flows from one
+    /// connection to another): one transaction, each request checked against its expected
+    /// version; if one fails, none is appended and its failure is thrown. Returns when durable.
+    func appendAtomically(_ requests: [AppendRequest]) async throws -> [AppendResult]
+
     /// The result an earlier append recorded under this idempotency key, with its request digest.
     func idempotentResult(forKey key: String) async throws -> (requestDigest: String, result: AppendResult)?
 

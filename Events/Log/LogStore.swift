@@ -14,6 +14,8 @@ import Synchronization
 /// on commit to every listening server.
 public final class LogStore: EventStore {
     public let database: any SQLDatabase
+    private let chain: ChainHasher
+    private let observers: [any AppendObserver]
     private let signal = AppendSignal()
     private let group: GroupCommit
     /// Whether the listener following other servers' appends (PostgreSQL) was started, by the first
@@ -24,16 +26,15 @@ public final class LogStore: EventStore {
     ///   - observers: run inside each append transaction (inline projections, key shredding).
     public init(database: any SQLDatabase, chain: ChainHasher, observers: [any AppendObserver] = []) {
         self.database = database
+        self.chain = chain
+        self.observers = observers
         let signal = signal
         group = GroupCommit { [database, chain, observers] requests in
             let results: [Result<AppendResult, any Error>]
             do {
                 results = try await database.write { db in
                     let results = try LogWriter.appendGroup(requests, chain: chain, observers: observers, db)
-                    let appended = results.compactMap { try? $0.get() }.filter { !$0.isReplay }
-                    if db.dialect == .postgres, let head = appended.compactMap(\.positions?.upperBound).max() {
-                        try db.execute(sql: "SELECT pg_notify(?, ?)", arguments: [PostgresNotifications.channel, String(head)])
-                    }
+                    try Self.notifyOtherServers(of: results.compactMap { try? $0.get() }, db)
                     return results
                 }
             } catch where requests.count == 1 {
@@ -46,6 +47,24 @@ public final class LogStore: EventStore {
 
     public func append(_ requests: [AppendRequest]) async throws -> [Result<AppendResult, any Error>] {
         try await group.submit(requests)
+    }
+
+    /// Its own write transaction, outside the group commit: such appends are rare (an admin
+    /// moving flows), and one failing must fail them all.
+    public func appendAtomically(_ requests: [AppendRequest]) async throws -> [AppendResult] {
+        let results = try await database.write { [chain, observers] db in
+            let results = try LogWriter.appendAll(requests, chain: chain, observers: observers, db)
+            try Self.notifyOtherServers(of: results, db)
+            return results
+        }
+        if results.contains(where: { !$0.isReplay }) { signal.notify() }
+        return results
+    }
+
+    /// On PostgreSQL, `NOTIFY` of the new head, delivered on commit to every listening server.
+    private static func notifyOtherServers(of results: [AppendResult], _ db: any SQLSession) throws {
+        guard db.dialect == .postgres, let head = results.filter({ !$0.isReplay }).compactMap(\.positions?.upperBound).max() else { return }
+        try db.execute(sql: "SELECT pg_notify(?, ?)", arguments: [PostgresNotifications.channel, String(head)])
     }
 
     public func idempotentResult(forKey key: String) async throws -> (requestDigest: String, result: AppendResult)? {

@@ -31,6 +31,14 @@ enum LogWriter {
         return results
     }
 
+    /// Writes every request in the current transaction, or throws the first failure (and the
+    /// caller's transaction rolls back, none of them written).
+    static func appendAll(_ requests: [AppendRequest], chain: ChainHasher, observers: [any AppendObserver],
+                          _ db: any SQLSession) throws -> [AppendResult] {
+        var head = try ChainHead.read(db)
+        return try requests.map { request in try appendOne(request, head: &head, chain: chain, observers: observers, db) }
+    }
+
     private static func appendOne(_ request: AppendRequest, head: inout ChainHead, chain: ChainHasher,
                                   observers: [any AppendObserver], _ db: any SQLSession) throws -> AppendResult {
         if let token = request.idempotency, let earlier = try idempotentResult(forKey: token.key, db) {

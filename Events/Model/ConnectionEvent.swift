@@ -12,6 +12,7 @@ public enum ConnectionEvent: Sendable, Equatable {
     case detachedFromFlow(FlowLink)
     case tokenRefreshed(TokenRefreshed)
     case credentialsResealed(CredentialsResealed)
+    case expiryWarned(ExpiryWarning)
 
     /// A connection came into being with its first credential.
     public struct Created: Sendable, Equatable, Codable {
@@ -74,6 +75,23 @@ public enum ConnectionEvent: Sendable, Equatable {
         public init(credentials: SealedCredentials) { self.credentials = credentials }
     }
 
+    /// A warning that the current credential expires soon went out to one of the project's
+    /// webhooks (as the `connection.expiring` notification): once per credential and webhook,
+    /// `daysAhead` days (the webhook's lead) before `expiresAt`. The status does not change.
+    public struct ExpiryWarning: Sendable, Equatable, Codable {
+        public var webhookId: String
+        /// The credential warned about: a new one (reconnected, refreshed) is warned about again.
+        public var credentialFingerprint: String
+        public var expiresAt: String
+        public var daysAhead: Int
+        public init(webhookId: String, credentialFingerprint: String, expiresAt: String, daysAhead: Int) {
+            self.webhookId = webhookId
+            self.credentialFingerprint = credentialFingerprint
+            self.expiresAt = expiresAt
+            self.daysAhead = daysAhead
+        }
+    }
+
     /// A flow started (attached) or stopped (detached) using the connection.
     public struct FlowLink: Sendable, Equatable, Codable {
         public var flowId: String
@@ -94,6 +112,7 @@ extension ConnectionEvent: StoredEvent {
         public static let detachedFromFlow = "connection.detached-from-flow"
         public static let tokenRefreshed = "connection.token-refreshed"
         public static let credentialsResealed = "connection.credentials-resealed"
+        public static let expiryWarned = "connection.expiry-warned"
     }
 
     /// The current schema version of `connection.expired` (version 1 called the reason `message`).
@@ -111,6 +130,7 @@ extension ConnectionEvent: StoredEvent {
         case .detachedFromFlow: TypeName.detachedFromFlow
         case .tokenRefreshed: TypeName.tokenRefreshed
         case .credentialsResealed: TypeName.credentialsResealed
+        case .expiryWarned: TypeName.expiryWarned
         }
     }
 

@@ -50,17 +50,28 @@ public enum MembershipEvent: Sendable, Equatable {
         }
     }
 
-    /// A URL that hears when the project's connections turn Inactive or recover. Its signing
-    /// secret is sealed for this event of the project's stream.
+    /// A URL that hears when the project's connections turn Inactive or recover, and is warned
+    /// `warnDaysAhead` days before a credential credlog cannot renew expires. Its signing secret
+    /// is sealed for this event of the project's stream.
     public struct WebhookAdded: Sendable, Equatable, Codable {
         public var webhookId: String
         public var url: String
         public var secret: SealedCredentials
-        public init(webhookId: String, url: String, secret: SealedCredentials) {
+        /// Days of warning before an expiry; absent in events written before it existed
+        /// (read as ``defaultWarnDaysAhead``).
+        public var warnDaysAhead: Int?
+        public init(webhookId: String, url: String, secret: SealedCredentials, warnDaysAhead: Int? = nil) {
             self.webhookId = webhookId
             self.url = url
             self.secret = secret
+            self.warnDaysAhead = warnDaysAhead
         }
+
+        public static let defaultWarnDaysAhead = 7
+        /// The leads a webhook may have, in days.
+        public static let warnDaysAheadRange = 1...90
+        /// The warning's lead, in days.
+        public var warningLead: Int { warnDaysAhead ?? Self.defaultWarnDaysAhead }
     }
 
     public struct WebhookRemoved: Sendable, Equatable, Codable {

@@ -35,6 +35,15 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// `YYYY-MM-DDTHH:MM:SSZ`: to the second (rounded down), for people to read.
     public var iso8601Seconds: String { String(iso8601.prefix(19)) + "Z" }
 
+    /// `2 Nov 2026, 10:02 UTC`: to the minute (rounded down), for a page.
+    public var readable: String {
+        let iso = Array(iso8601.utf8)
+        func number(_ range: Range<Int>) -> Int { iso[range].reduce(0) { $0 * 10 + Int($1) - 48 } }
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let minute = String(decoding: iso[11..<16], as: UTF8.self)
+        return "\(number(8..<10)) \(months[number(5..<7) - 1]) \(String(decoding: iso[0..<4], as: UTF8.self)), \(minute) UTC"
+    }
+
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
     public var iso8601: String {
         let seconds = microseconds.floorDiv(1_000_000)

@@ -5,7 +5,12 @@ import Foundation
 /// A page of the connections table: filtered by status, searched by name, sorted, and
 /// paginated by keyset with an opaque cursor (no row repeated or skipped between pages).
 public struct ConnectionList: Sendable {
-    public enum StatusFilter: String, Sendable, CaseIterable { case active, inactive, all }
+    public enum StatusFilter: String, Sendable, CaseIterable {
+        case active, inactive, all
+        /// Active, but the credential expires within ``ConnectionList/expiringWithin`` of `now`
+        /// and credlog cannot renew it (an API key with an expiry, OAuth2 without a refresh token).
+        case expiring
+    }
     public enum Sort: String, Sendable, CaseIterable {
         /// By name (case-insensitive), then id.
         case name
@@ -22,10 +27,18 @@ public struct ConnectionList: Sendable {
     public var search: String?
     /// Only connections of these pieces (`gmail`, `slack`…); every piece when empty.
     public var pieces: [String] = []
+    /// Only connections this member (or `system`, `engine`) created.
+    public var owner: String?
     public var sort: Sort = .name
     public var limit: Int = 50
     /// The `nextCursor` of the previous page.
     public var after: String?
+    /// The moment `expiring` counts from.
+    public var now: Timestamp
+
+    /// How soon a credential that credlog cannot renew must expire for its connection to be
+    /// `expiring` (the default warning lead of a webhook).
+    public static let expiringWithin = Duration.seconds(MembershipEvent.WebhookAdded.defaultWarnDaysAhead * 86_400)
 
     public static let maxLimit = 500
     /// The most pieces one list filters on.
@@ -39,15 +52,17 @@ public struct ConnectionList: Sendable {
     /// each name finds a page sooner than fetching every match by id.
     static let matchesFetchedById = 2_000
 
-    public init(projectId: String, status: StatusFilter = .all, search: String? = nil, pieces: [String] = [], sort: Sort = .name,
-                limit: Int = 50, after: String? = nil) {
+    public init(projectId: String, status: StatusFilter = .all, search: String? = nil, pieces: [String] = [], owner: String? = nil,
+                sort: Sort = .name, limit: Int = 50, after: String? = nil, now: Timestamp = .now()) {
         self.projectId = projectId
         self.status = status
         self.search = search
         self.pieces = pieces
+        self.owner = owner
         self.sort = sort
         self.limit = limit
         self.after = after
+        self.now = now
     }
 
     public struct Page: Sendable, Encodable {
@@ -109,6 +124,7 @@ public struct ConnectionList: Sendable {
         guard (1...Self.maxLimit).contains(limit) else { throw DomainError.invalid("the limit is 1 to \(Self.maxLimit)") }
         guard pieces.count <= Self.maxPieces else { throw DomainError.invalid("a list filters on at most \(Self.maxPieces) pieces") }
         let pieces = Array(Set(try pieces.map { piece throws(DomainError) in try Identifier.piece(piece) })).sorted()
+        let owner = try owner.map { owner throws(DomainError) in try Identifier.actor(owner, what: "owner") }
         let trimmed = search?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         let term = trimmed.isEmpty ? "" : try DisplayText.searchTerm.validate(trimmed).lowercased()
         let cursor = try after.map { try Cursor(decoding: $0, for: sort) }
@@ -124,15 +140,15 @@ public struct ConnectionList: Sendable {
             while rows.count <= limit {
                 let (ids, next) = matches.ids(from: start, count: batch)
                 guard !ids.isEmpty else { break }
-                rows += try self.rows(term: term, pieces: pieces, ids: ids, cursor: nil, count: limit + 1 - rows.count, db)
+                rows += try self.rows(term: term, pieces: pieces, owner: owner, ids: ids, cursor: nil, count: limit + 1 - rows.count, db)
                 (start, batch) = (next, min(batch * 4, 4_096))
             }
         case (let matches?, .connectedOn), (let matches?, .activeFirst):
             // A rare term's matches are fetched by id; a frequent one's are found sooner by
             // walking the sort's index and testing each name.
-            rows = try self.rows(term: term, pieces: pieces, ids: matches.all(cap: Self.matchesFetchedById), cursor: cursor, count: limit + 1, db)
+            rows = try self.rows(term: term, pieces: pieces, owner: owner, ids: matches.all(cap: Self.matchesFetchedById), cursor: cursor, count: limit + 1, db)
         case (nil, _):
-            rows = try self.rows(term: term, pieces: pieces, ids: nil, cursor: cursor, count: limit + 1, db)
+            rows = try self.rows(term: term, pieces: pieces, owner: owner, ids: nil, cursor: cursor, count: limit + 1, db)
         }
         var next: String?
         if rows.count > limit {
@@ -146,8 +162,9 @@ public struct ConnectionList: Sendable {
     }
 
     /// Up to `count` rows of the project in the list's order that pass the status filter, are of
-    /// one of `pieces` (any when empty), contain `term`, come after `cursor` and, given `ids`, are among them.
-    private func rows(term: String, pieces: [String], ids: [String]?, cursor: Cursor?, count: Int,
+    /// one of `pieces` (any when empty), were created by `owner` (anyone when `nil`), contain `term`,
+    /// come after `cursor` and, given `ids`, are among them.
+    private func rows(term: String, pieces: [String], owner: String?, ids: [String]?, cursor: Cursor?, count: Int,
                       _ db: any SQLSession) throws -> [ConnectionRow] {
         var clauses = ["c.project_id = ?"]
         var arguments: SQLArguments = [projectId]
@@ -160,14 +177,23 @@ public struct ConnectionList: Sendable {
             source = "m \(db.dialect.orderedJoin) connections AS c ON c.id = m.id"
             arguments = SQLArguments(ids.map(SQLValue.text)) + arguments
         }
-        if status != .all {
+        switch status {
+        case .all: break
+        case .active, .inactive:
             clauses.append("c.status = ?")
             arguments.append(status.rawValue)
+        case .expiring:
+            clauses.append("c.status = 'active' AND c.credential_refreshable = 0 AND c.credential_expires_at <= ?")
+            arguments.append((now + Self.expiringWithin).iso8601)
         }
         if !pieces.isEmpty {
             let (clause, values) = SQLArguments.membership("c.piece", in: pieces)
             clauses.append(clause)
             arguments = arguments + values
+        }
+        if let owner {
+            clauses.append("c.created_by = ?")
+            arguments.append(owner)
         }
         if !term.isEmpty {
             clauses.append("\(db.dialect.position)(c.name_key, ?) > 0")

@@ -23,6 +23,10 @@ public struct ConnectionSummary: Sendable, Equatable, Codable {
     public var credentialSetAt: Timestamp
     /// Whether credlog renews the credential itself (OAuth2 with a refresh token).
     public var credentialRefreshable: Bool
+    /// Who created it (its owner): a member's id, `system` or `engine`.
+    public var createdBy: String
+    /// Who last reconnected it; `nil` if no one has since it was created.
+    public var reconnectedBy: String?
 }
 
 /// One row of the `connections` read model: its summary, the name's sort key and the position
@@ -40,30 +44,32 @@ public struct ConnectionRow: Sendable, Equatable {
         set { summary[keyPath: field] = newValue }
     }
 
-    /// The fold: the row after `event` (recorded at `at`, position `position`); `nil` once deleted.
-    public static func evolve(_ row: ConnectionRow?, _ event: ConnectionEvent, at: Timestamp, position: Int64) -> ConnectionRow? {
+    /// The fold: the row after `event` (recorded at `at` by `actor`, position `position`); `nil` once deleted.
+    public static func evolve(_ row: ConnectionRow?, _ event: ConnectionEvent, at: Timestamp, by actor: EventActor,
+                              position: Int64) -> ConnectionRow? {
         var row = row
-        evolve(&row, event, at: at, position: position)
+        evolve(&row, event, at: at, by: actor, position: position)
         return row
     }
 
     /// The same fold, in place: a row kept in a dictionary (`evolve(&rows[id], …)`) is changed
     /// where it is, not copied out and back.
-    public static func evolve(_ row: inout ConnectionRow?, _ event: ConnectionEvent, at: Timestamp, position: Int64) {
+    public static func evolve(_ row: inout ConnectionRow?, _ event: ConnectionEvent, at: Timestamp, by actor: EventActor, position: Int64) {
         if case .created(let created) = event {
             row = ConnectionRow(summary: ConnectionSummary(
                 id: created.connectionId, projectId: created.projectId, piece: created.piece, authType: created.authType.rawValue,
                 name: created.name, status: .active, statusReason: nil, flowCount: 0, connectedAt: at, statusChangedAt: at,
                 credentialExpiresAt: created.credentials.expiresAt, credentialFingerprint: created.credentials.fingerprint,
-                credentialSetAt: at, credentialRefreshable: created.credentials.refreshable ?? false),
+                credentialSetAt: at, credentialRefreshable: created.credentials.refreshable ?? false, createdBy: actor.id,
+                reconnectedBy: nil),
                 nameKey: created.name.lowercased(), lastPosition: position)
-        } else if row?.apply(event, at: at, position: position) == false {
+        } else if row?.apply(event, at: at, by: actor, position: position) == false {
             row = nil
         }
     }
 
     /// Applies an event other than the creation; `false` when it deletes the connection.
-    private mutating func apply(_ event: ConnectionEvent, at: Timestamp, position: Int64) -> Bool {
+    private mutating func apply(_ event: ConnectionEvent, at: Timestamp, by actor: EventActor, position: Int64) -> Bool {
         lastPosition = position
         if let change = StatusTransition(from: summary.status, by: event), change.to != .deleted {
             summary.status = change.to
@@ -74,10 +80,11 @@ public struct ConnectionRow: Sendable, Equatable {
         case .created, .expired, .revoked: break
         case .reconnected(let reconnected):
             summary.connectedAt = at
+            summary.reconnectedBy = actor.id
             setCredential(reconnected.credentials, at: at)
         case .tokenRefreshed(let refreshed):
             setCredential(refreshed.credentials, at: at)
-        case .credentialsResealed:
+        case .credentialsResealed, .expiryWarned:
             break  // the same secret under a new key: nothing people see changes
         case .renamed(let renamed):
             summary.name = renamed.to
@@ -103,7 +110,7 @@ extension ConnectionRow {
     /// The `connections` table's columns, in its order.
     public static let columns = ["id", "project_id", "piece", "auth_type", "name", "name_key", "status", "status_reason", "flow_count",
                           "connected_at", "status_changed_at", "credential_expires_at", "credential_fingerprint", "credential_set_at",
-                          "credential_refreshable", "last_position"]
+                          "credential_refreshable", "last_position", "created_by", "reconnected_by"]
     /// ``columns`` for a `SELECT`.
     public static let columnList = columns.joined(separator: ", ")
 
@@ -113,7 +120,8 @@ extension ConnectionRow {
         return [.text(s.id), .text(s.projectId), .text(s.piece), .text(s.authType), .text(s.name), .text(nameKey), .text(s.status.rawValue),
                 s.statusReason.map(SQLValue.text) ?? .null, .integer(Int64(s.flowCount)), .text(s.connectedAt.iso8601),
                 .text(s.statusChangedAt.iso8601), s.credentialExpiresAt.map(SQLValue.text) ?? .null, .text(s.credentialFingerprint),
-                .text(s.credentialSetAt.iso8601), .integer(s.credentialRefreshable ? 1 : 0), .integer(lastPosition)]
+                .text(s.credentialSetAt.iso8601), .integer(s.credentialRefreshable ? 1 : 0), .integer(lastPosition),
+                .text(s.createdBy), s.reconnectedBy.map(SQLValue.text) ?? .null]
     }
 
     /// A row read with ``columns`` in order. A value that is not what credlog writes there
@@ -130,7 +138,7 @@ extension ConnectionRow {
             id: try row[0], projectId: try row[1], piece: try row[2], authType: try row[3], name: try row[4], status: status,
             statusReason: try row[7], flowCount: try row[8], connectedAt: try time(9), statusChangedAt: try time(10),
             credentialExpiresAt: try row[11], credentialFingerprint: try row[12], credentialSetAt: try time(13),
-            credentialRefreshable: try row[14])
+            credentialRefreshable: try row[14], createdBy: try row[16], reconnectedBy: try row[17])
         nameKey = try row[5]
         lastPosition = try row[15]
     }

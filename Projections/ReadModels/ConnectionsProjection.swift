@@ -10,7 +10,8 @@ public struct ConnectionsProjection: Projection {
     /// 6: trigram rows no longer copy the status (a status change writes one row, not one per trigram).
     /// 7: no trigram table: name search is an in-memory index of the querying process.
     /// 8: an index by piece (a builder's Connection dropdown lists one piece's connections).
-    public let version = 8
+    /// 9: who created each connection and who last reconnected it, with an index by owner.
+    public let version = 9
     public let tables = ["connections"]
 
     public init() {}
@@ -22,7 +23,8 @@ public struct ConnectionsProjection: Projection {
                 name TEXT NOT NULL, name_key TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('active', 'inactive')),
                 status_reason TEXT, flow_count INTEGER NOT NULL CHECK (flow_count >= 0), connected_at TEXT NOT NULL,
                 status_changed_at TEXT NOT NULL, credential_expires_at TEXT, credential_fingerprint TEXT NOT NULL,
-                credential_set_at TEXT NOT NULL, credential_refreshable INTEGER NOT NULL, last_position INTEGER NOT NULL);
+                credential_set_at TEXT NOT NULL, credential_refreshable INTEGER NOT NULL, last_position INTEGER NOT NULL,
+                created_by TEXT NOT NULL, reconnected_by TEXT);
             """))
     }
 
@@ -34,6 +36,7 @@ public struct ConnectionsProjection: Projection {
         "CREATE INDEX connections_by_connected ON connections (project_id, connected_at, id)",
         "CREATE INDEX connections_by_status_connected ON connections (project_id, status, connected_at, id)",
         "CREATE INDEX connections_by_piece ON connections (project_id, piece)",
+        "CREATE INDEX connections_by_owner ON connections (project_id, created_by)",
         "CREATE INDEX connections_by_expiry ON connections (credential_expires_at) WHERE credential_expires_at IS NOT NULL",
     ]
 
@@ -42,7 +45,7 @@ public struct ConnectionsProjection: Projection {
     }
 
     /// Reads the rows of the batch's connections once, folds every event in memory
-    /// (``ConnectionRow/evolve(_:_:at:position:)``), and writes each changed row once.
+    /// (``ConnectionRow/evolve(_:_:at:by:position:)``), and writes each changed row once.
     public func apply(_ events: [ProjectedEvent], _ db: any SQLSession) throws {
         let changes = events.compactMap { event in event.connection.map { (event, $0.id, $0.event) } }
         guard !changes.isEmpty else { return }
@@ -56,7 +59,7 @@ public struct ConnectionsProjection: Projection {
         }
         var after = before
         for (event, id, decoded) in changes {
-            ConnectionRow.evolve(&after[id], decoded, at: event.recorded.recordedAt, position: event.recorded.position)
+            ConnectionRow.evolve(&after[id], decoded, at: event.recorded.recordedAt, by: event.recorded.actor, position: event.recorded.position)
         }
         for id in ids where before[id] != after[id] {
             if let row = after[id] {
@@ -71,6 +74,6 @@ public struct ConnectionsProjection: Projection {
     /// columns no event changes after the creation, so that the indexes on them are not rewritten.
     private static let upsert = "INSERT INTO connections (\(ConnectionRow.columnList)) VALUES (\(SQLArguments.placeholders(ConnectionRow.columns.count))) "
         + "ON CONFLICT (id) DO UPDATE SET "
-        + ConnectionRow.columns.filter { !["id", "project_id", "piece", "auth_type"].contains($0) }.map { "\($0) = excluded.\($0)" }
+        + ConnectionRow.columns.filter { !["id", "project_id", "piece", "auth_type", "created_by"].contains($0) }.map { "\($0) = excluded.\($0)" }
             .joined(separator: ", ")
 }

@@ -19,6 +19,9 @@ public enum EventSummary {
             case .tokenRefreshed(let refreshed):
                 return credentialFields(refreshed.credentials).merging(["previous": refreshed.previousFingerprint]) { $1 }
             case .credentialsResealed(let resealed): return ["fingerprint": resealed.credentials.fingerprint, "keyId": resealed.credentials.keyId]
+            case .expiryWarned(let warning):
+                return ["webhook": warning.webhookId, "fingerprint": warning.credentialFingerprint, "expiresAt": warning.expiresAt,
+                        "daysAhead": String(warning.daysAhead)]
             }
         case .membership(let decoded):
             switch decoded {
@@ -30,7 +33,8 @@ public enum EventSummary {
                 fields["clientId"] = registered.piece.oauth2?.clientId
                 fields["clientSecret"] = registered.clientSecret?.fingerprint
                 return fields
-            case .webhookAdded(let added): return ["webhook": added.webhookId, "url": added.url, "secret": added.secret.fingerprint]
+            case .webhookAdded(let added):
+                return ["webhook": added.webhookId, "url": added.url, "secret": added.secret.fingerprint, "warnDaysAhead": String(added.warningLead)]
             case .webhookRemoved(let removed): return ["webhook": removed.webhookId]
             case .tokenIssued(let issued):
                 var fields = ["token": issued.tokenId, "kind": issued.kind.rawValue]

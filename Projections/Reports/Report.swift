@@ -14,7 +14,7 @@ public enum Report: String, Sendable, CaseIterable {
         switch self {
         case .connections:
             ["connection_id", "project_id", "piece", "auth_type", "name", "status", "status_reason", "flow_count",
-             "connected_at", "status_changed_at", "credential_expires_at", "credential_fingerprint"]
+             "connected_at", "status_changed_at", "credential_expires_at", "credential_fingerprint", "created_by", "reconnected_by"]
         case .flowUsage:
             ["flow_id", "connection_id", "project_id", "connection_name", "attached_at", "detached_at"]
         case .statusHistory:
@@ -33,7 +33,7 @@ public enum Report: String, Sendable, CaseIterable {
         case .connections:
             sql = """
                 SELECT id, project_id, piece, auth_type, name, status, status_reason, flow_count, connected_at,
-                       status_changed_at, credential_expires_at, credential_fingerprint
+                       status_changed_at, credential_expires_at, credential_fingerprint, created_by, reconnected_by
                 FROM connections \(filter) ORDER BY project_id, name_key, id
                 """
         case .flowUsage:
@@ -104,7 +104,8 @@ extension Report {
             }
             .map { row in
                 [row.id, row.projectId, row.piece, row.authType, row.name, row.status.rawValue, row.statusReason, String(row.flowCount),
-                 row.connectedAt.iso8601, row.statusChangedAt.iso8601, row.credentialExpiresAt, row.credentialFingerprint]
+                 row.connectedAt.iso8601, row.statusChangedAt.iso8601, row.credentialExpiresAt, row.credentialFingerprint,
+                 row.createdBy, row.reconnectedBy]
             }
     }
 

@@ -20,6 +20,9 @@ public struct ConnectionDetail: Sendable, Equatable, Codable {
     /// `created`, `reconnected` or `refreshed`.
     public var credentialSource: String
     public var credentialExpiresAt: String?
+    /// Who created it (its owner) and who last reconnected it: a member's id, `system` or `engine`.
+    public var createdBy: String
+    public var reconnectedBy: String?
     /// The connection's stream version at that moment (the HTTP API's `ETag`).
     public var streamVersion: Int64
     public var asOfPosition: Int64
@@ -36,6 +39,7 @@ extension ConnectionDetail {
             credentialFingerprint: connection.credentials.fingerprint, credentialVersion: snapshot.credentialVersion,
             credentialSetAt: snapshot.credentialSetAt.iso8601, credentialSource: snapshot.credentialSource,
             credentialExpiresAt: connection.credentials.expiresAt,
+            createdBy: snapshot.createdBy.id, reconnectedBy: snapshot.reconnectedBy?.id,
             streamVersion: snapshot.streamVersion, asOfPosition: snapshot.lastPosition)
     }
 }

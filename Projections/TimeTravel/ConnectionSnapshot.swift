@@ -31,6 +31,9 @@ public struct ConnectionSnapshot: Sendable, Equatable {
     public var credentialVersion: Int64
     /// How it was set: `created`, `reconnected` or `refreshed` (an OAuth2 token refresh).
     public var credentialSource: String
+    /// Who created it (its owner), and who last reconnected it.
+    public var createdBy: EventActor
+    public var reconnectedBy: EventActor?
 
     /// Folds a connection's events up to `point`; `nil` if it did not exist yet.
     public static func fold(_ events: [RecordedEvent], upTo point: PointInTime) throws -> ConnectionSnapshot? {
@@ -42,7 +45,7 @@ public struct ConnectionSnapshot: Sendable, Equatable {
             var next = snapshot ?? ConnectionSnapshot(
                 connectionId: event.stream.connectionId ?? "", state: after, streamVersion: 0, lastPosition: 0,
                 statusSince: event.recordedAt, statusChangedBy: event.actor, credentialSetAt: event.recordedAt, credentialVersion: 1,
-                credentialSource: "created")
+                credentialSource: "created", createdBy: event.actor, reconnectedBy: nil)
             if before.statusName != .deleted, StatusTransition(from: before.statusName, by: decoded) != nil {
                 next.statusSince = event.recordedAt
                 next.statusChangedBy = event.actor
@@ -56,6 +59,7 @@ public struct ConnectionSnapshot: Sendable, Equatable {
                 default: "created"
                 }
             }
+            if case .reconnected = decoded { next.reconnectedBy = event.actor }
             next.state = after
             next.streamVersion = event.streamVersion
             next.lastPosition = event.position

@@ -3,7 +3,7 @@ import CredlogEvents
 
 /// The connections, flow usage and status history as they stood at a moment, folded in memory
 /// from the log's prefix: an as-of report costs one scan of the log, not a rebuild into a
-/// scratch database. The folds are the projections' own (``ConnectionRow/evolve(_:_:at:position:)``,
+/// scratch database. The folds are the projections' own (``ConnectionRow/evolve(_:_:at:by:position:)``,
 /// ``StatusChange/derive(previous:_:recorded:)``, the flow usage rules), so the result equals the
 /// tables rebuilt as of that moment (`ReadModelsAsOfTests` checks it on SQLite and PostgreSQL).
 /// Memory grows with the connections of the prefix (and, when kept, its flow uses and status
@@ -90,7 +90,7 @@ public struct ReadModelsAsOf: Sendable {
         }
     }
 
-    /// Folds the event into its connection's row (``ConnectionRow/evolve(_:_:at:position:)``),
+    /// Folds the event into its connection's row (``ConnectionRow/evolve(_:_:at:by:position:)``),
     /// in place. An id gets a slot at its creation; an event of a connection never created
     /// changes no row, as in the table.
     private mutating func updateRow(_ id: String, _ event: ConnectionEvent, _ recorded: RecordedEvent) {
@@ -112,7 +112,7 @@ public struct ReadModelsAsOf: Sendable {
     private static func evolve(_ row: inout ConnectionRow?, _ event: ConnectionEvent, _ recorded: RecordedEvent) -> Int {
         let existed: Bool
         if case .none = row { existed = false } else { existed = true }
-        ConnectionRow.evolve(&row, event, at: recorded.recordedAt, position: recorded.position)
+        ConnectionRow.evolve(&row, event, at: recorded.recordedAt, by: recorded.actor, position: recorded.position)
         if case .none = row { return existed ? -1 : 0 }
         return existed ? 0 : 1
     }

@@ -4,6 +4,7 @@ Seeds a database through the credlog CLI, starts `credlog serve` on a free port,
 page as an admin and as a member. Screenshots go to $BROWSER_OUT (default: browser-out/).
 Run by scripts/browser-test (and so by .ci/run).
 """
+import datetime
 import json
 import urllib.parse
 import os
@@ -62,7 +63,9 @@ class Server:
         self.cli("piece", "register", "--project", "acme", "--file", piece, "--client-secret-stdin", "--as", "alice", stdin=CLIENT_SECRET)
         self.gmail = self.create("gmail", "oauth2", "Gmail - Support", {"accessToken": "ya29.browser-test"})
         self.hubspot = self.create("hubspot", "api-key", "HubSpot", {"apiKey": "pat-browser-test"})
-        self.smtp = self.create("smtp", "basic", "SMTP relay", {"username": "u", "password": "p"})
+        self.smtp = self.create("smtp", "basic", "SMTP relay", {"username": "u", "password": "p"}, actor="bob")
+        in_three_days = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=3, hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.expiring = self.create("hubspot", "api-key", "CRM sandbox", {"apiKey": "pat-sandbox", "expiresAt": in_three_days})
         self.xss = self.create("custom-api", "custom", XSS_NAME, {"token": "t"})
         self.combining_xss = self.create("custom-api", "custom", COMBINING_XSS_NAME, {"token": "t"})
         for flow in ("support-triage", "lead-sync"):
@@ -128,7 +131,19 @@ def admin_filters_by_status(driver, server):
     Select(driver.find_element(By.ID, "status-filter")).select_by_visible_text("Active")
     WebDriverWait(driver, 10).until(EC.url_contains("status=active"))
     statuses = [r.find_element(By.CSS_SELECTOR, ".status").text for r in rows(driver)]
-    assert len(statuses) == 4 and set(statuses) == {"Active"}, statuses
+    assert len(statuses) == 5 and set(statuses) == {"Active"}, statuses
+
+
+def expiring_badge_and_status_choice(driver, server):
+    driver.get(server.url + "/connections?status=all")
+    badge = row(driver, server.expiring).find_element(By.CSS_SELECTOR, ".status.expiring")
+    assert badge.text == "Expires in 3 days", f"3 days and an hour: {badge.text!r}"
+    assert not row(driver, server.hubspot).find_elements(By.CSS_SELECTOR, ".status.expiring"), "no expiry, no badge"
+    Select(driver.find_element(By.ID, "status-filter")).select_by_visible_text("Expiring")
+    WebDriverWait(driver, 10).until(EC.url_contains("status=expiring"))
+    assert [r.get_attribute("data-id") for r in rows(driver)] == [server.expiring], [r.text for r in rows(driver)]
+    assert Select(driver.find_element(By.ID, "status-filter")).first_selected_option.text == "Expiring"
+    driver.save_screenshot(os.path.join(OUT, "connections-expiring.png"))
 
 
 def admin_filters_by_provider(driver, server):
@@ -153,6 +168,48 @@ def admin_filters_by_provider(driver, server):
     assert [r.get_attribute("data-id") for r in rows(driver)] == [server.gmail], "the expired Gmail connection"
     Select(driver.find_element(By.ID, "provider-filter")).select_by_visible_text("All providers")
     WebDriverWait(driver, 10).until(lambda d: "piece=gmail" not in d.current_url)
+
+
+def icons_owners_and_times_in_the_browsers_zone(driver, server):
+    # Tokyo is UTC+9 all year: "Connected on" must show Tokyo's time, with UTC in the tooltip.
+    driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": "Asia/Tokyo"})
+    try:
+        driver.get(server.url + "/connections?status=all")
+        hubspot = row(driver, server.hubspot)
+        icon = hubspot.find_element(By.CSS_SELECTOR, "img.icon")
+        assert icon.get_attribute("src").endswith("/assets/piece-hubspot.svg"), icon.get_attribute("src")
+        assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", icon), "the icon loads"
+        custom = row(driver, server.xss)
+        assert not custom.find_elements(By.CSS_SELECTOR, "img.icon"), "a custom piece has no icon"
+        assert custom.find_element(By.CSS_SELECTOR, ".badge").text == "CA", "it keeps its initials"
+        assert hubspot.find_element(By.CSS_SELECTOR, "td.owner").text == "alice"
+        assert row(driver, server.smtp).find_element(By.CSS_SELECTOR, "td.owner").text == "bob"
+        when = hubspot.find_element(By.CSS_SELECTOR, "time")
+        utc = datetime.datetime.fromisoformat(when.get_attribute("datetime").replace("Z", "+00:00"))
+        assert when.get_attribute("title") == f"{utc.day} {utc:%b %Y, %H:%M} UTC", when.get_attribute("title")
+        tokyo = utc + datetime.timedelta(hours=9)
+        hour = tokyo.hour % 12 or 12
+        expected = f"{tokyo:%b} {tokyo.day}, {tokyo.year}, {hour}:{tokyo:%M}\u202f{'AM' if tokyo.hour < 12 else 'PM'}"
+        assert when.text in (expected, expected.replace("\u202f", " ")), f"Tokyo's time {expected!r}, saw {when.text!r}"
+        driver.save_screenshot(os.path.join(OUT, "connections-icons-owner-local-time.png"))
+    finally:
+        driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": ""})
+
+
+def connection_and_flows_pages_show_readable_times(driver, server):
+    readable = re.compile(r"^\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC$")
+    driver.get(server.url + f"/connections/{server.hubspot}")
+    times = [t.text for t in driver.find_elements(By.CSS_SELECTOR, "#state time, #history time, #audit time")]
+    assert times and all(readable.match(t) for t in times), times
+    assert ".000000Z" not in driver.find_element(By.TAG_NAME, "main").text and "T0" not in driver.find_element(By.ID, "state").text
+    assert driver.find_element(By.ID, "owner").text == "alice"
+    driver.find_element(By.LINK_TEXT, "‹ Connections").click()
+    row(driver, server.hubspot).find_element(By.CSS_SELECTOR, "a.flows").click()
+    WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.ID, "flows")))
+    flows = [[cell.text for cell in r.find_elements(By.TAG_NAME, "td")] for r in driver.find_elements(By.CSS_SELECTOR, "#flows tbody tr")]
+    assert sorted(f[0] for f in flows) == ["lead-sync", "support-triage"], flows
+    assert all(readable.match(f[1]) for f in flows), flows
+    driver.save_screenshot(os.path.join(OUT, "flows-since.png"))
 
 
 def admin_searches_by_name(driver, server):
@@ -297,7 +354,7 @@ def combining_marks_do_not_break_out_of_attributes(driver, server):
 
 def member_sees_no_actions(driver, server):
     driver.get(server.url + "/connections?status=all")
-    assert len(rows(driver)) == 6, "a member sees every connection"
+    assert len(rows(driver)) == 7, "a member sees every connection"
     assert not driver.find_elements(By.CSS_SELECTOR, "button.rename, button.reconnect, #rename-dialog"), \
         "no actions offered to a member"
     # A forged rename from the member's own session is refused by the server and changes nothing.
@@ -330,7 +387,9 @@ def main():
     server.seed()
     server.start()
     failures = 0
-    plan = [("alice", server.admin_token, (1280, 900), [admin_filters_by_status, admin_filters_by_provider, admin_searches_by_name,
+    plan = [("alice", server.admin_token, (1280, 900), [admin_filters_by_status, expiring_badge_and_status_choice, admin_filters_by_provider,
+                                                         icons_owners_and_times_in_the_browsers_zone,
+                                                         connection_and_flows_pages_show_readable_times, admin_searches_by_name,
                                                          admin_renames_through_the_modal,
                                                          admin_reconnects_an_inactive_connection,
                                                          admin_sees_history_and_time_travel,

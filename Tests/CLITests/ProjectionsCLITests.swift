@@ -131,6 +131,25 @@ struct ProjectionsCLITests {
 
         let flows = try cli.run(["flows", "list", "--connection", gmail, "--as", "bob"])
         #expect(flows.stdout.contains("triage"))
+        // The owner: a column, a filter; who reconnected last is in `connection show`.
+        #expect(table.stdout.contains("OWNER") && table.stdout.contains("  bob"))
+        let byBob = try cli.run(["connections", "list", "--project", "acme", "--owner", "bob", "--json", "--as", "bob"])
+        #expect(byBob.stdout.contains(gmail) && byBob.stdout.contains(other))
+        let byAlice = try cli.run(["connections", "list", "--project", "acme", "--owner", "alice", "--as", "bob"])
+        #expect(byAlice.status == 0 && !byAlice.stdout.contains(gmail))
+        #expect(try cli.run(["connection", "show", gmail, "--as", "bob"]).stdout.contains("owner        bob, last reconnected by alice"))
+        #expect(try cli.run(["connections", "list", "--project", "acme", "--owner", "b b", "--as", "bob"]).status == 65)
+
+        // Replacing moves the flow; a member may not; a connection of another piece is refused.
+        let before = try cli.run(["log", "--json", "--as", "alice"]).stdout
+        #expect(try cli.run(["connection", "replace", gmail, "--with", other, "--as", "bob"]).status == 77)
+        #expect(try cli.run(["log", "--json", "--as", "alice"]).stdout == before, "a refusal appends nothing")
+        let moved = try cli.run(["connection", "replace", gmail, "--with", other, "--as", "alice"])
+        #expect(moved.status == 0)
+        #expect(moved.stdout.contains("moved 1 flow from \(gmail) to \(other): triage"), "\(moved.stdout)")
+        #expect(try cli.run(["flows", "list", "--connection", other, "--as", "bob"]).stdout.contains("triage"))
+        #expect(try cli.run(["connection", "replace", gmail, "--with", other, "--as", "alice"]).stdout.contains("no change"))
+        _ = try cli.run(["connection", "replace", other, "--with", gmail, "--as", "alice"])  // back, for what follows
 
         let then = try cli.run(["connection", "show", gmail, "--at", "2027-03-01T10:05:00Z", "--as", "bob", "--json"])
         #expect(then.stdout.contains(#""status" : "Inactive""#))
@@ -146,7 +165,7 @@ struct ProjectionsCLITests {
         let csv = try cli.run(["report", "connections", "--format", "csv", "--as-of", "2027-03-01T10:30:00Z", "--as", "alice"])
         #expect(csv.status == 0, "\(csv.stderr)")
         let lines = csv.stdout.components(separatedBy: "\r\n")
-        #expect(lines.first == "connection_id,project_id,piece,auth_type,name,status,status_reason,flow_count,connected_at,status_changed_at,credential_expires_at,credential_fingerprint")
+        #expect(lines.first == "connection_id,project_id,piece,auth_type,name,status,status_reason,flow_count,connected_at,status_changed_at,credential_expires_at,credential_fingerprint,created_by,reconnected_by")
         #expect(lines.contains { $0.hasPrefix(gmail) && $0.contains(",inactive,expired: token expired,1,") })
         #expect(csv.stdout.contains(#""Straße, ""quoted""""#))
 

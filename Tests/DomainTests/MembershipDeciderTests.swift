@@ -97,10 +97,16 @@ struct MembershipDeciderTests {
             Issue.record("no secret accepted"); return
         }
 
-        let added = try when(Self.founded, .addWebhook(id: "wh_1", url: "https://hooks.test/x", secret: secret), by: .member("alice"))
+        let added = try when(Self.founded, .addWebhook(id: "wh_1", url: "https://hooks.test/x", secret: secret, warnDaysAhead: 3),
+                             by: .member("alice"))
         #expect(ProjectState.fold(Self.founded + added).webhooks["wh_1"]?.url == "https://hooks.test/x")
-        #expect(refusal(Self.founded + added, .addWebhook(id: "wh_1", url: "https://hooks.test/y", secret: secret), by: .member("alice"))
-                == .alreadyExists("webhook wh_1"))
+        #expect(ProjectState.fold(Self.founded + added).webhooks["wh_1"]?.warningLead == 3)
+        #expect(refusal(Self.founded + added, .addWebhook(id: "wh_1", url: "https://hooks.test/y", secret: secret, warnDaysAhead: 7),
+                        by: .member("alice")) == .alreadyExists("webhook wh_1"))
+        for lead in [0, -1, 91, Int.max] {
+            guard case .invalid = refusal(Self.founded, .addWebhook(id: "wh_2", url: "https://hooks.test/x", secret: secret, warnDaysAhead: lead),
+                                          by: .member("alice")) else { Issue.record("a lead of \(lead) days accepted"); return }
+        }
         #expect(try when(Self.founded + added, .removeWebhook(id: "wh_1"), by: .member("alice")) == [.webhookRemoved(.init(webhookId: "wh_1"))])
         #expect(refusal(Self.founded, .removeWebhook(id: "wh_1"), by: .member("alice")) == .notFound("webhook wh_1 of project acme"))
     }

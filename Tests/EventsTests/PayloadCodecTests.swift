@@ -89,6 +89,7 @@ enum CodableReference {
         case .attachedToFlow(let payload), .detachedFromFlow(let payload): try encoder.encode(payload)
         case .tokenRefreshed(let payload): try encoder.encode(payload)
         case .credentialsResealed(let payload): try encoder.encode(payload)
+        case .expiryWarned(let payload): try encoder.encode(payload)
         }
     }
 
@@ -110,6 +111,7 @@ enum CodableReference {
         case (Event.TypeName.detachedFromFlow, 1): return .detachedFromFlow(try body(Event.FlowLink.self))
         case (Event.TypeName.tokenRefreshed, 1): return .tokenRefreshed(try body(Event.TokenRefreshed.self))
         case (Event.TypeName.credentialsResealed, 1): return .credentialsResealed(try body(Event.CredentialsResealed.self))
+        case (Event.TypeName.expiryWarned, 1): return .expiryWarned(try body(Event.ExpiryWarning.self))
         default: throw UnknownType()
         }
     }
@@ -139,7 +141,7 @@ struct CodecRandom {
     }
 
     mutating func event() -> ConnectionEvent {
-        switch below(10) {
+        switch below(11) {
         case 0: .created(.init(connectionId: text(), projectId: text(), piece: text(), authType: AuthType.allCases[below(4)],
                                name: text(), credentials: credentials()))
         case 1: .reconnected(.init(credentials: credentials()))
@@ -150,7 +152,9 @@ struct CodecRandom {
         case 6: .attachedToFlow(.init(flowId: text()))
         case 7: .detachedFromFlow(.init(flowId: text()))
         case 8: .tokenRefreshed(.init(credentials: credentials(), previousFingerprint: text()))
-        default: .credentialsResealed(.init(credentials: credentials()))
+        case 9: .credentialsResealed(.init(credentials: credentials()))
+        default: .expiryWarned(.init(webhookId: text(), credentialFingerprint: text(), expiresAt: text(),
+                                     daysAhead: [0, 1, 7, 90, -3, Int.max, Int.min][below(7)]))
         }
     }
 

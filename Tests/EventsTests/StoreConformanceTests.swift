@@ -44,6 +44,28 @@ struct StoreConformanceTests {
     }
 
     @Test(arguments: TestBackend.available)
+    func anAtomicAppendAcrossStreamsWritesAllOrNothing(backend: TestBackend) async throws {
+        let (store, keep) = try await Self.make(backend)
+        defer { withExtendedLifetime(keep) {} }
+        _ = try await store.append(Self.request("a", .noStream, [Self.event(1)]))
+        _ = try await store.append(Self.request("b", .noStream, [Self.event(2)]))
+        let valid = Self.request("a", .exact(1), [Self.event(3), Self.event(4)])
+        // The second request's version is stale: the first, valid on its own, is not written either.
+        await #expect(throws: StoreError.wrongExpectedVersion(stream: "b", expected: .exact(5), actual: 1)) {
+            _ = try await store.appendAtomically([valid, Self.request("b", .exact(5), [Self.event(5)])])
+        }
+        await #expect(throws: StoreError.emptyAppend(stream: "b")) {
+            _ = try await store.appendAtomically([valid, Self.request("b", .exact(1), [])])
+        }
+        #expect(try await store.headPosition() == 2)
+        #expect(try await store.readStream("a", from: 1).count == 1)
+        let results = try await store.appendAtomically([valid, Self.request("b", .exact(1), [Self.event(5)])])
+        #expect(results.map(\.positions) == [3...4, 5...5])
+        #expect(results.map(\.streamVersion) == [3, 2])
+        #expect(try await store.readAll(from: 1, limit: 10).map(\.position) == [1, 2, 3, 4, 5], "gapless")
+    }
+
+    @Test(arguments: TestBackend.available)
     func aStreamAndTheStreamItNamesAreReadTogether(backend: TestBackend) async throws {
         let (store, keep) = try await Self.make(backend)
         defer { withExtendedLifetime(keep) {} }

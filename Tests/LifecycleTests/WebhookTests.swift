@@ -68,6 +68,72 @@ struct WebhookTests {
         }
     }
 
+    /// Each webhook is warned at its own lead before a credential credlog cannot renew expires,
+    /// once per credential: the warning is an event in the log, and a `connection.expiring`
+    /// notification to that webhook alone.
+    @Test func aCredentialThatCannotRenewItselfIsWarnedAheadOncePerCredentialAndWebhook() async throws {
+        let receiver = WebhookReceiver()
+        try await receiver.serve { hook in
+            let fixture = try await LifecycleFixture(baseURL: "http://127.0.0.1:9")
+            let service = fixture.log.service
+            let alice = fixture.context(.member("alice"))
+            let soon = try await service.addWebhook(url: hook, to: "acme", warnDaysAhead: 3, context: alice)
+            receiver.expectSecret(soon.secret)
+            let early = try await service.addWebhook(url: hook + "?early", to: "acme", warnDaysAhead: 10, context: alice)
+            func create(_ name: String, auth: AuthType, _ json: String) async throws -> String {
+                var secret = Array(json.utf8)
+                return try await service.createConnection(projectId: "acme", piece: auth == .apiKey ? "hubspot" : "gmail", authType: auth,
+                                                          name: name, credentials: &secret, context: alice).stream.connectionId ?? ""
+            }
+            let inFiveDays = (fixture.now + .seconds(5 * 86_400)).iso8601
+            let key = try await create("HubSpot", auth: .apiKey, #"{"apiKey":"k-1","expiresAt":"\#(inFiveDays)"}"#)
+            _ = try await create("No expiry", auth: .apiKey, #"{"apiKey":"k-2"}"#)
+            _ = try await create("Renews itself", auth: .oauth2, #"{"accessToken":"a","refreshToken":"r","expiresAt":"\#(inFiveDays)"}"#)
+            func warnings() async throws -> [ConnectionEvent.ExpiryWarning] {
+                try await fixture.log.allEvents().compactMap { event in
+                    guard event.type == ConnectionEvent.TypeName.expiryWarned,
+                          case .expiryWarned(let warning) = try event.decode(as: ConnectionEvent.self) else { return nil }
+                    #expect(event.actor == .system && event.stream == .connection(key))
+                    return warning
+                }
+            }
+
+            // Five days ahead: only the webhook warned ten days ahead.
+            let first = try await fixture.lifecycle.round(now: fixture.now, sweeping: true)
+            #expect(first.sweep?.warned == [key: [early.id]])
+            #expect(try await warnings().map(\.webhookId) == [early.id])
+            #expect(first.enqueued == 1 && first.deliveries.count == 1)
+            let notice = try #require(receiver.received.last)
+            #expect(notice.body["type"] as? String == "connection.expiring" && notice.body["expiresAt"] as? String == inFiveDays)
+            #expect(notice.body["status"] as? String == "active")
+            let again = try await fixture.lifecycle.round(now: fixture.now, sweeping: true)
+            #expect(again.sweep?.warned == [:] && again.enqueued == 0, "once per credential and webhook")
+
+            // Two days on, the other webhook's lead has come: it alone is warned, signed with its secret.
+            fixture.advance(2 * 86_400 + 1)
+            let second = try await fixture.lifecycle.round(now: fixture.now, sweeping: true)
+            #expect(second.sweep?.warned == [key: [soon.id]])
+            #expect(second.deliveries.map(\.delivered) == [true])
+            #expect(receiver.received.last?.signatureValid == true && receiver.received.last?.body["type"] as? String == "connection.expiring")
+            #expect(try await warnings().map(\.webhookId) == [early.id, soon.id])
+
+            // A new credential is warned about again, by both; the status never changed.
+            let tomorrow = (fixture.now + .seconds(86_400)).iso8601
+            var fresh = Array(#"{"apiKey":"k-3","expiresAt":"\#(tomorrow)"}"#.utf8)
+            _ = try await service.reconnect(key, credentials: &fresh, context: fixture.context(.member("alice")))
+            let third = try await fixture.lifecycle.round(now: fixture.now, sweeping: true)
+            #expect(third.sweep?.warned[key]?.sorted() == [early.id, soon.id].sorted())
+            let all = try await warnings()
+            #expect(all.count == 4 && all.suffix(2).allSatisfy { $0.expiresAt == tomorrow })
+            #expect(Set(all.map(\.credentialFingerprint)).count == 2)
+            #expect(try await service.loadConnection(key).state.connection?.status.isActive == true)
+
+            // A rebuild of the read models sends nothing again.
+            try await ProjectionRunner(database: fixture.log.database).rebuild()
+            #expect(try await fixture.lifecycle.round(now: fixture.now, sweeping: false).enqueued == 0)
+        }
+    }
+
     /// `credlog serve` killed (SIGKILL) between the event and the delivery, and events appended
     /// while no server runs: after a restart each notification is delivered, once per delivery id.
     @Test func aKilledServerDeliversEveryNotificationOnceAfterRestart() async throws {

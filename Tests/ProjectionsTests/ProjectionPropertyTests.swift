@@ -118,7 +118,7 @@ struct ProjectionPropertyTests {
     func queryIndexesWaitForTheHeadOfARebuildThenExist(backend: TestBackend) async throws {
         let log = try await TemporaryLog(backend: backend, durability: .normal)
         let expected = BuiltInProjections.all.flatMap(\.queryIndexes).map { $0.split(separator: " ")[2] }.map(String.init).sorted()
-        #expect(expected.count == 9)
+        #expect(expected.count == 10)
         #expect(try await Self.indexes(log, named: expected) == expected, "made with the tables of an empty log")
         var history = RandomHistory(log: log, seed: 4)
         try await history.run(30)
@@ -131,7 +131,7 @@ struct ProjectionPropertyTests {
         let waiting = try await log.database.read { db in
             try db.fetchAll(sql: "SELECT projection FROM projection_pending_indexes").map { try $0[0] as String }
         }
-        #expect(waiting.sorted() == Array(repeating: "connections", count: 6) + ["status-history"])
+        #expect(waiting.sorted() == Array(repeating: "connections", count: 7) + ["status-history"])
         #expect(try await Self.indexes(log, named: expected).count == 2, "only the untouched projections' indexes exist")
         try await runner.catchUp()
         #expect(try await Self.indexes(log, named: expected) == expected)

@@ -262,7 +262,7 @@ struct NameIndexTests {
                 #expect(Set(all).count == all.count && indexed.allSatisfy { $0.count <= 7 })
                 let teams = (0..<40).filter { $0 % 5 != 0 }.count
                 let inactive = expired.filter { $0.hasPrefix("Team") }.count
-                #expect(all.count == [.all: teams, .active: teams - inactive, .inactive: inactive][status], "\(sort) \(status)")
+                #expect(all.count == [.all: teams, .active: teams - inactive, .inactive: inactive, .expiring: 0][status], "\(sort) \(status)")
             }
         }
     }

@@ -8,6 +8,10 @@ struct AlwaysConflictingStore: EventStore {
     func append(_ requests: [AppendRequest]) async throws -> [Result<AppendResult, any Error>] {
         requests.map { .failure(StoreError.wrongExpectedVersion(stream: $0.stream, expected: $0.expectedVersion, actual: 7)) }
     }
+    func appendAtomically(_ requests: [AppendRequest]) async throws -> [AppendResult] {
+        guard let first = requests.first else { return [] }
+        throw StoreError.wrongExpectedVersion(stream: first.stream, expected: first.expectedVersion, actual: 7)
+    }
     func idempotentResult(forKey key: String) async throws -> (requestDigest: String, result: AppendResult)? {
         try await inner.idempotentResult(forKey: key)
     }

@@ -17,6 +17,9 @@ public enum ConnectionCommand: Sendable, Equatable {
     /// The current credential sealed again under a new data key (same fingerprint), after a
     /// master key rotation.
     case reseal(SealedCredentials)
+    /// Records that the sweeper warned one of the project's webhooks (whose lead is `daysAhead`
+    /// days) that the current credential expires soon; a no-op if it was warned about this credential.
+    case warnExpiry(webhookId: String, daysAhead: Int)
 
     public struct Create: Sendable, Equatable {
         public var connectionId: String
@@ -46,12 +49,15 @@ public enum ConnectionCommand: Sendable, Equatable {
         case .detach: .detach
         case .refresh: .refresh
         case .reseal: .reseal
+        case .warnExpiry: .warnExpiry
         }
     }
 
-    /// The kinds of command, with who may issue each.
+    /// The kinds of command, with who may issue each. `replace` moves every flow of one
+    /// connection to another (``ConnectionDecider/replace(_:with:by:)``): two streams, one decision.
     public enum Kind: String, Sendable, CaseIterable {
-        case create, reconnect, rename, expire, revoke, delete, attach, detach, refresh, reseal
+        case create, reconnect, rename, expire, revoke, delete, attach, detach, refresh, reseal, replace
+        case warnExpiry = "warn-expiry"
 
         /// The name kept in the audit trail, such as `connection.rename`.
         public var auditName: String { "connection.\(rawValue)" }
@@ -63,8 +69,8 @@ public enum ConnectionCommand: Sendable, Equatable {
             case (.create, .member): true
             case (.attach, .member), (.detach, .member), (.attach, .engine), (.detach, .engine): true
             case (.reconnect, .member(_, .admin)), (.rename, .member(_, .admin)),
-                 (.revoke, .member(_, .admin)), (.delete, .member(_, .admin)): true
-            case (.expire, .system), (.expire, .engine), (.refresh, .system), (.refresh, .engine), (.reseal, .system): true
+                 (.revoke, .member(_, .admin)), (.delete, .member(_, .admin)), (.replace, .member(_, .admin)): true
+            case (.expire, .system), (.expire, .engine), (.refresh, .system), (.refresh, .engine), (.reseal, .system), (.warnExpiry, .system): true
             default: false
             }
         }
@@ -74,9 +80,10 @@ public enum ConnectionCommand: Sendable, Equatable {
             switch self {
             case .create: "members of the project"
             case .attach, .detach: "members of the project and the engine"
-            case .reconnect, .rename, .revoke, .delete: "admins of the project"
+            case .reconnect, .rename, .revoke, .delete, .replace: "admins of the project"
             case .expire, .refresh: "the system and the engine"
             case .reseal: "the operator (as system)"
+            case .warnExpiry: "the system"
             }
         }
     }

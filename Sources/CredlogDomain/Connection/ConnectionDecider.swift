@@ -78,7 +78,38 @@ public enum ConnectionDecider {
                 throw DomainError.invalid("a reseal keeps the credential: its fingerprint must not change")
             }
             return credentials.keyId == connection.credentials.keyId ? [] : [.credentialsResealed(.init(credentials: credentials))]
+        case .warnExpiry(let webhookId, let daysAhead):
+            // Only an active credential with an expiry, and once per credential and webhook.
+            guard connection.status.isActive, let expiresAt = connection.credentials.expiresAt,
+                  connection.expiryWarnings[webhookId] != connection.credentials.fingerprint else { return [] }
+            return [.expiryWarned(.init(webhookId: webhookId, credentialFingerprint: connection.credentials.fingerprint,
+                                        expiresAt: expiresAt, daysAhead: daysAhead))]
         }
+    }
+}
+
+extension ConnectionDecider {
+    /// The events that move every flow using `source` to `target`, one list per stream: each
+    /// flow is detached from `source` and attached to `target` (unless it already uses it).
+    /// Both must be live connections of the same project and piece, and `target` active, so
+    /// that no flow is moved onto a credential that cannot run it. Nothing to move: no events.
+    public static func replace(_ source: ConnectionState, with target: ConnectionState, by caller: Caller,
+                               ids: (source: String, target: String)) throws(DomainError)
+        -> (source: [ConnectionEvent], target: [ConnectionEvent]) {
+        try authorize(.replace, by: caller, state: source, connectionId: ids.source)
+        try authorize(.replace, by: caller, state: target, connectionId: ids.target)
+        guard case .live(let from) = source, case .live(let to) = target else { return ([], []) }
+        guard ids.source != ids.target else { throw DomainError.invalid("a connection cannot replace itself") }
+        guard from.projectId == to.projectId else { throw DomainError.notFound("connection \(ids.target)") }
+        guard from.piece == to.piece else {
+            throw DomainError.invalid("connection \(ids.target) is for \(to.piece); the flows of \(ids.source) need \(from.piece)")
+        }
+        guard to.status.isActive else {
+            throw DomainError.invalid("connection \(ids.target) is inactive: reconnect it before moving flows to it")
+        }
+        let moving = from.flows.sorted()
+        return (moving.map { .detachedFromFlow(.init(flowId: $0)) },
+                moving.filter { !to.flows.contains($0) }.map { .attachedToFlow(.init(flowId: $0)) })
     }
 }
 

@@ -12,6 +12,9 @@ public struct Connection: Sendable, Equatable {
     public var flows: Set<String>
     /// The current credential, sealed.
     public var credentials: SealedCredentials
+    /// The credential each webhook was last warned about, by fingerprint: a warning that it
+    /// expires goes out once per credential and webhook.
+    public var expiryWarnings: [String: String] = [:]
 }
 
 /// The fold of a connection's stream.
@@ -51,6 +54,7 @@ public enum ConnectionState: Sendable, Equatable {
         case .detachedFromFlow(let link): connection.flows.remove(link.flowId)
         case .tokenRefreshed(let refreshed): connection.credentials = refreshed.credentials
         case .credentialsResealed(let resealed): connection.credentials = resealed.credentials
+        case .expiryWarned(let warning): connection.expiryWarnings[warning.webhookId] = warning.credentialFingerprint
         }
         return .live(connection)
     }

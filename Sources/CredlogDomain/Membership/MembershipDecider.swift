@@ -10,7 +10,7 @@ public enum MembershipCommand: Sendable, Equatable {
     /// Registers a piece (or the project's OAuth2 client for a catalogued one), its client secret sealed.
     case registerPiece(PieceDefinition, clientSecret: SealedCredentials?)
     /// Adds a webhook with its signing secret (sealed).
-    case addWebhook(id: String, url: String, secret: SealedCredentials)
+    case addWebhook(id: String, url: String, secret: SealedCredentials, warnDaysAhead: Int)
     case removeWebhook(id: String)
     /// Records an API token issued for the project (its secret's keyed hash travels beside the event).
     case issueToken(MembershipEvent.TokenIssued)
@@ -80,10 +80,14 @@ public enum MembershipDecider {
             return [.memberRemoved(.init(memberId: member))]
         case .registerPiece(let piece, let clientSecret):
             return [.pieceRegistered(.init(piece: try PieceRules.validate(piece, clientSecret: clientSecret), clientSecret: clientSecret))]
-        case .addWebhook(let id, let url, let secret):
+        case .addWebhook(let id, let url, let secret, let warnDaysAhead):
             guard state.webhooks[id] == nil else { throw DomainError.alreadyExists("webhook \(id)") }
+            let leads = MembershipEvent.WebhookAdded.warnDaysAheadRange
+            guard leads.contains(warnDaysAhead) else {
+                throw DomainError.invalid("a webhook is warned \(leads.lowerBound) to \(leads.upperBound) days before an expiry")
+            }
             return [.webhookAdded(.init(webhookId: try Identifier.check(id, what: "webhook id"), url: try PieceRules.httpURL(url, what: "the webhook URL"),
-                                        secret: secret))]
+                                        secret: secret, warnDaysAhead: warnDaysAhead))]
         case .removeWebhook(let id):
             guard state.webhooks[id] != nil else { throw DomainError.notFound("webhook \(id) of project \(projectId)") }
             return [.webhookRemoved(.init(webhookId: id))]

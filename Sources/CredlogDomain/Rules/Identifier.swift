@@ -22,6 +22,9 @@ public enum Identifier {
         return id
     }
 
+    /// Who acted, as the log records it: a member's id, or `system` or `engine`.
+    public static func actor(_ text: String, what: String = "actor id") throws(DomainError) -> String { try check(text, what: what) }
+
     public static func flow(_ text: String) throws(DomainError) -> String { try check(text, what: "flow id", maxLength: 128) }
 
     /// Pieces are lower-case: `gmail`, `hubspot`, `custom-api`.

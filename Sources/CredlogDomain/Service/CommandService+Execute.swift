@@ -126,7 +126,7 @@ extension CommandService {
     }
 
     /// Runs `attempt` again (after a jittered back-off) while it fails with a concurrency conflict.
-    func retryingConflicts(_ attempt: () async throws -> CommandOutcome) async throws -> CommandOutcome {
+    func retryingConflicts<Outcome>(_ attempt: () async throws -> Outcome) async throws -> Outcome {
         var lastConflict: StoreError?
         for number in 0..<Self.maxAttempts {
             if lastConflict != nil { try await Self.backOff(number) }

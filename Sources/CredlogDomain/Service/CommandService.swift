@@ -206,6 +206,16 @@ public struct CommandService: Sendable {
         }
     }
 
+    /// Records that webhook `webhookId` of the connection's project is warned that the current
+    /// credential expires soon (the sweeper, as system); nothing if it was warned about this credential.
+    public func warnExpiry(_ id: String, webhook webhookId: String, daysAhead: Int, context: CommandContext) async throws -> CommandOutcome {
+        try await executeConnection(.warnExpiry, id: id, context: context,
+                                    digest: requestDigest(["warn-expiry", id, webhookId, String(daysAhead)])) { _, _, project in
+            guard project.webhooks[webhookId] != nil else { throw DomainError.notFound("webhook \(webhookId)") }
+            return (.warnExpiry(webhookId: webhookId, daysAhead: daysAhead), nil)
+        }
+    }
+
     public func detach(flow: String, from id: String, context: CommandContext) async throws -> CommandOutcome {
         try await executeConnection(.detach, id: id, context: context, digest: requestDigest(["detach", id, flow])) { _, _, _ in
             (.detach(flowId: flow), nil)
@@ -296,15 +306,17 @@ public struct CommandService: Sendable {
         }
     }
 
-    /// Adds a webhook (admins only) with a new random signing secret, which is returned once.
-    public func addWebhook(url: String, to projectId: String, context: CommandContext) async throws -> (outcome: CommandOutcome, id: String, secret: String) {
+    /// Adds a webhook (admins only) with a new random signing secret, which is returned once. It
+    /// is warned `warnDaysAhead` days before a credential credlog cannot renew expires.
+    public func addWebhook(url: String, to projectId: String, warnDaysAhead: Int = MembershipEvent.WebhookAdded.defaultWarnDaysAhead,
+                           context: CommandContext) async throws -> (outcome: CommandOutcome, id: String, secret: String) {
         let id = "wh_" + Sodium.randomText(12)
         let secret = "whsec_" + Sodium.randomText(32)
         let outcome = try await executeProject("webhook.add", projectId: projectId, context: context,
-                                               digest: requestDigest(["webhook.add", projectId, url])) { _, version in
+                                               digest: requestDigest(["webhook.add", projectId, url, String(warnDaysAhead)])) { _, version in
             let sealing = try await vault.seal(Array(secret.utf8), authType: .custom, expiresAt: nil,
                                                connectionId: StreamID.project(projectId).rawValue, streamVersion: version + 1)
-            return (.addWebhook(id: id, url: url, secret: sealing.credentials), sealing.newDataKey)
+            return (.addWebhook(id: id, url: url, secret: sealing.credentials, warnDaysAhead: warnDaysAhead), sealing.newDataKey)
         }
         return (outcome, id, secret)
     }

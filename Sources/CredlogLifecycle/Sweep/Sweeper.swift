@@ -3,8 +3,9 @@ import CredlogEvents
 import CredlogProjections
 
 /// What nobody asks for but must happen: OAuth2 tokens refreshed ahead of expiry and at least
-/// once a day (providers drop idle refresh tokens), and credentials past their known expiry
-/// (API keys, OAuth2 tokens without a refresh token) expired. Run by `credlog serve` every
+/// once a day (providers drop idle refresh tokens), credentials past their known expiry
+/// (API keys, OAuth2 tokens without a refresh token) expired, and the project's webhooks warned
+/// ahead of such an expiry (each at its own lead, once per credential). Run by `credlog serve` every
 /// ``LifecycleSettings/sweepInterval``, and by `credlog sweep` (for cron).
 public struct Sweeper: Sendable {
     let database: any SQLDatabase
@@ -28,6 +29,8 @@ public struct Sweeper: Sendable {
         public var unrenewable: [String: String] = [:]
         /// Connections whose refresh raised an error other than the provider's (logged by the caller).
         public var errors: [String: String] = [:]
+        /// Webhooks warned that a connection's credential expires soon, by connection id.
+        public var warned: [String: [String]] = [:]
 
         public init() {}
     }
@@ -53,6 +56,7 @@ public struct Sweeper: Sendable {
                 report.errors[connection.id] = "\(error)"
             }
         }
+        try await warn(now: now, report: &report)
         let due = expiring.filter(\.renewsItself)
         let expiries = Dictionary(due.map { ($0.id, $0.credentialExpiresAt) }) { first, _ in first }
         for id in due.map(\.id) + idle.filter({ expiries[$0] == nil }) {
@@ -79,5 +83,31 @@ public struct Sweeper: Sendable {
             }
         }
         return report
+    }
+
+    /// Warns each webhook whose lead has come of each credential that credlog cannot renew and
+    /// that has not expired yet; the decider makes it once per credential and webhook.
+    private func warn(now: Timestamp, report: inout Report) async throws {
+        let horizon = now + .seconds(MembershipEvent.WebhookAdded.warnDaysAheadRange.upperBound * 86_400)
+        let unrenewable = try await database.read { db in
+            try ExpiringQuery.connections(expiringBefore: horizon, projects: nil, db).filter { !$0.renewsItself }
+        }
+        var webhooks: [String: [MembershipEvent.WebhookAdded]] = [:]
+        for connection in unrenewable {
+            guard let expiry = Timestamp(iso8601: connection.credentialExpiresAt), expiry > now else { continue }
+            if webhooks[connection.projectId] == nil {
+                webhooks[connection.projectId] = try await service.loadProject(connection.projectId).state.webhooks.values
+                    .sorted { $0.webhookId < $1.webhookId }
+            }
+            for webhook in webhooks[connection.projectId] ?? [] where expiry - .seconds(webhook.warningLead * 86_400) <= now {
+                do {
+                    let outcome = try await service.warnExpiry(connection.id, webhook: webhook.webhookId, daysAhead: webhook.warningLead,
+                                                               context: CommandContext(principal: .system, now: now, via: "sweeper"))
+                    if !outcome.changedNothing { report.warned[connection.id, default: []].append(webhook.webhookId) }
+                } catch {
+                    report.errors[connection.id] = "\(error)"
+                }
+            }
+        }
     }
 }

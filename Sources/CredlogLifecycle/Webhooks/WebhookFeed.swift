@@ -4,7 +4,9 @@ import CredlogProjections
 import Foundation
 
 /// Feeds the webhook outbox from the log: a connection turning Inactive, or recovering, becomes
-/// one notification per webhook of its project at that moment.
+/// one notification per webhook of its project at that moment; a warning that a credential
+/// expires soon (`connection.expiry-warned`, recorded by the sweeper for one webhook) becomes a
+/// `connection.expiring` notification to that webhook.
 ///
 /// Its position, the fold it keeps (each project's webhooks, each connection's name and status)
 /// and the notifications it enqueues commit in one transaction, and a delivery id is derived from
@@ -83,6 +85,10 @@ public struct WebhookFeed: Sendable {
                                arguments: [change.to.rawValue, id])
                 return try enqueue(change.to == .inactive ? .inactive : .recovered, reason: change.reason ?? "", name: row["name"],
                                    piece: row["piece"], event: recorded, db)
+            case .expiryWarned(let warning):
+                guard let row else { return 0 }
+                return try enqueue(.expiring, reason: "the credential expires at \(warning.expiresAt)", name: row["name"], piece: row["piece"],
+                                   event: recorded, only: warning.webhookId, expiresAt: warning.expiresAt, db)
             case .attachedToFlow, .detachedFromFlow, .tokenRefreshed, .credentialsResealed:
                 break
             }
@@ -92,10 +98,16 @@ public struct WebhookFeed: Sendable {
         return 0
     }
 
+    /// Enqueues the notification for every webhook of the event's project, or `only` one of them.
     private func enqueue(_ kind: WebhookNotification.Kind, reason: String, name: String, piece: String, event: RecordedEvent,
-                         _ db: any SQLSession) throws -> Int {
-        let targets = try db.fetchAll(sql: "SELECT webhook_id, url, secret_version FROM webhook_targets WHERE project_id = ? ORDER BY webhook_id",
-                                       arguments: [event.projectId])
+                         only webhook: String? = nil, expiresAt: String? = nil, _ db: any SQLSession) throws -> Int {
+        var sql = "SELECT webhook_id, url, secret_version FROM webhook_targets WHERE project_id = ?"
+        var arguments: SQLArguments = [event.projectId]
+        if let webhook {
+            sql += " AND webhook_id = ?"
+            arguments.append(webhook)
+        }
+        let targets = try db.fetchAll(sql: sql + " ORDER BY webhook_id", arguments: arguments)
         for target in targets {
             let webhookId: String = try target["webhook_id"]
             let deliveryId = WebhookNotification.deliveryId(eventId: event.eventId.uuidString.lowercased(), webhookId: webhookId)
@@ -103,7 +115,7 @@ public struct WebhookFeed: Sendable {
                 deliveryId: deliveryId, type: kind.rawValue, occurredAt: event.recordedAt.iso8601, projectId: event.projectId,
                 connection: .init(id: event.stream.connectionId ?? "", name: name, piece: piece),
                 status: kind == .inactive ? "inactive" : "active", reason: reason, eventPosition: event.position,
-                actor: event.actor.id)
+                actor: event.actor.id, expiresAt: expiresAt)
             try db.execute(sql: """
                 INSERT INTO webhook_outbox (delivery_id, project_id, webhook_id, url, secret_version, event_position, body,
                                             next_attempt_at)
@@ -121,11 +133,13 @@ public struct WebhookNotification: Sendable, Codable, Equatable {
     public enum Kind: String, Sendable {
         case inactive = "connection.inactive"
         case recovered = "connection.recovered"
+        /// Still active, but its credential expires soon and credlog cannot renew it: reconnect it.
+        case expiring = "connection.expiring"
     }
 
     /// The same for every attempt to deliver this notification to this webhook: receivers dedupe on it.
     public var deliveryId: String
-    /// `connection.inactive` or `connection.recovered`.
+    /// `connection.inactive`, `connection.recovered` or `connection.expiring`.
     public var type: String
     public var occurredAt: String
     public var projectId: String
@@ -137,6 +151,8 @@ public struct WebhookNotification: Sendable, Codable, Equatable {
     public var eventPosition: Int64
     /// Who caused it (`system` for the sweeper and refreshes).
     public var actor: String
+    /// For `connection.expiring`: when the credential expires.
+    public var expiresAt: String?
 
     public struct ConnectionRef: Sendable, Codable, Equatable {
         public var id: String

@@ -17,6 +17,7 @@ struct ConnectionRoutes {
         group.post("connections/:id/reconnect", use: reconnect)
         group.post("connections/:id/expire", use: expire)
         group.post("connections/:id/revoke", use: revoke)
+        group.post("connections/:id/replace", use: replace)
         group.get("connections/:id/history", use: history)
         group.get("connections/:id/credentials", use: credentials)
     }
@@ -30,6 +31,21 @@ struct ConnectionRoutes {
     struct RenameBody: Decodable { var name: String }
     struct ReconnectBody: Decodable { var credentials: JSONValue }
     struct ReasonBody: Decodable { var reason: String }
+    struct ReplaceBody: Decodable { var with: String }
+
+    /// What a replacement did, as the API answers it.
+    struct ReplaceResult: Encodable {
+        var connectionId: String
+        var replacedBy: String
+        /// The flows moved, in order.
+        var flows: [String]
+        var changed: Bool
+        var replayed: Bool
+        var firstPosition: Int64?
+        var lastPosition: Int64?
+        /// The replaced connection's version after the move (its new `ETag`).
+        var streamVersion: Int64
+    }
 
     @Sendable func list(_ request: Request, context: CredlogRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
@@ -39,9 +55,10 @@ struct ConnectionRoutes {
             status: try query.enumValue("status", default: .all),
             search: query.get("search").flatMap { $0.isEmpty ? nil : $0 },
             pieces: query.list("piece"),
+            owner: query.get("owner"),
             sort: try query.enumValue("sort", default: .name),
             limit: try query.integer("limit", default: 50, in: 1...ConnectionList.maxLimit),
-            after: query.get("after"))
+            after: query.get("after"), now: environment.clock())
         return try JSONCoding.response(try await environment.queries.connections(list, for: identity.reader))
     }
 
@@ -88,6 +105,18 @@ struct ConnectionRoutes {
     @Sendable func revoke(_ request: Request, context: CredlogRequestContext) async throws -> Response {
         let body = try await JSONCoding.decode(ReasonBody.self, from: request, context: context)
         return try await write(request, context) { id, command in try await environment.service.revoke(id, reason: body.reason, context: command) }
+    }
+
+    /// Moves every flow of the connection to another of the same piece, atomically.
+    @Sendable func replace(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let body = try await JSONCoding.decode(ReplaceBody.self, from: request, context: context)
+        let id = try context.parameters.require("id")
+        let done = try await environment.service.replace(id, with: body.with, context: try environment.commandContext(request, context))
+        let result = ReplaceResult(
+            connectionId: id, replacedBy: body.with, flows: done.flows, changed: !done.source.changedNothing, replayed: done.source.replayed,
+            firstPosition: done.source.firstPosition, lastPosition: done.target.lastPosition ?? done.source.lastPosition,
+            streamVersion: done.source.streamVersion)
+        return try JSONCoding.response(result, etag: etag(version: result.streamVersion))
     }
 
     @Sendable func delete(_ request: Request, context: CredlogRequestContext) async throws -> Response {

@@ -64,7 +64,16 @@ enum Assets {
     private static let served = [
         "assets/app.css": "text/css; charset=utf-8", "assets/app.js": "text/javascript; charset=utf-8",
         "assets/favicon.svg": "image/svg+xml", "openapi.json": "application/json",
-    ]
+    ].merging(iconsByPiece.values.map { ($0, "image/svg+xml") }) { first, _ in first }
+
+    /// The catalogued pieces' icons (`assets/piece-ID.svg`), by piece id. A piece without one
+    /// (a project's own registration, `custom-api`) keeps its initials badge.
+    static let iconsByPiece: [String: String] = {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("assets").path)) ?? []
+        return Dictionary(uniqueKeysWithValues: names.filter { $0.hasPrefix("piece-") && $0.hasSuffix(".svg") }.map { name in
+            (String(name.dropFirst("piece-".count).dropLast(".svg".count)), "assets/" + name)
+        })
+    }()
 
     /// The bytes and media type of a served file; `nil` for anything else.
     static func file(_ path: String) -> (data: Data, mediaType: String)? {

@@ -70,7 +70,7 @@ struct PageRoutes {
 
     // MARK: Pages
 
-    /// The connections table: `?status=active|inactive|all`, `?piece=` (one of the project's
+    /// The connections table: `?status=active|inactive|expiring|all`, `?piece=` (one of the project's
     /// pieces; any other value lists every piece), `?search=`, `?after=` (next page).
     @Sendable func connections(_ request: Request, context: CredlogRequestContext) async throws -> Response {
         try await rendering(context) { layout, session in
@@ -81,8 +81,9 @@ struct PageRoutes {
             let pieces = environment.service.pieces.pieces(in: project)
             let byId = Dictionary(pieces.map { ($0.id, $0) }) { first, _ in first }
             let piece = query.get("piece").flatMap { byId[$0] == nil ? nil : $0 }
+            let now = environment.clock()
             let list = ConnectionList(projectId: layout.projectId, status: status, search: search.isEmpty ? nil : search,
-                                      pieces: piece.map { [$0] } ?? [], limit: 50, after: query.get("after"))
+                                      pieces: piece.map { [$0] } ?? [], limit: 50, after: query.get("after"), now: now)
             let page = try await environment.queries.connections(list, for: layout.reader)
             var flash = await environment.sessions.takeFlash(session.id)
             if flash == nil, query.get("authorized") != nil { flash = Flash(message: "Authorized at the provider; the connection is active.", isError: false) }
@@ -90,10 +91,10 @@ struct PageRoutes {
             if let piece { returnTo += "&piece=" + FormEncoding.escaped(piece) }
             if !search.isEmpty { returnTo += "&search=" + FormEncoding.escaped(search) }
             return renderer.response("connections", ConnectionsPage(
-                layout: layout, rows: page.connections.map { ConnectionsPage.Row($0, piece: byId[$0.piece]) },
+                layout: layout, rows: page.connections.map { ConnectionsPage.Row($0, piece: byId[$0.piece], now: now) },
                 pieces: pieces.map { ConnectionsPage.PieceChoice(id: $0.id, name: $0.displayName, authType: $0.authType.rawValue,
                                                                  oauth2: $0.hasOAuth2Client) },
-                statusChoices: [("active", "Active"), ("inactive", "Inactive"), ("all", "All")].map {
+                statusChoices: [("active", "Active"), ("expiring", "Expiring"), ("inactive", "Inactive"), ("all", "All")].map {
                     .init(value: $0.0, label: $0.1, selected: $0.0 == status.rawValue)
                 },
                 providerChoices: [.init(value: "", label: "All providers", selected: piece == nil)]
@@ -123,8 +124,9 @@ struct PageRoutes {
             let history = try await environment.queries.statusHistory(of: id, for: layout.reader)
             let audit = try await environment.queries.audit(AuditQuery(projectId: layout.projectId, connectionId: id), for: layout.reader)
             return renderer.response("connection", ConnectionPage(
-                layout: layout, connection: detail, isActive: detail.status == StatusName.active.title,
-                at: atText, isPast: point != nil, history: history, audit: audit.reversed()))
+                layout: layout, connection: detail, times: .init(detail), isActive: detail.status == StatusName.active.title,
+                at: atText, isPast: point != nil, history: history.map { Timed(item: $0, at: PageTime($0.at)) },
+                audit: audit.reversed().map { Timed(item: $0, at: PageTime($0.at)) }))
         }
     }
 
@@ -137,7 +139,8 @@ struct PageRoutes {
             let detail = try await environment.queries.connection(id, for: layout.reader)
             let uses = try await environment.queries.flows(usingConnection: id, for: layout.reader)
             return renderer.response("flows", FlowsPage(layout: layout,
-                                                        connectionId: id, connectionName: detail.name, flows: uses,
+                                                        connectionId: id, connectionName: detail.name,
+                                                        flows: uses.map { Timed(item: $0, at: PageTime($0.attachedAt)) },
                                                         isEmpty: uses.isEmpty))
         }
     }

@@ -7,7 +7,7 @@ import Foundation
 struct ConnectionGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "connection", abstract: "Create and change connections.",
-        subcommands: [Create.self, Show.self, History.self, Rename.self, Reconnect.self, Expire.self, Revoke.self, Delete.self, Credentials.self])
+        subcommands: [Create.self, Show.self, History.self, Rename.self, Reconnect.self, Expire.self, Revoke.self, Delete.self, Replace.self, Credentials.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -88,6 +88,34 @@ struct ConnectionGroup: AsyncParsableCommand {
                                       unchanged: "\(id) already has that name") { service, context in
                 try await service.rename(id, to: name, context: context)
             }
+        }
+    }
+
+    struct Replace: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move every flow of a connection to another of the same piece and project (admins only).",
+            discussion: "One atomic append across both connections, under one correlation id: every flow moves, or none.")
+        @Argument(help: "The connection whose flows move.") var id: String
+        @Option(name: .customLong("with"), help: "The active connection that takes them over.") var replacement: String
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var command: CommandOptions
+
+        func run() async throws {
+            let workspace = try await Workspace.open(options)
+            let done = try await workspace.service.replace(id, with: replacement, context: try workspace.context(options, command))
+            if options.json {
+                return try Output.json(ReplaceReport(source: OutcomeReport(done.source), target: OutcomeReport(done.target), flows: done.flows))
+            }
+            if done.source.replayed { return Output.line("replaced \(id) with \(replacement) (replayed from the first attempt)") }
+            guard !done.source.changedNothing else { return Output.line("no change: no flow uses \(id)") }
+            Output.line("moved \(done.flows.count) flow\(done.flows.count == 1 ? "" : "s") from \(id) to \(replacement): "
+                        + done.flows.joined(separator: ", "))
+        }
+
+        struct ReplaceReport: Encodable {
+            var source: OutcomeReport
+            var target: OutcomeReport
+            var flows: [String]
         }
     }
 

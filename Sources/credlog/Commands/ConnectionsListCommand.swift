@@ -13,9 +13,10 @@ struct ConnectionsGroup: AsyncParsableCommand {
             abstract: "List a project's connections: filter by status and piece, search by name, sort, paginate.",
             discussion: "A full page prints a cursor: pass it to --after for the next page.")
         @Option(help: "The project id.") var project: String
-        @Option(help: "active, inactive or all.") var status: ConnectionList.StatusFilter = .all
+        @Option(help: "active, inactive, expiring (within 7 days, and credlog cannot renew it) or all.") var status: ConnectionList.StatusFilter = .all
         @Option(help: "A case-insensitive part of the name.") var search: String?
         @Option(help: "Only this piece's connections (repeat it for several).") var piece: [String] = []
+        @Option(help: "Only the connections this member (or system, engine) created.") var owner: String?
         @Option(help: "name, connected-on (most recent first) or active-first (then by name).") var sort: ConnectionList.Sort = .name
         @Option(help: "At most this many (1 to \(ConnectionList.maxLimit)).") var limit: Int = 50
         @Option(help: "The cursor printed by the previous page.") var after: String?
@@ -29,13 +30,13 @@ struct ConnectionsGroup: AsyncParsableCommand {
 
         func run() async throws {
             let workspace = try await Workspace.open(options)
-            let query = ConnectionList(projectId: project, status: status, search: search, pieces: piece, sort: sort, limit: limit,
-                                       after: after)
+            let query = ConnectionList(projectId: project, status: status, search: search, pieces: piece, owner: owner, sort: sort, limit: limit,
+                                       after: after, now: try options.now())
             let page = try await workspace.queries.connections(query, for: .init(try options.principal()))
             if options.json { return try Output.json(page) }
-            Output.table(["ID", "PROVIDER", "NAME", "STATUS", "FLOWS", "CONNECTED ON"], page.connections.map {
+            Output.table(["ID", "PROVIDER", "NAME", "STATUS", "FLOWS", "CONNECTED ON", "OWNER"], page.connections.map {
                 [$0.id, $0.piece, $0.name, $0.status == .active ? "Active" : "Inactive (\($0.statusReason ?? ""))",
-                 String($0.flowCount), $0.connectedAt.iso8601Seconds]
+                 String($0.flowCount), $0.connectedAt.iso8601Seconds, $0.createdBy]
             })
             if let next = page.nextCursor { Output.line("next page: --after \(next)") }
         }

@@ -6,7 +6,7 @@ import Foundation
 
 struct WebhookGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "webhook", abstract: "The URLs told when a project's connections turn Inactive or recover.",
+        commandName: "webhook", abstract: "The URLs told when a project's connections turn Inactive, recover, or are about to expire.",
         discussion: """
             Each notification is a JSON POST signed with HMAC-SHA256 over the body under the webhook's \
             secret (X-Credlog-Signature: sha256=HEX), with X-Credlog-Delivery naming the delivery; \
@@ -18,11 +18,13 @@ struct WebhookGroup: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a webhook (admins); prints its id and signing secret, once.")
         @Option(help: "The project id.") var project: String
         @Option(help: "The http(s) URL to POST to.") var url: String
+        @Option(help: "Warn this many days (1 to 90) before a credential credlog cannot renew expires.")
+        var warnDays = MembershipEvent.WebhookAdded.defaultWarnDaysAhead
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
             let workspace = try await Workspace.open(options)
-            let added = try await workspace.service.addWebhook(url: url, to: project, context: try workspace.context(options))
+            let added = try await workspace.service.addWebhook(url: url, to: project, warnDaysAhead: warnDays, context: try workspace.context(options))
             if options.json { return try Output.json(["webhookId": added.id, "secret": added.secret]) }
             Output.line("webhook \(added.id) added; its signing secret (shown once):")
             Output.line(added.secret)
@@ -52,8 +54,8 @@ struct WebhookGroup: AsyncParsableCommand {
             let workspace = try await Workspace.open(options)
             let state = try await workspace.project(project, options, adminsOnly: true)
             let hooks = state.webhooks.values.sorted { $0.webhookId < $1.webhookId }
-            if options.json { return try Output.json(hooks.map { ["webhookId": $0.webhookId, "url": $0.url] }) }
-            Output.table(["ID", "URL", "SECRET"], hooks.map { [$0.webhookId, $0.url, $0.secret.fingerprint] })
+            if options.json { return try Output.json(hooks.map { ["webhookId": $0.webhookId, "url": $0.url, "warnDaysAhead": String($0.warningLead)] }) }
+            Output.table(["ID", "URL", "WARNS", "SECRET"], hooks.map { [$0.webhookId, $0.url, "\($0.warningLead) days ahead", $0.secret.fingerprint] })
         }
     }
 

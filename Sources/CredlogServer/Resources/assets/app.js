@@ -6,6 +6,13 @@ document.addEventListener("DOMContentLoaded", () => {
   const renameDialog = document.getElementById("rename-dialog");
   const reconnectDialog = document.getElementById("reconnect-dialog");
 
+  // "Connected on" in the browser's time zone; the tooltip keeps the time in UTC.
+  const local = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  document.querySelectorAll("time.local[datetime]").forEach((time) => {
+    const moment = new Date(time.dateTime);
+    if (!Number.isNaN(moment.getTime())) time.textContent = local.format(moment);
+  });
+
   // The status and provider dropdowns apply at once; the URL keeps the filters.
   for (const id of ["status-filter", "provider-filter"]) {
     const select = document.getElementById(id);
