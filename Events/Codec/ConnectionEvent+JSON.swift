@@ -43,6 +43,11 @@ extension ConnectionEvent {
                 json.member("daysAhead", warning.daysAhead)
                 json.member("expiresAt", warning.expiresAt)
                 json.member("webhookId", warning.webhookId)
+            case .checked(let check):
+                json.member("credentialFingerprint", check.credentialFingerprint)
+                json.member("httpStatus", check.httpStatus)
+                json.member("passed", check.passed)
+                json.member("reason", check.reason)
             }
         }
         return json.data
@@ -85,6 +90,10 @@ extension ConnectionEvent {
             return .expiryWarned(ExpiryWarning(webhookId: try fields.string("webhookId"),
                                                credentialFingerprint: try fields.string("credentialFingerprint"),
                                                expiresAt: try fields.string("expiresAt"), daysAhead: try fields.int("daysAhead")))
+        case (TypeName.checked, 1):
+            let fields = try PayloadFields(payload)
+            return .checked(Check(credentialFingerprint: try fields.string("credentialFingerprint"), passed: try fields.bool("passed"),
+                                  httpStatus: try fields.int("httpStatus"), reason: try fields.optionalString("reason")))
         default:
             return nil
         }

@@ -46,6 +46,11 @@ public struct JSONWriter: Sendable {
     /// A boolean member, left out when `nil`.
     public mutating func member(_ name: StaticString, _ value: Bool?) {
         guard let value else { return }
+        member(name, value)
+    }
+
+    /// A boolean member.
+    public mutating func member(_ name: StaticString, _ value: Bool) {
         self.name(name)
         bytes.append(contentsOf: value ? "true".utf8 : "false".utf8)
     }

@@ -44,6 +44,11 @@ struct PayloadFields {
         return value
     }
 
+    func bool(_ name: String) throws(PayloadMismatch) -> Bool {
+        guard case .bool(let flag) = object[name] else { throw PayloadMismatch() }
+        return flag
+    }
+
     func fields(_ name: String) throws(PayloadMismatch) -> PayloadFields {
         guard case .object(let nested) = object[name] else { throw PayloadMismatch() }
         return PayloadFields(nested)

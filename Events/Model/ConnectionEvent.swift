@@ -13,6 +13,7 @@ public enum ConnectionEvent: Sendable, Equatable {
     case tokenRefreshed(TokenRefreshed)
     case credentialsResealed(CredentialsResealed)
     case expiryWarned(ExpiryWarning)
+    case checked(Check)
 
     /// A connection came into being with its first credential.
     public struct Created: Sendable, Equatable, Codable {
@@ -92,6 +93,22 @@ public enum ConnectionEvent: Sendable, Equatable {
         }
     }
 
+    /// The piece's provider was asked whether the current credential works (a recheck): its
+    /// answer's status and, when it refused, a sanitised reason (never its body). A refusal is
+    /// followed by `connection.expired` in the same append when the connection was active.
+    public struct Check: Sendable, Equatable, Codable {
+        public var credentialFingerprint: String
+        public var passed: Bool
+        public var httpStatus: Int
+        public var reason: String?
+        public init(credentialFingerprint: String, passed: Bool, httpStatus: Int, reason: String?) {
+            self.credentialFingerprint = credentialFingerprint
+            self.passed = passed
+            self.httpStatus = httpStatus
+            self.reason = reason
+        }
+    }
+
     /// A flow started (attached) or stopped (detached) using the connection.
     public struct FlowLink: Sendable, Equatable, Codable {
         public var flowId: String
@@ -113,6 +130,7 @@ extension ConnectionEvent: StoredEvent {
         public static let tokenRefreshed = "connection.token-refreshed"
         public static let credentialsResealed = "connection.credentials-resealed"
         public static let expiryWarned = "connection.expiry-warned"
+        public static let checked = "connection.checked"
     }
 
     /// The current schema version of `connection.expired` (version 1 called the reason `message`).
@@ -131,6 +149,7 @@ extension ConnectionEvent: StoredEvent {
         case .tokenRefreshed: TypeName.tokenRefreshed
         case .credentialsResealed: TypeName.credentialsResealed
         case .expiryWarned: TypeName.expiryWarned
+        case .checked: TypeName.checked
         }
     }
 

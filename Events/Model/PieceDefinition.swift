@@ -57,12 +57,19 @@ public struct OAuth2Settings: Sendable, Equatable, Codable {
 }
 
 /// An HTTP request that tells whether a credential works: the credential goes where `credential`
-/// says, and the statuses in `validStatuses` mean valid (anything else: refused).
+/// says, and the statuses in `validStatuses` mean valid (anything else: refused). It runs on a
+/// recheck, and on create and reconnect unless `onConnect` is `false`.
 public struct ValidationRequest: Sendable, Equatable, Codable {
     public var method: String
     public var url: String
     public var credential: Placement
     public var validStatuses: [Int]
+    /// A boolean member of the JSON answer that must also be `true` (Slack answers `200` with
+    /// `{"ok": false, "error": "invalid_auth"}`); `nil`: the status alone decides.
+    public var requireTrue: String?
+    /// Whether create and reconnect run it (absent: they do). `false` keeps it for rechecks:
+    /// saving a credential does not wait on (or fail with) the provider.
+    public var onConnect: Bool?
 
     /// Where the credential goes. `value` is a template: `{apiKey}` stands for that field.
     public struct Placement: Sendable, Equatable, Codable {
@@ -84,10 +91,16 @@ public struct ValidationRequest: Sendable, Equatable, Codable {
         }
     }
 
-    public init(method: String, url: String, credential: Placement, validStatuses: [Int]) {
+    public init(method: String, url: String, credential: Placement, validStatuses: [Int], requireTrue: String? = nil,
+                onConnect: Bool? = nil) {
         self.method = method
         self.url = url
         self.credential = credential
         self.validStatuses = validStatuses
+        self.requireTrue = requireTrue
+        self.onConnect = onConnect
     }
+
+    /// Whether create and reconnect run it.
+    public var runsOnConnect: Bool { onConnect ?? true }
 }

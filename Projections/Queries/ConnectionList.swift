@@ -8,7 +8,9 @@ public struct ConnectionList: Sendable {
     public enum StatusFilter: String, Sendable, CaseIterable {
         case active, inactive, all
         /// Active, but the credential expires within ``ConnectionList/expiringWithin`` of `now`
-        /// and credlog cannot renew it (an API key with an expiry, OAuth2 without a refresh token).
+        /// and credlog cannot renew it: an API key with an expiry, an OAuth2 token without a
+        /// refresh token, or with one but no OAuth2 client registered for its piece
+        /// (``ConnectionList/renewablePieces``).
         case expiring
     }
     public enum Sort: String, Sendable, CaseIterable {
@@ -35,6 +37,9 @@ public struct ConnectionList: Sendable {
     public var after: String?
     /// The moment `expiring` counts from.
     public var now: Timestamp
+    /// For `expiring`: the pieces whose OAuth2 tokens credlog refreshes (a client is registered
+    /// in the project); ``QueryService`` sets them. Empty: no connection counts as renewing itself.
+    public var renewablePieces: [String] = []
 
     /// How soon a credential that credlog cannot renew must expire for its connection to be
     /// `expiring` (the default warning lead of a webhook).
@@ -183,8 +188,13 @@ public struct ConnectionList: Sendable {
             clauses.append("c.status = ?")
             arguments.append(status.rawValue)
         case .expiring:
-            clauses.append("c.status = 'active' AND c.credential_refreshable = 0 AND c.credential_expires_at <= ?")
+            clauses.append("c.status = 'active' AND c.credential_expires_at <= ?")
             arguments.append((now + Self.expiringWithin).iso8601)
+            if !renewablePieces.isEmpty {
+                let (renewable, pieces) = SQLArguments.membership("c.piece", in: renewablePieces)
+                clauses.append("(c.credential_refreshable = 0 OR NOT \(renewable))")
+                arguments = arguments + pieces
+            }
         }
         if !pieces.isEmpty {
             let (clause, values) = SQLArguments.membership("c.piece", in: pieces)

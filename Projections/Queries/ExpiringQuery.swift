@@ -27,6 +27,18 @@ public enum ExpiringQuery {
         return try db.fetchAll(ExpiringConnection.self, sql: sql + " ORDER BY credential_expires_at, id", arguments: [until.iso8601] + projectIds)
     }
 
+    /// Up to `limit` active connections of `pieces` not rechecked (nor given a credential) since
+    /// `before`, longest unchecked first: the sweeper's daily recheck.
+    public static func dueForRecheck(before: Timestamp, pieces: [String], limit: Int, _ db: any SQLSession) throws -> [String] {
+        guard !pieces.isEmpty else { return [] }
+        let (inPieces, names) = SQLArguments.membership("piece", in: pieces)
+        return try db.fetchAll(sql: """
+            SELECT id FROM connections
+            WHERE status = 'active' AND \(inPieces) AND COALESCE(last_checked_at, credential_set_at) <= ?
+            ORDER BY COALESCE(last_checked_at, credential_set_at), id LIMIT ?
+            """, arguments: names + [before.iso8601, limit]).map { try $0[0] as String }
+    }
+
     /// Active OAuth2 connections with a refresh token whose credential was set before `setBefore`
     /// (the sweeper's daily refresh), oldest first.
     public static func idleRefreshable(setBefore: Timestamp, _ db: any SQLSession) throws -> [String] {

@@ -58,7 +58,12 @@ public struct QueryService: Sendable {
     /// A page of a project's connections table.
     public func connections(_ list: ConnectionList, for reader: Reader) async throws -> ConnectionList.Page {
         guard try await sees(project: list.projectId, reader) else { throw DomainError.notFound("project \(list.projectId)") }
-        return try await database.read { [names] db in try list.fetch(db, names: names) }
+        var list = list
+        if list.status == .expiring {
+            let project = try await service.loadProject(list.projectId).state
+            list.renewablePieces = service.pieces.pieces(in: project).filter(\.hasOAuth2Client).map(\.id)
+        }
+        return try await database.read { [names, list] db in try list.fetch(db, names: names) }
     }
 
     /// A connection now, or as it was at `point`: "not found" if it did not exist yet then.

@@ -27,6 +27,8 @@ public struct ConnectionSummary: Sendable, Equatable, Codable {
     public var createdBy: String
     /// Who last reconnected it; `nil` if no one has since it was created.
     public var reconnectedBy: String?
+    /// When its provider was last asked whether the credential works (a recheck); `nil` if never.
+    public var lastCheckedAt: Timestamp?
 }
 
 /// One row of the `connections` read model: its summary, the name's sort key and the position
@@ -61,7 +63,7 @@ public struct ConnectionRow: Sendable, Equatable {
                 name: created.name, status: .active, statusReason: nil, flowCount: 0, connectedAt: at, statusChangedAt: at,
                 credentialExpiresAt: created.credentials.expiresAt, credentialFingerprint: created.credentials.fingerprint,
                 credentialSetAt: at, credentialRefreshable: created.credentials.refreshable ?? false, createdBy: actor.id,
-                reconnectedBy: nil),
+                reconnectedBy: nil, lastCheckedAt: nil),
                 nameKey: created.name.lowercased(), lastPosition: position)
         } else if row?.apply(event, at: at, by: actor, position: position) == false {
             row = nil
@@ -85,7 +87,9 @@ public struct ConnectionRow: Sendable, Equatable {
         case .tokenRefreshed(let refreshed):
             setCredential(refreshed.credentials, at: at)
         case .credentialsResealed, .expiryWarned:
-            break  // the same secret under a new key: nothing people see changes
+            break
+        case .checked:
+            summary.lastCheckedAt = at  // the same secret under a new key: nothing people see changes
         case .renamed(let renamed):
             summary.name = renamed.to
             nameKey = renamed.to.lowercased()
@@ -110,7 +114,8 @@ extension ConnectionRow {
     /// The `connections` table's columns, in its order.
     public static let columns = ["id", "project_id", "piece", "auth_type", "name", "name_key", "status", "status_reason", "flow_count",
                           "connected_at", "status_changed_at", "credential_expires_at", "credential_fingerprint", "credential_set_at",
-                          "credential_refreshable", "last_position", "created_by", "reconnected_by"]
+                          "credential_refreshable", "last_position", "created_by", "reconnected_by",
+                          "last_checked_at"]
     /// ``columns`` for a `SELECT`.
     public static let columnList = columns.joined(separator: ", ")
 
@@ -121,7 +126,8 @@ extension ConnectionRow {
                 s.statusReason.map(SQLValue.text) ?? .null, .integer(Int64(s.flowCount)), .text(s.connectedAt.iso8601),
                 .text(s.statusChangedAt.iso8601), s.credentialExpiresAt.map(SQLValue.text) ?? .null, .text(s.credentialFingerprint),
                 .text(s.credentialSetAt.iso8601), .integer(s.credentialRefreshable ? 1 : 0), .integer(lastPosition),
-                .text(s.createdBy), s.reconnectedBy.map(SQLValue.text) ?? .null]
+                .text(s.createdBy), s.reconnectedBy.map(SQLValue.text) ?? .null,
+                s.lastCheckedAt.map { SQLValue.text($0.iso8601) } ?? .null]
     }
 
     /// A row read with ``columns`` in order. A value that is not what credlog writes there
@@ -138,7 +144,11 @@ extension ConnectionRow {
             id: try row[0], projectId: try row[1], piece: try row[2], authType: try row[3], name: try row[4], status: status,
             statusReason: try row[7], flowCount: try row[8], connectedAt: try time(9), statusChangedAt: try time(10),
             credentialExpiresAt: try row[11], credentialFingerprint: try row[12], credentialSetAt: try time(13),
-            credentialRefreshable: try row[14], createdBy: try row[16], reconnectedBy: try row[17])
+            credentialRefreshable: try row[14], createdBy: try row[16], reconnectedBy: try row[17],
+            lastCheckedAt: try (row[18] as String?).map { text in
+                guard let time = Timestamp(iso8601: text) else { throw UnexpectedRow(column: "last_checked_at", expected: "an ISO 8601 time") }
+                return time
+            })
         nameKey = try row[5]
         lastPosition = try row[15]
     }

@@ -11,7 +11,8 @@ public struct ConnectionsProjection: Projection {
     /// 7: no trigram table: name search is an in-memory index of the querying process.
     /// 8: an index by piece (a builder's Connection dropdown lists one piece's connections).
     /// 9: who created each connection and who last reconnected it, with an index by owner.
-    public let version = 9
+    /// 10: when each connection was last rechecked (the sweeper's daily recheck reads it).
+    public let version = 10
     public let tables = ["connections"]
 
     public init() {}
@@ -24,7 +25,7 @@ public struct ConnectionsProjection: Projection {
                 status_reason TEXT, flow_count INTEGER NOT NULL CHECK (flow_count >= 0), connected_at TEXT NOT NULL,
                 status_changed_at TEXT NOT NULL, credential_expires_at TEXT, credential_fingerprint TEXT NOT NULL,
                 credential_set_at TEXT NOT NULL, credential_refreshable INTEGER NOT NULL, last_position INTEGER NOT NULL,
-                created_by TEXT NOT NULL, reconnected_by TEXT);
+                created_by TEXT NOT NULL, reconnected_by TEXT, last_checked_at TEXT);
             """))
     }
 

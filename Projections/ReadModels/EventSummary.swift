@@ -19,6 +19,10 @@ public enum EventSummary {
             case .tokenRefreshed(let refreshed):
                 return credentialFields(refreshed.credentials).merging(["previous": refreshed.previousFingerprint]) { $1 }
             case .credentialsResealed(let resealed): return ["fingerprint": resealed.credentials.fingerprint, "keyId": resealed.credentials.keyId]
+            case .checked(let check):
+                var fields = ["fingerprint": check.credentialFingerprint, "passed": String(check.passed), "httpStatus": String(check.httpStatus)]
+                fields["reason"] = check.reason
+                return fields
             case .expiryWarned(let warning):
                 return ["webhook": warning.webhookId, "fingerprint": warning.credentialFingerprint, "expiresAt": warning.expiresAt,
                         "daysAhead": String(warning.daysAhead)]

@@ -23,6 +23,10 @@ public struct ConnectionDetail: Sendable, Equatable, Codable {
     /// Who created it (its owner) and who last reconnected it: a member's id, `system` or `engine`.
     public var createdBy: String
     public var reconnectedBy: String?
+    /// When its provider was last asked whether the credential works, and what it answered:
+    /// `passed (HTTP 200)` or `refused (HTTP 401: Bad credentials)`.
+    public var lastCheckedAt: String?
+    public var lastCheck: String?
     /// The connection's stream version at that moment (the HTTP API's `ETag`).
     public var streamVersion: Int64
     public var asOfPosition: Int64
@@ -40,6 +44,8 @@ extension ConnectionDetail {
             credentialSetAt: snapshot.credentialSetAt.iso8601, credentialSource: snapshot.credentialSource,
             credentialExpiresAt: connection.credentials.expiresAt,
             createdBy: snapshot.createdBy.id, reconnectedBy: snapshot.reconnectedBy?.id,
+            lastCheckedAt: snapshot.lastCheckedAt?.iso8601,
+            lastCheck: snapshot.lastCheck.map { "\($0.passed ? "passed" : "refused") (HTTP \($0.httpStatus)\($0.reason.map { ": \($0)" } ?? ""))" },
             streamVersion: snapshot.streamVersion, asOfPosition: snapshot.lastPosition)
     }
 }

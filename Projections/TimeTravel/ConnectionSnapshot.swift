@@ -34,6 +34,9 @@ public struct ConnectionSnapshot: Sendable, Equatable {
     /// Who created it (its owner), and who last reconnected it.
     public var createdBy: EventActor
     public var reconnectedBy: EventActor?
+    /// The last recheck: when, and the provider's answer.
+    public var lastCheckedAt: Timestamp?
+    public var lastCheck: ConnectionEvent.Check?
 
     /// Folds a connection's events up to `point`; `nil` if it did not exist yet.
     public static func fold(_ events: [RecordedEvent], upTo point: PointInTime) throws -> ConnectionSnapshot? {
@@ -60,6 +63,7 @@ public struct ConnectionSnapshot: Sendable, Equatable {
                 }
             }
             if case .reconnected = decoded { next.reconnectedBy = event.actor }
+            if case .checked(let check) = decoded { (next.lastCheckedAt, next.lastCheck) = (event.recordedAt, check) }
             next.state = after
             next.streamVersion = event.streamVersion
             next.lastPosition = event.position

@@ -13,6 +13,8 @@ public struct CredentialLifecycle: Sendable {
     public let feed: WebhookFeed
     public let dispatcher: WebhookDispatcher
     public let oauth2: OAuth2Flow
+    /// Recheck: asks a connection's provider whether its credential still works.
+    public let checker: ConnectionChecker
     public let settings: LifecycleSettings
     let database: any SQLDatabase
 
@@ -22,7 +24,8 @@ public struct CredentialLifecycle: Sendable {
         let client = OAuth2Client(http: http)
         self.service = service
         broker = CredentialBroker(service: service, database: database, client: client, settings: settings)
-        sweeper = Sweeper(database: database, service: service, broker: broker, settings: settings)
+        checker = ConnectionChecker(service: service, broker: broker, validator: HTTPCredentialValidator(http: http))
+        sweeper = Sweeper(database: database, service: service, broker: broker, checker: checker, settings: settings)
         feed = WebhookFeed(database: database)
         dispatcher = WebhookDispatcher(database: database, http: http, service: service, policy: webhookPolicy)
         oauth2 = OAuth2Flow(service: service, authorizations: OAuth2Authorizations(database: database), client: client,

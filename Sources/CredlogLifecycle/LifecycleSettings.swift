@@ -16,6 +16,12 @@ public struct LifecycleSettings: Sendable {
     public var leaseTime: Duration = .seconds(120)
     /// How often `credlog serve` sweeps (refreshes ahead of expiry, expires API keys).
     public var sweepInterval: Duration = .seconds(60)
+    /// When set, the sweeper rechecks each active connection of a catalogued piece with a
+    /// validation request this often (`--recheck-every 24h`); off by default: a recheck asks the
+    /// provider, and its refusal turns the connection Inactive.
+    public var recheckEvery: Duration?
+    /// The most connections one sweep rechecks (the rest wait for the next sweep).
+    public var rechecksPerSweep = 50
 
     public init() {}
 }

@@ -65,6 +65,8 @@ class Server:
         self.hubspot = self.create("hubspot", "api-key", "HubSpot", {"apiKey": "pat-browser-test"})
         self.smtp = self.create("smtp", "basic", "SMTP relay", {"username": "u", "password": "p"}, actor="bob")
         in_three_days = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=3, hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.mail_ok = self.create("testmail", "oauth2", "Mail ok", {"accessToken": "at-seeded-ok"})
+        self.mail_revoked = self.create("testmail", "oauth2", "Mail revoked", {"accessToken": "at-revoked"})
         self.expiring = self.create("hubspot", "api-key", "CRM sandbox", {"apiKey": "pat-sandbox", "expiresAt": in_three_days})
         self.xss = self.create("custom-api", "custom", XSS_NAME, {"token": "t"})
         self.combining_xss = self.create("custom-api", "custom", COMBINING_XSS_NAME, {"token": "t"})
@@ -131,7 +133,7 @@ def admin_filters_by_status(driver, server):
     Select(driver.find_element(By.ID, "status-filter")).select_by_visible_text("Active")
     WebDriverWait(driver, 10).until(EC.url_contains("status=active"))
     statuses = [r.find_element(By.CSS_SELECTOR, ".status").text for r in rows(driver)]
-    assert len(statuses) == 5 and set(statuses) == {"Active"}, statuses
+    assert len(statuses) == 7 and set(statuses) == {"Active"}, statuses
 
 
 def expiring_badge_and_status_choice(driver, server):
@@ -352,9 +354,31 @@ def combining_marks_do_not_break_out_of_attributes(driver, server):
     assert row(driver, server.combining_xss).find_element(By.CSS_SELECTOR, "a.name").text == COMBINING_XSS_NAME
 
 
+def admin_rechecks_connections(driver, server):
+    driver.get(server.url + "/connections?status=all")
+    assert not row(driver, server.smtp).find_elements(By.CSS_SELECTOR, "button.recheck"), "SMTP has no validation request"
+    checks = server.provider.checks
+    row(driver, server.mail_ok).find_element(By.CSS_SELECTOR, "button.recheck").click()
+    notice = WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.ID, "notice"))).text
+    assert notice == "Test Mail accepted the credential (HTTP 200).", notice
+    assert status_of(driver, server.mail_ok) == "Active"
+    row(driver, server.mail_revoked).find_element(By.CSS_SELECTOR, "button.recheck").click()
+    error = WebDriverWait(driver, 10).until(EC.presence_of_element_located((By.ID, "error"))).text
+    assert error == "Test Mail refused the credential (HTTP 401: Token revoked); the connection is now Inactive.", error
+    assert status_of(driver, server.mail_revoked) == "Inactive"
+    assert server.provider.checks == checks + 2, "one request to the provider per click"
+    shown = server.connection(server.mail_ok)
+    assert shown["lastCheck"] == "passed (HTTP 200)", shown
+    driver.get(server.url + f"/connections/{server.mail_ok}")
+    last = driver.find_element(By.ID, "last-checked").text
+    assert re.match(r"^\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC: passed \(HTTP 200\)$", last), last
+    driver.save_screenshot(os.path.join(OUT, "connection-rechecked.png"))
+
+
 def member_sees_no_actions(driver, server):
     driver.get(server.url + "/connections?status=all")
-    assert len(rows(driver)) == 7, "a member sees every connection"
+    assert len(rows(driver)) == 9, "a member sees every connection"
+    assert not driver.find_elements(By.CSS_SELECTOR, "button.recheck"), "members may not recheck"
     assert not driver.find_elements(By.CSS_SELECTOR, "button.rename, button.reconnect, #rename-dialog"), \
         "no actions offered to a member"
     # A forged rename from the member's own session is refused by the server and changes nothing.
@@ -395,7 +419,7 @@ def main():
                                                          admin_sees_history_and_time_travel,
                                                          admin_connects_through_the_oauth2_popup,
                                                          admin_reconnects_through_the_oauth2_popup, xss_name_renders_as_text,
-                                                         combining_marks_do_not_break_out_of_attributes]),
+                                                         combining_marks_do_not_break_out_of_attributes, admin_rechecks_connections]),
             ("bob", server.member_token, (1280, 900), [member_sees_no_actions]),
             ("bob", server.member_token, (390, 844), [phone_layout])]
     try:

@@ -2,7 +2,8 @@
 
 GET /authorize shows a consent page with an Allow link back to the client's redirect URI with a
 code; POST /token exchanges the code once, checking the client's id and secret (in the body)
-and the PKCE verifier. It runs on a free loopback port in a thread of the test.
+and the PKCE verifier; GET /userinfo (the piece's validation request, for a recheck) accepts the
+tokens it issued and those starting `at-seeded-ok`. It runs on a free loopback port in a thread of the test.
 """
 import base64
 import hashlib
@@ -21,6 +22,7 @@ class Provider:
     def __init__(self):
         self.codes = {}
         self.exchanges = 0
+        self.checks = 0
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -30,6 +32,12 @@ class Provider:
             def do_GET(self):
                 url = urllib.parse.urlparse(self.path)
                 query = dict(urllib.parse.parse_qsl(url.query))
+                if url.path == "/userinfo":
+                    token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+                    provider.checks += 1
+                    if token.startswith("at-seeded-ok") or token.startswith("at-browser-"):
+                        return self.answer(200, "application/json", json.dumps({"sub": "1"}))
+                    return self.answer(401, "application/json", json.dumps({"error": "invalid_token", "error_description": "Token revoked"}))
                 if url.path != "/authorize" or query.get("client_id") != CLIENT_ID or query.get("code_challenge_method") != "S256":
                     return self.answer(400, "text/plain", "bad authorization request")
                 code = secrets.token_urlsafe(16)
@@ -68,7 +76,9 @@ class Provider:
     def piece(self):
         return {"id": "testmail", "displayName": "Test Mail", "authType": "oauth2",
                 "oauth2": {"authorizeUrl": self.url + "/authorize", "tokenUrl": self.url + "/token", "scopes": ["mail.send"],
-                           "clientId": CLIENT_ID, "pkce": True, "clientAuthentication": "body"}}
+                           "clientId": CLIENT_ID, "pkce": True, "clientAuthentication": "body"},
+                "validation": {"method": "GET", "url": self.url + "/userinfo", "validStatuses": [200], "onConnect": False,
+                               "credential": {"in": "header", "name": "Authorization", "value": "Bearer {accessToken}"}}}
 
     def stop(self):
         self.server.shutdown()

@@ -128,6 +128,33 @@ struct CLITests {
         }
     }
 
+    /// `connection check` that may not, or cannot, ask a provider: refused before any request
+    /// (the URL is loopback, which the CLI refuses without CREDLOG_ALLOW_PRIVATE_DESTINATIONS),
+    /// with nothing appended.
+    @Test func aRecheckThatMayNotOrCannotRunAppendsNothing() throws {
+        let cli = try seededCLI()
+        let piece = cli.directory.appendingPathComponent("crm.json")
+        try Data(#"""
+            {"id": "crm", "displayName": "CRM", "authType": "api-key",
+             "validation": {"method": "GET", "url": "http://127.0.0.1:9/check", "validStatuses": [200], "onConnect": false,
+                            "credential": {"in": "header", "name": "Authorization", "value": "Bearer {apiKey}"}}}
+            """#.utf8).write(to: piece)
+        #expect(try cli.run(["piece", "register", "--project", "acme", "--file", piece.path, "--as", "alice"]).status == 0)
+        let crm = try cli.run(["connection", "create", "--project", "acme", "--piece", "crm", "--auth", "api-key", "--name", "CRM",
+                               "--credentials-stdin", "--as", "bob"], stdin: #"{"apiKey":"k-1"}"#).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let custom = try createConnection(cli, name: "Custom")
+        let before = try cli.eventCount()
+        let member = try cli.run(["connection", "check", crm, "--as", "bob"])
+        #expect(member.status == 77 && member.stderr.contains("only admins of the project and the system may check"))
+        let nothingToAsk = try cli.run(["connection", "check", custom, "--as", "alice"])
+        #expect(nothingToAsk.status == 65 && nothingToAsk.stderr.contains("has no validation request"))
+        let refused = try cli.run(["connection", "check", crm, "--as", "alice"])
+        #expect(refused.status == 1 && refused.stderr.contains("could not be checked with CRM"), "\(refused.stderr)")
+        #expect(try cli.run(["connection", "check", "conn_nope", "--as", "alice"]).status == 66)
+        #expect(try cli.eventCount() == before)
+        #expect(try cli.run(["connection", "show", crm, "--as", "alice"]).stdout.contains("checked      never"))
+    }
+
     @Test func tamperingWithTheSQLiteShellIsReportedAtItsPosition() throws {
         let template = try seededCLI()
         let id = try createConnection(template)
@@ -286,7 +313,10 @@ struct QuickStartTests {
         #expect(result.status == 0, "\(result.stderr.suffix(500))")
         #expect(result.stderr.contains("forbidden: only admins of the project may rename a connection; bob is member"))
         #expect(result.stdout.contains("no change: "), "renaming to the same name appends nothing")
-        #expect(result.stdout.contains("verified 15 events; head 15:"))
+        #expect(result.stdout.contains("verified 18 events; head 18:"))
+        // The webhook is warned of both expiries once (the second round warns no one), and nothing is sent anywhere.
+        #expect(result.stdout.components(separatedBy: "connection.expiry-warned").count - 1 >= 2)
+        #expect(result.stdout.contains("swept: 0 refreshed, 0 expired, 0 failing; 0 notifications queued, 0 delivered"))
         #expect(result.stdout.contains(
             "verdict: Gmail - Support (gmail) was Inactive since 10:02 (expired: token expired); reconnected at 11:30 by alice"))
         #expect(result.stdout.contains("connection_id,project_id,piece,auth_type,name,status,status_reason,flow_count,"))

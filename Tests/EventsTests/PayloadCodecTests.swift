@@ -90,6 +90,7 @@ enum CodableReference {
         case .tokenRefreshed(let payload): try encoder.encode(payload)
         case .credentialsResealed(let payload): try encoder.encode(payload)
         case .expiryWarned(let payload): try encoder.encode(payload)
+        case .checked(let payload): try encoder.encode(payload)
         }
     }
 
@@ -112,6 +113,7 @@ enum CodableReference {
         case (Event.TypeName.tokenRefreshed, 1): return .tokenRefreshed(try body(Event.TokenRefreshed.self))
         case (Event.TypeName.credentialsResealed, 1): return .credentialsResealed(try body(Event.CredentialsResealed.self))
         case (Event.TypeName.expiryWarned, 1): return .expiryWarned(try body(Event.ExpiryWarning.self))
+        case (Event.TypeName.checked, 1): return .checked(try body(Event.Check.self))
         default: throw UnknownType()
         }
     }
@@ -141,7 +143,7 @@ struct CodecRandom {
     }
 
     mutating func event() -> ConnectionEvent {
-        switch below(11) {
+        switch below(12) {
         case 0: .created(.init(connectionId: text(), projectId: text(), piece: text(), authType: AuthType.allCases[below(4)],
                                name: text(), credentials: credentials()))
         case 1: .reconnected(.init(credentials: credentials()))
@@ -153,6 +155,8 @@ struct CodecRandom {
         case 7: .detachedFromFlow(.init(flowId: text()))
         case 8: .tokenRefreshed(.init(credentials: credentials(), previousFingerprint: text()))
         case 9: .credentialsResealed(.init(credentials: credentials()))
+        case 10: .checked(.init(credentialFingerprint: text(), passed: below(2) == 0, httpStatus: [200, 401, 0, 599, -1][below(5)],
+                                reason: optionalText()))
         default: .expiryWarned(.init(webhookId: text(), credentialFingerprint: text(), expiresAt: text(),
                                      daysAhead: [0, 1, 7, 90, -3, Int.max, Int.min][below(7)]))
         }

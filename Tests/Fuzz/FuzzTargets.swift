@@ -19,6 +19,7 @@ enum FuzzTargets {
             ConnectionEvent.TypeName.expired, ConnectionEvent.TypeName.revoked, ConnectionEvent.TypeName.deleted,
             ConnectionEvent.TypeName.attachedToFlow, ConnectionEvent.TypeName.detachedFromFlow,
             ConnectionEvent.TypeName.tokenRefreshed, ConnectionEvent.TypeName.credentialsResealed, ConnectionEvent.TypeName.expiryWarned,
+            ConnectionEvent.TypeName.checked,
             MembershipEvent.TypeName.memberAdded, MembershipEvent.TypeName.roleChanged, MembershipEvent.TypeName.memberRemoved,
             MembershipEvent.TypeName.pieceRegistered, MembershipEvent.TypeName.webhookAdded, MembershipEvent.TypeName.webhookRemoved,
             MembershipEvent.TypeName.tokenIssued, MembershipEvent.TypeName.tokenRevoked,

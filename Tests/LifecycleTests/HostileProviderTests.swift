@@ -101,5 +101,21 @@ struct HostileProviderTests {
             #expect(OutboundHTTP.Destinations.fromEnvironment(["CREDLOG_ALLOW_PRIVATE_DESTINATIONS": value]) == .publicOnly)
         }
         #expect(OutboundHTTP.Destinations.fromEnvironment([:]) == .publicOnly)
+        // A test run's switch wins over every widening.
+        let loopback = ["CREDLOG_LOOPBACK_ONLY": "1", "CREDLOG_ALLOW_PRIVATE_DESTINATIONS": "1"]
+        #expect(OutboundHTTP.Destinations.fromEnvironment(loopback, allowingPrivate: true) == .loopbackOnly)
+    }
+
+    /// Loopback only: a public address and a private one are refused before connecting; the
+    /// loopback stand-in is reached.
+    @Test func loopbackOnlyRefusesEveryOtherDestinationBeforeConnecting() async throws {
+        let http = OutboundHTTP(timeout: .seconds(30), destinations: .loopbackOnly)
+        for url in ["https://93.184.215.14/", "http://10.0.0.1/", "http://[2001:db8::1]/"] {
+            await #expect(throws: OutboundHTTP.RefusedDestination.self, "\(url)") { _ = try await http.send(.GET, url) }
+        }
+        try await TestOAuthProvider().serve { baseURL in
+            let answer = try await http.send(.GET, baseURL + "/validate")
+            #expect(answer.status == 401)
+        }
     }
 }

@@ -36,6 +36,10 @@ final class TestOAuthProvider: Sendable {
         var clientAuthentication = "body"
         /// Every request to the token endpoint, answered or not.
         var tokenRequests = 0
+        /// The access tokens issued so far: the stand-ins of catalogued providers accept these.
+        var accessTokens: Set<String> = []
+        /// Requests to the stand-ins, by path.
+        var checks: [String] = []
     }
 
     let state = Mutex(State())
@@ -120,6 +124,35 @@ final class TestOAuthProvider: Sendable {
                 return Self.error(400, "unsupported_grant_type")
             }
         }
+        // Stand-ins of the catalogued pieces' validation requests, under /PIECE/ + the real path,
+        // answering as each provider does (a valid credential: an issued token or `validKey`).
+        for (method, path) in [(HTTPRequest.Method.get, "gmail/v1/userinfo"), (.get, "google-sheets/v1/userinfo"),
+                               (.post, "slack/api/auth.test"), (.get, "github/user"), (.get, "hubspot/account-info/v3/details")] {
+            router.on(RouterPath(path), method: method) { request, _ -> Response in
+                let presented = String((request.headers[.authorization] ?? "").dropFirst("Bearer ".count))
+                let valid = self.state.withLock { state -> Bool in
+                    state.checks.append(path)
+                    return presented == Self.validKey || state.accessTokens.contains(presented)
+                }
+                func json(_ status: Int, _ body: String) -> Response {
+                    Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+                }
+                switch path {
+                case "slack/api/auth.test":  // Slack answers 200 either way
+                    return valid ? json(200, #"{"ok":true,"team":"T1"}"#) : json(200, #"{"ok":false,"error":"invalid_auth"}"#)
+                case "github/user":
+                    guard request.headers[.userAgent] != nil else { return json(403, #"{"message":"Request forbidden by administrative rules"}"#) }
+                    // GitHub's message echoes nothing, but a hostile stand-in does: it must be blanked.
+                    return valid ? json(200, #"{"login":"octo"}"#) : json(401, #"{"message":"Bad credentials: \#(presented)"}"#)
+                case "hubspot/account-info/v3/details":
+                    return valid ? json(200, #"{"portalId":1}"#)
+                        : json(401, #"{"status":"error","message":"Authentication credentials not found"}"#)
+                default:
+                    return valid ? json(200, #"{"sub":"1","email":"a@example.com"}"#)
+                        : json(401, #"{"error":"invalid_token","error_description":"Invalid Credentials"}"#)
+                }
+            }
+        }
         router.get("validate-html") { _, _ -> Response in
             self.state.withLock { $0.htmlValidations += 1 }
             return Response(status: .forbidden, headers: [.contentType: "text/html"],
@@ -139,6 +172,7 @@ final class TestOAuthProvider: Sendable {
             s.issued += 1
             if grant == "code" { s.codeGrants += 1 } else { s.refreshGrants += 1 }
             let access = "at-\(s.issued)"
+            s.accessTokens.insert(access)
             var refresh: String?
             if old == nil || s.rotates {
                 refresh = "rt-\(s.issued)"

@@ -59,7 +59,7 @@ struct NaiveFold {
         case .tokenRefreshed(let r):
             connections[id]?.fingerprint = r.credentials.fingerprint
             connections[id]?.expiresAt = r.credentials.expiresAt
-        case .credentialsResealed, .expiryWarned: break
+        case .credentialsResealed, .expiryWarned, .checked: break
         case .renamed(let r): connections[id]?.name = r.to
         case .expired(let e):
             connections[id]?.status = "inactive"

@@ -20,15 +20,16 @@ final class APIFixture: @unchecked Sendable {
     var aliceTokenId = ""
 
     /// `wrapping` replaces the server's store with one built around the real one.
+    /// `http`: how the lifecycle reaches providers (public addresses only, as a server does by default).
     init(wrapping: ((any EventStore) -> any EventStore)? = nil, publicURL: String = "http://127.0.0.1:8080",
-         limiter: RefusalLimiter = RefusalLimiter()) async throws {
+         limiter: RefusalLimiter = RefusalLimiter(), http: OutboundHTTP = OutboundHTTP(destinations: .publicOnly)) async throws {
         let log = try await TemporaryLog()
         self.log = log
         try await log.seedProject("acme")
         _ = try await log.service.createProject("globex", admin: "carol", context: CommandContext(principal: .system))
         let store = wrapping?(log.store) ?? log.store
         let lifecycle = CredentialLifecycle(database: log.database, service: CommandService(store: store, vault: log.vault),
-                                            callbackURL: CallbackURL(ServerEnvironment.callbackURL(publicURL: publicURL)))
+                                            http: http, callbackURL: CallbackURL(ServerEnvironment.callbackURL(publicURL: publicURL)))
         environment = ServerEnvironment(database: log.database, store: store, lifecycle: lifecycle, publicURL: publicURL, limiter: limiter)
         (alice, aliceTokenId) = try await log.issueToken(member: "alice")
         bob = try await log.issueToken(member: "bob").token

@@ -20,6 +20,9 @@ public enum ConnectionCommand: Sendable, Equatable {
     /// Records that the sweeper warned one of the project's webhooks (whose lead is `daysAhead`
     /// days) that the current credential expires soon; a no-op if it was warned about this credential.
     case warnExpiry(webhookId: String, daysAhead: Int)
+    /// Records the provider's answer to a recheck of the credential with `credentialFingerprint`
+    /// (asked before): a refusal of the current credential also makes an active connection inactive.
+    case check(ConnectionEvent.Check)
 
     public struct Create: Sendable, Equatable {
         public var connectionId: String
@@ -50,13 +53,14 @@ public enum ConnectionCommand: Sendable, Equatable {
         case .refresh: .refresh
         case .reseal: .reseal
         case .warnExpiry: .warnExpiry
+        case .check: .check
         }
     }
 
     /// The kinds of command, with who may issue each. `replace` moves every flow of one
     /// connection to another (``ConnectionDecider/replace(_:with:by:)``): two streams, one decision.
     public enum Kind: String, Sendable, CaseIterable {
-        case create, reconnect, rename, expire, revoke, delete, attach, detach, refresh, reseal, replace
+        case create, reconnect, rename, expire, revoke, delete, attach, detach, refresh, reseal, replace, check
         case warnExpiry = "warn-expiry"
 
         /// The name kept in the audit trail, such as `connection.rename`.
@@ -69,7 +73,8 @@ public enum ConnectionCommand: Sendable, Equatable {
             case (.create, .member): true
             case (.attach, .member), (.detach, .member), (.attach, .engine), (.detach, .engine): true
             case (.reconnect, .member(_, .admin)), (.rename, .member(_, .admin)),
-                 (.revoke, .member(_, .admin)), (.delete, .member(_, .admin)), (.replace, .member(_, .admin)): true
+                 (.revoke, .member(_, .admin)), (.delete, .member(_, .admin)), (.replace, .member(_, .admin)),
+                 (.check, .member(_, .admin)), (.check, .system): true
             case (.expire, .system), (.expire, .engine), (.refresh, .system), (.refresh, .engine), (.reseal, .system), (.warnExpiry, .system): true
             default: false
             }
@@ -84,6 +89,7 @@ public enum ConnectionCommand: Sendable, Equatable {
             case .expire, .refresh: "the system and the engine"
             case .reseal: "the operator (as system)"
             case .warnExpiry: "the system"
+            case .check: "admins of the project and the system"
             }
         }
     }

@@ -78,6 +78,15 @@ public enum ConnectionDecider {
                 throw DomainError.invalid("a reseal keeps the credential: its fingerprint must not change")
             }
             return credentials.keyId == connection.credentials.keyId ? [] : [.credentialsResealed(.init(credentials: credentials))]
+        case .check(let answer):
+            // The answer is about a credential replaced meanwhile (a reconnect, a refresh): it says nothing now.
+            guard answer.credentialFingerprint == connection.credentials.fingerprint else { return [] }
+            let checked = ConnectionEvent.checked(.init(credentialFingerprint: answer.credentialFingerprint, passed: answer.passed,
+                                                        httpStatus: answer.httpStatus,
+                                                        reason: answer.reason.map { DisplayText.reason.fitting($0) }))
+            guard !answer.passed, connection.status.isActive else { return [checked] }
+            let refusal = "the provider refused it on a recheck (HTTP \(answer.httpStatus)\(answer.reason.map { ": \($0)" } ?? ""))"
+            return [checked, .expired(.init(reason: DisplayText.reason.fitting(refusal)))]
         case .warnExpiry(let webhookId, let daysAhead):
             // Only an active credential with an expiry, and once per credential and webhook.
             guard connection.status.isActive, let expiresAt = connection.credentials.expiresAt,

@@ -55,6 +55,7 @@ public enum ConnectionState: Sendable, Equatable {
         case .tokenRefreshed(let refreshed): connection.credentials = refreshed.credentials
         case .credentialsResealed(let resealed): connection.credentials = resealed.credentials
         case .expiryWarned(let warning): connection.expiryWarnings[warning.webhookId] = warning.credentialFingerprint
+        case .checked: break  // a refusal comes with its own `expired`
         }
         return .live(connection)
     }

@@ -22,7 +22,7 @@ public enum ConnectionStatus: Sendable, Equatable {
         case .created, .reconnected: .active
         case .expired(let expired): .inactive(InactiveReason(kind: .expired, reason: expired.reason))
         case .revoked(let revoked): .inactive(InactiveReason(kind: .revoked, reason: revoked.reason))
-        case .renamed, .deleted, .attachedToFlow, .detachedFromFlow, .tokenRefreshed, .credentialsResealed, .expiryWarned: nil
+        case .renamed, .deleted, .attachedToFlow, .detachedFromFlow, .tokenRefreshed, .credentialsResealed, .expiryWarned, .checked: nil
         }
     }
 }

@@ -44,6 +44,9 @@ public enum PieceRules {
             case .basic:
                 guard piece.authType == .basic else { throw DomainError.invalid("only basic-auth pieces validate with HTTP Basic") }
             }
+            if let field = validation.requireTrue {
+                _ = try Identifier.check(field, what: "the validation's requireTrue field")
+            }
         }
         return piece
     }

@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// Where an outbound request would go, checked before anything is sent: an `http(s)` URL whose
-/// host resolves only to public addresses.
+/// host resolves only to public addresses (or, for test runs, only to loopback ones).
 struct Destination: Sendable, Equatable {
     /// The URL's host, as written (brackets removed from an IPv6 literal).
     var host: String
@@ -14,7 +14,7 @@ struct Destination: Sendable, Equatable {
     var isLiteral: Bool
 
     /// Checks `url`: its scheme, its host, and every address the host resolves to.
-    static func checked(_ url: String) async throws -> Destination {
+    static func checked(_ url: String, loopbackOnly: Bool = false) async throws -> Destination {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
               scheme == "http" || scheme == "https", var host = components.host, !host.isEmpty else {
             throw OutboundHTTP.RefusedDestination(description: "not an http(s) URL")
@@ -25,7 +25,12 @@ struct Destination: Sendable, Equatable {
         guard let first = addresses.first else {
             throw OutboundHTTP.RefusedDestination(description: "\(host) does not resolve to any address")
         }
-        if let refused = addresses.first(where: { !$0.isPublic }) {
+        if loopbackOnly {
+            if let refused = addresses.first(where: { !$0.isLoopback }) {
+                throw OutboundHTTP.RefusedDestination(
+                    description: "\(host) is \(refused.kind) (\(refused)): this credlog sends requests to loopback addresses only (CREDLOG_LOOPBACK_ONLY=1)")
+            }
+        } else if let refused = addresses.first(where: { !$0.isPublic }) {
             throw OutboundHTTP.RefusedDestination(
                 description: "\(host) is \(refused.kind) (\(refused)): credlog sends requests to public addresses only "
                     + "unless the operator allows others (CREDLOG_ALLOW_PRIVATE_DESTINATIONS=1)")
@@ -121,6 +126,7 @@ struct IPAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     var isPublic: Bool { kind == "public" }
+    var isLoopback: Bool { kind == "a loopback address" }
 
     private static func kind(ipv4 a: [UInt8]) -> String {
         switch (a[0], a[1]) {

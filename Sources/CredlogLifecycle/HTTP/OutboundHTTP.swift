@@ -27,10 +27,16 @@ public struct OutboundHTTP: Sendable {
         /// Any address, loopback and private networks included: for tests and local development
         /// (`CREDLOG_ALLOW_PRIVATE_DESTINATIONS=1`, `credlog serve --allow-private-destinations`).
         case anyAddress
+        /// Loopback addresses only (`CREDLOG_LOOPBACK_ONLY=1`): for test runs, whose servers are
+        /// driven by request generators that must never reach a real provider.
+        case loopbackOnly
 
-        /// `.anyAddress` when the environment variable `CREDLOG_ALLOW_PRIVATE_DESTINATIONS` is `1`.
-        public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Destinations {
-            environment["CREDLOG_ALLOW_PRIVATE_DESTINATIONS"] == "1" ? .anyAddress : .publicOnly
+        /// `.loopbackOnly` when `CREDLOG_LOOPBACK_ONLY` is `1` (whatever else is asked); else
+        /// `.anyAddress` when `allowingPrivate` or `CREDLOG_ALLOW_PRIVATE_DESTINATIONS` is `1`.
+        public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment,
+                                           allowingPrivate: Bool = false) -> Destinations {
+            if environment["CREDLOG_LOOPBACK_ONLY"] == "1" { return .loopbackOnly }
+            return allowingPrivate || environment["CREDLOG_ALLOW_PRIVATE_DESTINATIONS"] == "1" ? .anyAddress : .publicOnly
         }
     }
 
@@ -70,13 +76,15 @@ public struct OutboundHTTP: Sendable {
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
+        // Some providers (GitHub's API) refuse a request without one.
+        if !request.headers.contains(name: "User-Agent") { request.headers.add(name: "User-Agent", value: "credlog") }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         switch destinations {
         case .anyAddress:
             return try await execute(request, on: client)
-        case .publicOnly:
+        case .publicOnly, .loopbackOnly:
             // A client of its own, pinned to the address that was checked, for this request only.
-            let pinned = Self.clientPinned(to: try await Destination.checked(url))
+            let pinned = Self.clientPinned(to: try await Destination.checked(url, loopbackOnly: destinations == .loopbackOnly))
             do {
                 let response = try await execute(request, on: pinned)
                 try? await pinned.shutdown()

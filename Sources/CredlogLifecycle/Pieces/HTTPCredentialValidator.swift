@@ -3,16 +3,44 @@ import CredlogEvents
 import Foundation
 import NIOHTTP1
 
-/// Runs a piece's validation request (``ValidationRequest``) with the new credential, and refuses
-/// the credential with the provider's status and a short reason (``ProviderReason``: never the
-/// body, never the credential's values).
+/// Runs a piece's validation request (``ValidationRequest``) with a credential: before a new
+/// credential is accepted (``validate(_:for:)``, unless the request is kept for rechecks), and
+/// on a recheck (``ask(_:with:piece:)``). Keeps only the provider's status and a short reason
+/// (``ProviderReason``: never the body, never the credential's values).
 public struct HTTPCredentialValidator: CredentialValidator {
     let http: OutboundHTTP
 
     public init(http: OutboundHTTP) { self.http = http }
 
+    /// The provider's answer: whether it accepted the credential, its status, and why it refused.
+    public struct Answer: Sendable, Equatable {
+        public var accepted: Bool
+        public var status: Int
+        public var reason: String?
+    }
+
+    /// The provider could not be asked (unreachable, a timeout, a refused destination): says
+    /// nothing about the credential.
+    public struct Unanswered: Error, CategorizedError, CustomStringConvertible {
+        public var description: String
+        public var category: ErrorCategory { .unavailable }
+    }
+
     public func validate(_ canonical: [UInt8], for piece: PieceDefinition) async throws {
-        guard let validation = piece.validation else { return }
+        guard let validation = piece.validation, validation.runsOnConnect else { return }
+        let answer: Answer
+        do {
+            answer = try await ask(canonical, with: validation, piece: piece)
+        } catch let unanswered as Unanswered {
+            throw DomainError.invalid(unanswered.description)
+        }
+        guard answer.accepted else {
+            throw DomainError.invalid("\(piece.displayName) refused the credential (HTTP \(answer.status)\(answer.reason.map { ": \($0)" } ?? ""))")
+        }
+    }
+
+    /// Sends `validation` with the credential `canonical` (its checked JSON) and reads the answer.
+    public func ask(_ canonical: [UInt8], with validation: ValidationRequest, piece: PieceDefinition) async throws -> Answer {
         let fields = (try? JSONSerialization.jsonObject(with: Data(canonical)) as? [String: Any])?
             .compactMapValues { $0 as? String } ?? [:]
         var url = validation.url
@@ -31,14 +59,17 @@ public struct HTTPCredentialValidator: CredentialValidator {
         do {
             response = try await http.send(HTTPMethod(rawValue: validation.method), url, headers: headers)
         } catch let error as OutboundHTTP.Unreachable {
-            throw DomainError.invalid("the credential could not be checked with \(piece.displayName): \(Self.scrub(error.description, fields))")
+            throw Unanswered(description: "the credential could not be checked with \(piece.displayName): \(Self.scrub(error.description, fields))")
         } catch let error as OutboundHTTP.RefusedDestination {
-            throw DomainError.invalid("the credential could not be checked with \(piece.displayName): \(error.description)")
+            throw Unanswered(description: "the credential could not be checked with \(piece.displayName): \(error.description)")
         }
-        guard validation.validStatuses.contains(response.status) else {
-            let reason = ProviderReason.from(response.body, secrets: Array(fields.values))
-            throw DomainError.invalid("\(piece.displayName) refused the credential (HTTP \(response.status)\(reason.map { ": \($0)" } ?? ""))")
+        var accepted = validation.validStatuses.contains(response.status)
+        if accepted, let field = validation.requireTrue {
+            let answer = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+            accepted = (answer?[field] as? Bool) == true
         }
+        return Answer(accepted: accepted, status: response.status,
+                      reason: accepted ? nil : ProviderReason.from(response.body, secrets: Array(fields.values)))
     }
 
     /// Replaces each `{field}` of the template with that credential field.

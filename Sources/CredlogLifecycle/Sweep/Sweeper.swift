@@ -11,12 +11,15 @@ public struct Sweeper: Sendable {
     let database: any SQLDatabase
     let service: CommandService
     let broker: CredentialBroker
+    let checker: ConnectionChecker
     let settings: LifecycleSettings
 
-    public init(database: any SQLDatabase, service: CommandService, broker: CredentialBroker, settings: LifecycleSettings) {
+    public init(database: any SQLDatabase, service: CommandService, broker: CredentialBroker, checker: ConnectionChecker,
+                settings: LifecycleSettings) {
         self.database = database
         self.service = service
         self.broker = broker
+        self.checker = checker
         self.settings = settings
     }
 
@@ -31,6 +34,8 @@ public struct Sweeper: Sendable {
         public var errors: [String: String] = [:]
         /// Webhooks warned that a connection's credential expires soon, by connection id.
         public var warned: [String: [String]] = [:]
+        /// Connections rechecked: whether their provider accepted the credential, by connection id.
+        public var rechecked: [String: Bool] = [:]
 
         public init() {}
     }
@@ -57,6 +62,7 @@ public struct Sweeper: Sendable {
             }
         }
         try await warn(now: now, report: &report)
+        try await recheck(now: now, report: &report)
         let due = expiring.filter(\.renewsItself)
         let expiries = Dictionary(due.map { ($0.id, $0.credentialExpiresAt) }) { first, _ in first }
         for id in due.map(\.id) + idle.filter({ expiries[$0] == nil }) {
@@ -85,21 +91,40 @@ public struct Sweeper: Sendable {
         return report
     }
 
-    /// Warns each webhook whose lead has come of each credential that credlog cannot renew and
-    /// that has not expired yet; the decider makes it once per credential and webhook.
+    /// With ``LifecycleSettings/recheckEvery`` set, rechecks the connections of the catalogue's
+    /// pieces that have a validation request and were not checked (nor reconnected) for that long.
+    private func recheck(now: Timestamp, report: inout Report) async throws {
+        guard let every = settings.recheckEvery else { return }
+        let pieces = service.pieces.builtIn.values.filter { $0.validation != nil }.map(\.id).sorted()
+        let due = try await database.read { [settings] db in
+            try ExpiringQuery.dueForRecheck(before: now - every, pieces: pieces, limit: settings.rechecksPerSweep, db)
+        }
+        for id in due {
+            do {
+                report.rechecked[id] = try await checker.check(id, context: CommandContext(principal: .system, now: now, via: "sweeper")).passed
+            } catch {
+                report.errors[id] = "\(error)"
+            }
+        }
+    }
+
+    /// Warns each webhook whose lead has come of each credential that credlog cannot renew (no
+    /// refresh token, or no OAuth2 client registered for its piece) and that has not expired
+    /// yet; the decider makes it once per credential and webhook.
     private func warn(now: Timestamp, report: inout Report) async throws {
         let horizon = now + .seconds(MembershipEvent.WebhookAdded.warnDaysAheadRange.upperBound * 86_400)
-        let unrenewable = try await database.read { db in
-            try ExpiringQuery.connections(expiringBefore: horizon, projects: nil, db).filter { !$0.renewsItself }
-        }
-        var webhooks: [String: [MembershipEvent.WebhookAdded]] = [:]
-        for connection in unrenewable {
+        let expiring = try await database.read { db in try ExpiringQuery.connections(expiringBefore: horizon, projects: nil, db) }
+        var projects: [String: (webhooks: [MembershipEvent.WebhookAdded], renewable: Set<String>)] = [:]
+        for connection in expiring {
             guard let expiry = Timestamp(iso8601: connection.credentialExpiresAt), expiry > now else { continue }
-            if webhooks[connection.projectId] == nil {
-                webhooks[connection.projectId] = try await service.loadProject(connection.projectId).state.webhooks.values
-                    .sorted { $0.webhookId < $1.webhookId }
+            if projects[connection.projectId] == nil {
+                let state = try await service.loadProject(connection.projectId).state
+                projects[connection.projectId] = (state.webhooks.values.sorted { $0.webhookId < $1.webhookId },
+                                                  Set(service.pieces.pieces(in: state).filter(\.hasOAuth2Client).map(\.id)))
             }
-            for webhook in webhooks[connection.projectId] ?? [] where expiry - .seconds(webhook.warningLead * 86_400) <= now {
+            guard let project = projects[connection.projectId],
+                  !(connection.renewsItself && project.renewable.contains(connection.piece)) else { continue }
+            for webhook in project.webhooks where expiry - .seconds(webhook.warningLead * 86_400) <= now {
                 do {
                     let outcome = try await service.warnExpiry(connection.id, webhook: webhook.webhookId, daysAhead: webhook.warningLead,
                                                                context: CommandContext(principal: .system, now: now, via: "sweeper"))

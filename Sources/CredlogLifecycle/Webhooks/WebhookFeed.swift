@@ -89,7 +89,7 @@ public struct WebhookFeed: Sendable {
                 guard let row else { return 0 }
                 return try enqueue(.expiring, reason: "the credential expires at \(warning.expiresAt)", name: row["name"], piece: row["piece"],
                                    event: recorded, only: warning.webhookId, expiresAt: warning.expiresAt, db)
-            case .attachedToFlow, .detachedFromFlow, .tokenRefreshed, .credentialsResealed:
+            case .attachedToFlow, .detachedFromFlow, .tokenRefreshed, .credentialsResealed, .checked:
                 break
             }
         default:

@@ -18,6 +18,7 @@ struct ConnectionRoutes {
         group.post("connections/:id/expire", use: expire)
         group.post("connections/:id/revoke", use: revoke)
         group.post("connections/:id/replace", use: replace)
+        group.post("connections/:id/check", use: check)
         group.get("connections/:id/history", use: history)
         group.get("connections/:id/credentials", use: credentials)
     }
@@ -105,6 +106,13 @@ struct ConnectionRoutes {
     @Sendable func revoke(_ request: Request, context: CredlogRequestContext) async throws -> Response {
         let body = try await JSONCoding.decode(ReasonBody.self, from: request, context: context)
         return try await write(request, context) { id, command in try await environment.service.revoke(id, reason: body.reason, context: command) }
+    }
+
+    /// Asks the connection's provider whether its credential still works, and records the answer.
+    @Sendable func check(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let done = try await environment.lifecycle.checker.check(id, context: try environment.commandContext(request, context))
+        return try JSONCoding.response(done.report, etag: etag(version: done.report.streamVersion))
     }
 
     /// Moves every flow of the connection to another of the same piece, atomically.

@@ -39,6 +39,8 @@ struct ConnectionsPage {
         var owner: String
         /// Reconnects through the provider's consent page (an OAuth2 piece with a registered client).
         var popup: Bool
+        /// Its piece has a validation request: admins may recheck it.
+        var checkable: Bool
     }
     /// A piece the New connection form offers.
     struct PieceChoice {
@@ -74,11 +76,13 @@ struct ConnectionPage {
         var statusSince: PageTime
         var credentialSetAt: PageTime
         var credentialExpiresAt: PageTime?
+        var lastCheckedAt: PageTime?
 
         init(_ detail: ConnectionDetail) {
             statusSince = PageTime(detail.statusSince)
             credentialSetAt = PageTime(detail.credentialSetAt)
             credentialExpiresAt = detail.credentialExpiresAt.map(PageTime.init)
+            lastCheckedAt = detail.lastCheckedAt.map(PageTime.init)
         }
     }
 
@@ -139,15 +143,16 @@ extension ConnectionsPage.Row {
                   icon: Assets.iconsByPiece[row.piece].map { "/" + $0 },
                   hue: Int(row.piece.utf8.reduce(UInt32(7)) { ($0 &* 31) &+ UInt32($1) } % 12),
                   name: row.name, authType: row.authType, isActive: row.status == .active,
-                  statusReason: row.statusReason ?? "", expiresSoon: Self.expiresSoon(row, now: now), flowCount: row.flowCount, connectedOn: PageTime(row.connectedAt),
+                  statusReason: row.statusReason ?? "", expiresSoon: Self.expiresSoon(row, piece: piece, now: now), flowCount: row.flowCount, connectedOn: PageTime(row.connectedAt),
                   owner: row.createdBy,
-                  popup: piece?.hasOAuth2Client == true && row.authType == AuthType.oauth2.rawValue)
+                  popup: piece?.hasOAuth2Client == true && row.authType == AuthType.oauth2.rawValue,
+                  checkable: piece?.validation != nil)
     }
 
     /// The badge of a connection in the `expiring` filter: in hours (rounded up) within a day,
     /// else in whole days; `nil` for any other.
-    static func expiresSoon(_ row: ConnectionSummary, now: Timestamp) -> String? {
-        guard row.status == .active, !row.credentialRefreshable, let text = row.credentialExpiresAt,
+    static func expiresSoon(_ row: ConnectionSummary, piece: PieceDefinition?, now: Timestamp) -> String? {
+        guard row.status == .active, !(row.credentialRefreshable && piece?.hasOAuth2Client == true), let text = row.credentialExpiresAt,
               let expiry = Timestamp(iso8601: text), expiry <= now + ConnectionList.expiringWithin else { return nil }
         let seconds = (expiry.microseconds - now.microseconds) / 1_000_000
         if seconds <= 0 { return "Expired" }

@@ -21,6 +21,7 @@ struct PageRoutes {
         pages.get("connections/:id", use: connection)
         pages.post("connections/:id/rename", use: rename)
         pages.post("connections/:id/reconnect", use: reconnect)
+        pages.post("connections/:id/check", use: check)
         pages.post("connections/new", use: create)
         pages.post("connections/oauth2", use: startOAuth2)
         pages.get("flows", use: flows)
@@ -166,6 +167,17 @@ struct PageRoutes {
             var secret = try CredentialForm.credentials(from: form, authType: authType)
             _ = try await environment.service.reconnect(id, credentials: &secret, context: command)
             return "Reconnected; the connection is active."
+        }
+    }
+
+    /// Recheck: asks the provider whether the credential still works; the answer is the flash message.
+    @Sendable func check(_ request: Request, context: CredlogRequestContext) async throws -> Response {
+        let (form, session) = try await checkedForm(request, context)
+        let id = try context.parameters.require("id")
+        return await acting(form, session) { command in
+            let done = try await environment.lifecycle.checker.check(id, context: command)
+            guard done.passed else { throw Problem(.unprocessableContent, done.sentence + (done.active ? "." : "; the connection is now Inactive.")) }
+            return done.sentence + "."
         }
     }
 

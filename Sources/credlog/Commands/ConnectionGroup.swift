@@ -7,7 +7,7 @@ import Foundation
 struct ConnectionGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "connection", abstract: "Create and change connections.",
-        subcommands: [Create.self, Show.self, History.self, Rename.self, Reconnect.self, Expire.self, Revoke.self, Delete.self, Replace.self, Credentials.self])
+        subcommands: [Create.self, Show.self, History.self, Rename.self, Reconnect.self, Expire.self, Revoke.self, Delete.self, Replace.self, Check.self, Credentials.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -88,6 +88,26 @@ struct ConnectionGroup: AsyncParsableCommand {
                                       unchanged: "\(id) already has that name") { service, context in
                 try await service.rename(id, to: name, context: context)
             }
+        }
+    }
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recheck a connection: ask its provider whether the credential still works (admins only).",
+            discussion: """
+                Runs the piece's validation request (an OAuth2 token due for refresh is refreshed first). \
+                A refusal makes the connection Inactive with the provider's status and reason; either way \
+                the answer is recorded (connection.checked). An unreachable provider changes nothing (exit 1).
+                """)
+        @Argument(help: "The connection id.") var id: String
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var command: CommandOptions
+
+        func run() async throws {
+            let workspace = try await Workspace.open(options)
+            let done = try await workspace.lifecycle().checker.check(id, context: try workspace.context(options, command))
+            if options.json { return try Output.json(done.report) }
+            Output.line(done.sentence + (done.passed || done.active ? "" : "; the connection is Inactive"))
         }
     }
 

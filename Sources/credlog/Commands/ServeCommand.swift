@@ -22,6 +22,8 @@ struct ServeCommand: AsyncParsableCommand {
     var publicUrl: String?
     @Option(help: "How often to sweep: refresh tokens ahead of expiry, expire lapsed credentials.") var sweepInterval = TimeSpan(seconds: 60)
     @Option(help: "How long a provider may fail refreshes before the connection is expired.") var refreshGrace = TimeSpan(seconds: 3_600)
+    @Option(help: "Recheck connections of catalogued pieces with a validation request this often, such as 24h (off by default).")
+    var recheckEvery: TimeSpan?
     @Option(help: "Connections open at once; more wait until one closes.") var maxConnections = ServerLimits().maxConnections
     @Option(help: "A connection with no complete request part for this long is closed (idle keep-alive, dripped headers).")
     var idleTimeout = TimeSpan(seconds: 15)
@@ -40,6 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         guard sweepInterval.microseconds >= 1_000_000 else { throw ValidationError("--sweep-interval is 1s or more") }
+        try RecheckOption.validate(recheckEvery)
         guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections is 1 to 1000000") }
         guard (1...1_000_000).contains(refusedRequestsPerMinute) else {
             throw ValidationError("--refused-requests-per-minute is 1 to 1000000")
@@ -52,12 +55,13 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try await Workspace.open(
-            options, http: OutboundHTTP(destinations: allowPrivateDestinations ? .anyAddress : .fromEnvironment()))
+            options, http: OutboundHTTP(destinations: .fromEnvironment(allowingPrivate: allowPrivateDestinations)))
         var logger = Logger(label: "credlog")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         var settings = LifecycleSettings()
         settings.sweepInterval = sweepInterval.duration
         settings.gracePeriod = refreshGrace.duration
+        settings.recheckEvery = recheckEvery?.duration
         let callback = CallbackURL(ServerEnvironment.callbackURL(publicURL: publicUrl ?? "http://\(host):\(port)"))
         let environment = ServerEnvironment(
             database: workspace.database, store: workspace.store, lifecycle: workspace.lifecycle(settings, callbackURL: callback), publicURL: publicUrl ?? "http://\(host):\(port)",
