@@ -87,6 +87,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/CredlogServer",
             resources: [.copy("Resources")]
@@ -154,6 +155,7 @@ let package = Package(
             dependencies: ["CredlogServer", "CredlogLifecycle", "CredlogDomain", "CredlogEvents", "CredlogProjections",
                            "CredlogTestSupport",
                            .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/ServerTests"
         ),

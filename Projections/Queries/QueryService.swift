@@ -84,6 +84,12 @@ public struct QueryService: Sendable {
         return try await database.read { db in try StatusHistoryQuery.history(of: id, db) }
     }
 
+    /// At most `limit` of a connection's status changes after the cursor `after`.
+    public func statusHistory(of id: String, limit: Int, after: String?, for reader: Reader) async throws -> StatusHistoryQuery.Page {
+        try await checkVisible(connection: id, reader)
+        return try await database.read { db in try StatusHistoryQuery.page(of: id, limit: limit, after: after, db) }
+    }
+
     /// The flows using a connection now.
     public func flows(usingConnection id: String, for reader: Reader) async throws -> [FlowUse] {
         try await checkVisible(connection: id, reader)
@@ -102,10 +108,17 @@ public struct QueryService: Sendable {
             .diagnose(flow: flow, at: time, window: window, visibleProjects: try await visibleProjects(for: reader))
     }
 
-    /// The audit trail, limited to the projects the reader sees.
-    public func audit(_ query: AuditQuery, for reader: Reader) async throws -> [AuditEntry] {
+    /// The log's events after a position, in the projects the reader sees (the feed).
+    public func events(_ feed: EventFeed, for reader: Reader) async throws -> EventFeed.Page {
+        let projects = try await visibleProjects(for: reader)
+        return try await database.read { db in try feed.fetch(projects: projects, db) }
+    }
+
+    /// A page of the audit trail (every entry after the cursor when the query has no limit),
+    /// limited to the projects the reader sees.
+    public func audit(_ query: AuditQuery, for reader: Reader) async throws -> AuditQuery.Page {
         var limited = query
         limited.visibleProjects = try await visibleProjects(for: reader)
-        return try await database.read { [limited] db in try limited.fetch(db) }
+        return try await database.read { [limited] db in try limited.page(db) }
     }
 }

@@ -8,36 +8,80 @@ public enum ReportFormat: String, Sendable, CaseIterable {
     /// RFC 4180: CRLF line ends, fields quoted when they hold a comma, a quote or a line break;
     /// a field that would start a spreadsheet formula is prefixed with `'`.
     case csv
-    /// One JSON array of objects keyed by column name.
+    /// One JSON array of objects keyed by column name, an object per line.
     case json
     /// One JSON object per line.
     case jsonl
 
     /// Renders `rows` under `columns`.
     public func render(columns: [String], rows: [[String?]]) throws -> String {
+        guard self == .table else { return head(columns: columns) + (try body(columns: columns, rows: rows, first: true)) + tail }
+        var widths = columns.map(\.count)
+        Self.widen(&widths, rows)
+        return table(columns, widths: widths) + table(rows, widths: widths)
+    }
+
+    /// Whether a report in this format can be written as its rows are read: every format but
+    /// the table, whose columns are as wide as their widest cell.
+    public var streams: Bool { self != .table }
+
+    /// What comes before the rows: the CSV header, the opening of the JSON array.
+    public func head(columns: [String]) -> String {
+        switch self {
+        case .csv: Self.csvLine(columns)
+        case .json: "["
+        case .table, .jsonl: ""
+        }
+    }
+
+    /// Some of the rows, in order; `first` when they are the report's first (a JSON array puts a
+    /// comma before every other object). One JSON object per line in JSON and JSONL.
+    public func body(columns: [String], rows: [[String?]], first: Bool) throws -> String {
         switch self {
         case .table:
-            let cells = [columns] + rows.map { $0.map { $0 ?? "" } }
-            let widths = columns.indices.map { column in cells.map { $0[column].count }.max() ?? 0 }
-            return cells.map { row in
-                row.enumerated().map { index, cell in
-                    index == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count)
-                }.joined(separator: "  ")
-            }.joined(separator: "\n") + "\n"
+            var widths = columns.map(\.count)
+            Self.widen(&widths, rows)
+            return table(rows, widths: widths)
         case .csv:
-            return ([columns] + rows.map { $0.map { $0 ?? "" } }).map { row in
-                row.map(Self.csvField).joined(separator: ",")
-            }.joined(separator: "\r\n") + "\r\n"
+            return rows.map { Self.csvLine($0.map { $0 ?? "" }) }.joined()
         case .json:
-            let objects = rows.map { Self.object(columns, $0) }
-            let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            return String(decoding: data, as: UTF8.self) + "\n"
-        case .jsonl:
-            return try rows.map { row in
-                let data = try JSONSerialization.data(withJSONObject: Self.object(columns, row), options: [.sortedKeys, .withoutEscapingSlashes])
-                return String(decoding: data, as: UTF8.self) + "\n"
+            return try rows.enumerated().map { index, row in
+                (first && index == 0 ? "\n" : ",\n") + (try Self.jsonObject(columns, row))
             }.joined()
+        case .jsonl:
+            return try rows.map { try Self.jsonObject(columns, $0) + "\n" }.joined()
         }
+    }
+
+    /// What comes after the rows.
+    public var tail: String { self == .json ? "\n]\n" : "" }
+
+    /// Widens `widths` to the widest cell of each column of `rows`.
+    public static func widen(_ widths: inout [Int], _ rows: [[String?]]) {
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], (cell ?? "").count) }
+        }
+    }
+
+    /// The header, then rows, each padded to `widths`: a table written batch by batch once the
+    /// widths of all its rows are known.
+    public func table(_ columns: [String], widths: [Int]) -> String { table([columns.map { Optional($0) }], widths: widths) }
+
+    /// Rows padded to `widths`, one line each.
+    public func table(_ rows: [[String?]], widths: [Int]) -> String {
+        rows.map { row in
+            row.enumerated().map { index, cell in
+                let text = cell ?? ""
+                return index == row.count - 1 ? text : text + String(repeating: " ", count: max(0, widths[index] - text.count))
+            }.joined(separator: "  ") + "\n"
+        }.joined()
+    }
+
+    private static func csvLine(_ fields: [String]) -> String { fields.map(csvField).joined(separator: ",") + "\r\n" }
+
+    private static func jsonObject(_ columns: [String], _ row: [String?]) throws -> String {
+        let data = try JSONSerialization.data(withJSONObject: object(columns, row), options: [.sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// A field as CSV: quoted when needed, and a text a spreadsheet would run as a formula

@@ -27,6 +27,7 @@ public enum CredlogServer {
         ConnectionRoutes(environment: environment).register(on: api)
         FlowRoutes(environment: environment).register(on: api)
         AuditRoutes(environment: environment).register(on: api)
+        EventRoutes(environment: environment).register(on: api)
         PieceRoutes(environment: environment).register(on: api)
         oauth2.register(on: api)
         PageRoutes(environment: environment, renderer: renderer).register(on: router)

@@ -60,7 +60,7 @@ struct Compare: AsyncParsableCommand {
     @Option(help: "scripts/bench-references/eventsourcing_bench.py.") var pythonScript: String
     @Option(help: "The credlog executable (release build), for the rebuild's peak memory.") var credlog: String
     @Option(help: "A scratch directory (default: a new temporary one).") var work: String?
-    @Option(help: "Run only these workload groups (appends, concurrent, read), for profiling.") var only: [String] = []
+    @Option(help: "Run only these workload groups (appends, concurrent, read; export: row 9 alone), for profiling.") var only: [String] = []
     @Option(help: ArgumentHelp("A PostgreSQL server to also run the appends and the rebuild on (a new database per run).",
                                valueName: "postgres://user@host:port/db")) var postgres: String?
 
@@ -91,7 +91,7 @@ struct Compare: AsyncParsableCommand {
         let chosen = { (group: String) in only.isEmpty || only.contains(group) }
         if chosen("appends") { try await workloads.durableAppends() }
         if chosen("concurrent") { try await workloads.concurrentAppends() }
-        if chosen("read") { try await workloads.readSide() }
+        if chosen("read") { try await workloads.readSide() } else if only.contains("export") { try await workloads.exportOnly() }
         workloads.report.print(header: """
             credlog-bench \(quick ? "--quick " : "")on \(ProcessInfo.processInfo.processorCount) cores, \
             \(String(format: "%.0f", Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824)) GiB, \

@@ -27,21 +27,11 @@ struct References {
     static func launch(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Run {
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).out").path
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + env).forEach { free($0) } }
-        var pid: pid_t = 0
         let start = Date()
-        guard posix_spawnp(&pid, executable, &actions, nil, argv, env) == 0 else {
-            throw BenchError.childFailed("cannot start \(executable)")
-        }
+        let child = try Self.start(executable, arguments, environment: environment, output: outputPath)
         var status: Int32 = 0
         var usage = rusage()
-        _ = wait4(pid, &status, 0, &usage)
+        _ = wait4(child.pid, &status, 0, &usage)
         let seconds = Date().timeIntervalSince(start)
         guard status == 0 else {
             throw BenchError.childFailed("\(executable) \(arguments.joined(separator: " ")) failed (status \(status))")

@@ -4,19 +4,30 @@ import CredlogProjections
 import Foundation
 
 extension Workloads {
-    /// Workloads 3 to 7, on one large log (1,000,006 events in the full run).
+    /// Workloads 3 to 7 and 9, on one large log (1,000,006 events in the full run).
     mutating func readSide() async throws {
-        let bigPath = path("big.sqlite")
-        let log = try await BenchLog.create(bigPath, projecting: false, durability: .normal)
-        let span = try await BulkLog.write(log, connections: sizes.bulkConnections, start: Timestamp(iso8601: "2026-01-01T00:00:00Z")!)
-        let events = try await log.eventCount()
-        try await ProjectionRunner(database: log.database).catchUp()
+        let (log, span, events) = try await bigLog()
         try await rebuild(log, events: events)
         try await replayIntoMemory(log, events: events)
         try await timeTravel(log, span: span)
         try await connectionList(log)
         try await verify(log, events: events)
         if let migration { report.add(migration) }
+        try await export(log)
+    }
+
+    /// Workload 9 alone, on the large log.
+    mutating func exportOnly() async throws {
+        try await export(try await bigLog().log)
+    }
+
+    /// The large log, written in bulk and projected.
+    private func bigLog() async throws -> (log: BenchLog, span: ClosedRange<Timestamp>, events: Int) {
+        let log = try await BenchLog.create(path("big.sqlite"), projecting: false, durability: .normal)
+        let span = try await BulkLog.write(log, connections: sizes.bulkConnections, start: Timestamp(iso8601: "2026-01-01T00:00:00Z")!)
+        let events = try await log.eventCount()
+        try await ProjectionRunner(database: log.database).catchUp()
+        return (log, span, events)
     }
 
     /// The big log moved into PostgreSQL with `credlog migrate` (its own row), then rebuilt

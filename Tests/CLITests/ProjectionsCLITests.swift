@@ -93,6 +93,66 @@ struct ProjectionsCLITests {
         #expect(try await log.projectionTables() == expected, "identical to a full rebuild")
     }
 
+    /// `log --follow` prints events as other processes append them and stops at `--limit`;
+    /// `audit` and `connection history` read a page at a time, the pages equal to the whole.
+    @Test func followTheLogAndPageTheAuditAndTheHistory() throws {
+        let cli = try seededCLI()
+        let gmail = try createConnection(cli)
+        let before = try #require(try JSONSerialization.jsonObject(with: Data(cli.run(["log", "--json", "--as", "bob"]).stdout.utf8)) as? [Any])
+        let output = cli.directory.appendingPathComponent("follow.jsonl")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let follow = Process()
+        follow.executableURL = CLI.executable
+        follow.arguments = ["log", "--follow", "--json", "--limit", String(before.count + 3), "--as", "bob"]
+        follow.currentDirectoryURL = cli.directory
+        follow.environment = cli.environment
+        follow.standardOutput = try FileHandle(forWritingTo: output)
+        try follow.run()
+        for round in 1...3 {
+            #expect(try cli.run(["connection", "rename", gmail, "--name", "Gmail \(round)", "--as", "alice"]).status == 0)
+        }
+        follow.waitUntilExit()
+        #expect(follow.terminationStatus == 0, "--follow stopped by itself at --limit")
+        let lines = String(decoding: FileManager.default.contents(atPath: output.path) ?? Data(), as: UTF8.self).split(separator: "\n")
+        let followed = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(followed.count == before.count + 3 && lines.count == followed.count, "one JSON object per line")
+        #expect(followed.suffix(3).map { $0["type"] as? String } == Array(repeating: "connection.renamed", count: 3))
+        let positions = followed.compactMap { $0["position"] as? Int }
+        #expect(positions == positions.sorted() && Set(positions).count == positions.count)
+
+        for round in 1...4 {
+            #expect(try cli.run(["connection", "expire", gmail, "--reason", "lapsed \(round)", "--as", "engine"]).status == 0)
+            #expect(try cli.run(["connection", "reconnect", gmail, "--credentials-stdin", "--as", "alice"],
+                                stdin: #"{"apiKey":"k-\#(round)"}"#).status == 0)
+        }
+        let whole = try cli.run(["audit", "--json", "--as", "bob"]).stdout
+        let all = try #require(try JSONSerialization.jsonObject(with: Data(whole.utf8)) as? [[String: Any]])
+        var paged: [[String: Any]] = []
+        var after: String?
+        for _ in 0..<100 {
+            let page = try cli.run(["audit", "--json", "--limit", "3", "--as", "bob"] + (after.map { ["--after", $0] } ?? []))
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(page.stdout.utf8)) as? [String: Any])
+            let entries = try #require(object["entries"] as? [[String: Any]])
+            #expect(entries.count <= 3)
+            paged += entries
+            after = object["nextCursor"] as? String
+            if after == nil { break }
+        }
+        let key = { (entry: [String: Any]) in "\(entry["at"] ?? "")|\(entry["position"] ?? "-")|\(entry["action"] ?? "")" }
+        #expect(paged.map(key) == all.map(key) && all.count > 10)
+        let table = try cli.run(["audit", "--limit", "2", "--newest-first", "--as", "bob"])
+        #expect(table.stdout.split(separator: "\n").count == 3 && table.stdout.contains("connection.reconnected"), "\(table.stdout)")
+        #expect(table.stderr.hasPrefix("more: --after n"), "\(table.stderr)")
+        let history = try cli.run(["connection", "history", gmail, "--limit", "2", "--as", "bob"])
+        #expect(history.status == 0 && history.stdout.split(separator: "\n").count == 3 && history.stderr.hasPrefix("more: --after "))
+        for bad in [["audit", "--after", "1-2-3"], ["audit", "--limit", "0"], ["connection", "history", gmail, "--limit", "1001"]] {
+            let result = try cli.run(bad + ["--as", "bob"])
+            #expect(result.status == 64 && result.stderr.contains("--"), "\(bad): \(result.stderr)")
+        }
+        let badCursor = try cli.run(["audit", "--limit", "2", "--after", "x", "--as", "bob"])
+        #expect(badCursor.status == 65 && badCursor.stderr.contains("cursor"), "\(badCursor.stderr)")
+    }
+
     @Test func queriesReportsReplayAndTimeTravel() throws {
         let cli = try seededCLI()
         let early = ["CREDLOG_CLOCK": "2027-03-01T09:00:00Z"]

@@ -166,8 +166,16 @@ struct QueryTests {
         let id = try await create(log, "Comma, \"Quoted\"")
         _ = try await log.service.attach(flow: "flow-1", to: id, context: CommandContext(principal: .member("bob")))
         for report in Report.allCases {
-            let rows = try await log.database.read { db in try report.rows(db, projects: ["acme"]) }
+            let rows = try await report.rows(of: log.database, asOf: nil, projects: ["acme"])
             #expect(!rows.isEmpty, "\(report)")
+            // Streamed in batches of one or two rows, every format writes what it renders at once.
+            for format in ReportFormat.allCases {
+                for batchSize in [1, 2] {
+                    var streamed = ""
+                    try await report.write(format, of: log.database, asOf: nil, projects: ["acme"], batchSize: batchSize) { streamed += $0 }
+                    #expect(streamed == (try format.render(columns: report.columns, rows: rows)), "\(report) \(format) \(batchSize)")
+                }
+            }
             #expect(rows.allSatisfy { $0.count == report.columns.count })
             let json = try ReportFormat.json.render(columns: report.columns, rows: rows)
             let objects = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
@@ -177,7 +185,7 @@ struct QueryTests {
             let csv = try ReportFormat.csv.render(columns: report.columns, rows: rows)
             #expect(csv.hasPrefix(report.columns.joined(separator: ",") + "\r\n"))
         }
-        let hidden = try await log.database.read { db in try Report.connections.rows(db, projects: ["globex"]) }
+        let hidden = try await Report.connections.rows(of: log.database, asOf: nil, projects: ["globex"])
         #expect(hidden.isEmpty, "another project's rows are not reported")
     }
 }

@@ -39,9 +39,9 @@ struct APIAuthTests {
             #expect(response.isProblem)
             #expect(try await fixture.events() == before, "a refused command appends nothing")
             let audit = try await api.call(.get, "/v1/audit?connection=\(id)&type=connection.rename", token: fixture.alice)
-            #expect(audit.array.count == 1)
-            #expect(audit.array.first?["outcome"] as? String == "refused")
-            #expect(audit.array.first?["actorId"] as? String == "bob")
+            #expect(audit.items("entries").count == 1)
+            #expect(audit.items("entries").first?["outcome"] as? String == "refused")
+            #expect(audit.items("entries").first?["actorId"] as? String == "bob")
         }
     }
 
@@ -66,7 +66,7 @@ struct APIAuthTests {
             let list = try await api.call(.get, "/v1/connections", token: fixture.carol)
             #expect((list.object["connections"] as? [Any])?.isEmpty == true, "globex sees none of acme's connections")
             let audit = try await api.call(.get, "/v1/audit", token: fixture.carol)
-            #expect(audit.array.allSatisfy { $0["projectId"] as? String == "globex" })
+            #expect(audit.items("entries").allSatisfy { $0["projectId"] as? String == "globex" })
         }
     }
 
@@ -83,12 +83,12 @@ struct APIAuthTests {
             #expect(read.object["apiKey"] as? String == "sk-live-42")
             #expect(read.headers[.cacheControl] == "no-store")
             let refusals = try await api.call(.get, "/v1/audit?connection=\(id)&type=connection.reveal", token: fixture.alice)
-            #expect(refusals.array.map { $0["outcome"] as? String } == ["refused"], "the refused read is in the audit trail")
-            #expect(refusals.array.first?["actorId"] as? String == "alice")
+            #expect(refusals.items("entries").map { $0["outcome"] as? String } == ["refused"], "the refused read is in the audit trail")
+            #expect(refusals.items("entries").first?["actorId"] as? String == "alice")
             let audit = try await api.call(.get, "/v1/audit?connection=\(id)&type=connection.credentials-read", token: fixture.alice)
-            #expect(audit.array.count == 1, "the read is in the audit trail")
-            #expect(audit.array.first?["correlationId"] as? String == "run-4812")
-            #expect(audit.array.first?["outcome"] as? String == "read")
+            #expect(audit.items("entries").count == 1, "the read is in the audit trail")
+            #expect(audit.items("entries").first?["correlationId"] as? String == "run-4812")
+            #expect(audit.items("entries").first?["outcome"] as? String == "read")
         }
     }
 }

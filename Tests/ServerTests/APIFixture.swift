@@ -67,6 +67,8 @@ struct APIResponse {
     var json: Any? { try? JSONSerialization.jsonObject(with: Data(text.utf8)) }
     var object: [String: Any] { json as? [String: Any] ?? [:] }
     var array: [[String: Any]] { json as? [[String: Any]] ?? [] }
+    /// The objects of a page's list (`entries` of an audit page, `changes` of a history page).
+    func items(_ key: String) -> [[String: Any]] { object[key] as? [[String: Any]] ?? [] }
     var contentType: String { headers[.contentType] ?? "" }
     var isProblem: Bool { contentType == "application/problem+json" && object["status"] as? Int == status }
 }

@@ -1,5 +1,6 @@
 import CredlogDomain
 import CredlogEvents
+import CredlogProjections
 import Foundation
 import Hummingbird
 import Testing
@@ -91,6 +92,53 @@ struct PageTests {
             #expect(try await fixture.log.service.loadConnection(id).state.connection?.status.isActive == false)
             _ = try await api.call(.post, "/connections/\(id)/reconnect", form: "csrf=\(csrf)&username=u&password=p2", headers: [.cookie: cookie])
             #expect(try await fixture.log.service.loadConnection(id).state.connection?.status.isActive == true)
+        }
+    }
+
+    /// A connection's page shows a page of its status history and audit trail, newest audit entries
+    /// first, and links to the rest: following them shows every entry once.
+    @Test func aLongHistoryIsShownAPageAtATimeWithLinksToTheRest() async throws {
+        let fixture = try await APIFixture()
+        let id = try await fixture.createConnection(name: "Gmail")
+        for round in 0..<70 {
+            _ = try await fixture.log.service.expire(id, reason: "lapsed \(round)", context: CommandContext(principal: .engine))
+            var secret = Array(#"{"apiKey":"k-\#(round)"}"#.utf8)
+            _ = try await fixture.log.service.reconnect(id, credentials: &secret, context: CommandContext(principal: .member("alice")))
+        }
+        let audit = try await fixture.log.database.read { db in try AuditQuery(connectionId: id).fetch(db) }
+        let history = try await fixture.log.database.read { db in try StatusHistoryQuery.history(of: id, db) }
+        try await fixture.test { api in
+            let (cookie, _) = try await signIn(api, fixture.bob)
+            func rows(_ html: String, table: String) -> Int {
+                guard let start = html.range(of: "<table id=\"\(table)\"") else { return -1 }
+                let body = html[start.upperBound...]
+                let end = body.range(of: "</table>")?.lowerBound ?? body.endIndex
+                return body[..<end].components(separatedBy: "<tr").count - 2  // less the header row
+            }
+            func link(_ html: String, _ text: String) -> String? {
+                guard let end = html.range(of: "\">\(text)") else { return nil }
+                let before = html[..<end.lowerBound]
+                return before.range(of: "href=\"", options: .backwards).map { String(before[$0.upperBound...]).replacingOccurrences(of: "&amp;", with: "&") }
+            }
+            var page = try await api.call(.get, "/connections/\(id)", headers: [.cookie: cookie])
+            #expect(rows(page.text, table: "audit") == 100 && rows(page.text, table: "history") == 100)
+            var (auditSeen, historySeen) = (100, 100)
+            var next = link(page.text, "Older entries")
+            while let href = next {
+                page = try await api.call(.get, href, headers: [.cookie: cookie])
+                auditSeen += rows(page.text, table: "audit")
+                next = link(page.text, "Older entries")
+                try #require(auditSeen <= audit.count)
+            }
+            #expect(auditSeen == audit.count)
+            next = link(try await api.call(.get, "/connections/\(id)", headers: [.cookie: cookie]).text, "Later changes")
+            while let href = next {
+                page = try await api.call(.get, href, headers: [.cookie: cookie])
+                historySeen += rows(page.text, table: "history")
+                next = link(page.text, "Later changes")
+                try #require(historySeen <= history.count)
+            }
+            #expect(historySeen == history.count && history.count > 100)
         }
     }
 

@@ -26,7 +26,8 @@ struct SentinelTests {
                                       json: #"{"credentials":{"username":"u","password":42}, "x": "\#(Self.sentinel)"#))
             record(try await api.call(.post, "/v1/connections/\(id)/reconnect", token: fixture.bob,
                                       json: #"{"credentials":{"username":"u","password":"\#(Self.sentinel)"}}"#))
-            for path in ["/v1/connections", "/v1/connections/\(id)", "/v1/connections/\(id)/history", "/v1/audit",
+            for path in ["/v1/connections", "/v1/connections/\(id)", "/v1/connections/\(id)/history", "/v1/audit", "/v1/events",
+                         "/v1/events?limit=1000", "/v1/audit?order=newest&limit=1000",
                          "/v1/reports/connections", "/v1/reports/audit?format=json", "/v1/reports/status-history",
                          "/v1/connections/\(id)/credentials"] {
                 record(try await api.call(.get, path, token: fixture.alice))

@@ -132,7 +132,10 @@ struct ConnectionRoutes {
     }
 
     @Sendable func history(_ request: Request, context: CredlogRequestContext) async throws -> Response {
-        let history = try await environment.queries.statusHistory(of: try context.parameters.require("id"), for: try context.requireIdentity().reader)
+        let query = request.uri.queryParameters
+        let history = try await environment.queries.statusHistory(
+            of: try context.parameters.require("id"), limit: try query.integer("limit", default: 100, in: 1...StatusHistoryQuery.maxLimit),
+            after: query.get("after"), for: try context.requireIdentity().reader)
         return try JSONCoding.response(history)
     }
 

@@ -30,6 +30,18 @@ extension FlatDictionary where Key == Substring, Value == Substring {
         return parsed
     }
 
+    /// A log position parameter (0 for the beginning of the log); a 400 when it is not one.
+    func position(_ name: String) throws -> Int64 {
+        guard let text = get(name) else { return 0 }
+        return try Self.position(text, named: "'\(name)'")
+    }
+
+    /// `text` as a log position, 0 or more; a 400 naming `what` when it is not one.
+    static func position(_ text: String, named what: String) throws -> Int64 {
+        guard let parsed = Int64(text), parsed >= 0 else { throw Problem.badRequest("\(what) is a log position, an integer of 0 or more") }
+        return parsed
+    }
+
     /// An ISO 8601 time parameter; a 400 when it is not one.
     func time(_ name: String) throws -> Timestamp? {
         guard let text = get(name) else { return nil }

@@ -93,7 +93,12 @@ struct ConnectionPage {
     var at: String
     var isPast: Bool
     var history: [Timed<StatusChange>]
+    /// The link to the next page of the status history, when there is one.
+    var laterHistory: String?
+    /// Newest first.
     var audit: [Timed<AuditEntry>]
+    /// The link to the older entries of the audit trail, when there are any.
+    var olderAudit: String?
 }
 
 struct FlowsPage {

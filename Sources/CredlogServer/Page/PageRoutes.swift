@@ -109,7 +109,11 @@ struct PageRoutes {
         }
     }
 
-    /// A connection's own page: its state (now, or `?at=` a chosen time), status history and audit trail.
+    /// The most rows of a connection page's status history and audit trail; links lead on.
+    static let rowsPerTable = 100
+
+    /// A connection's own page: its state (now, or `?at=` a chosen time), its status history
+    /// (oldest first) and its audit trail (newest first), each a page of ``rowsPerTable`` rows.
     @Sendable func connection(_ request: Request, context: CredlogRequestContext) async throws -> Response {
         try await rendering(context) { layout, _ in
             let id = try context.parameters.require("id")
@@ -121,13 +125,19 @@ struct PageRoutes {
                 }
                 point = .time(time)
             }
+            let query = request.uri.queryParameters
             let detail = try await environment.queries.connection(id, at: point, for: layout.reader)
-            let history = try await environment.queries.statusHistory(of: id, for: layout.reader)
-            let audit = try await environment.queries.audit(AuditQuery(projectId: layout.projectId, connectionId: id), for: layout.reader)
+            let history = try await environment.queries.statusHistory(of: id, limit: Self.rowsPerTable, after: query.get("historyAfter"),
+                                                                      for: layout.reader)
+            let audit = try await environment.queries.audit(AuditQuery(projectId: layout.projectId, connectionId: id, limit: Self.rowsPerTable,
+                                                                       after: query.get("auditAfter"), newestFirst: true), for: layout.reader)
+            let here = "/connections/" + FormEncoding.escaped(id) + (atText.isEmpty ? "?" : "?at=" + FormEncoding.escaped(atText) + "&")
             return renderer.response("connection", ConnectionPage(
                 layout: layout, connection: detail, times: .init(detail), isActive: detail.status == StatusName.active.title,
-                at: atText, isPast: point != nil, history: history.map { Timed(item: $0, at: PageTime($0.at)) },
-                audit: audit.reversed().map { Timed(item: $0, at: PageTime($0.at)) }))
+                at: atText, isPast: point != nil, history: history.changes.map { Timed(item: $0, at: PageTime($0.at)) },
+                laterHistory: history.nextCursor.map { here + "historyAfter=" + FormEncoding.escaped($0) },
+                audit: audit.entries.map { Timed(item: $0, at: PageTime($0.at)) },
+                olderAudit: audit.nextCursor.map { here + "auditAfter=" + FormEncoding.escaped($0) }))
         }
     }
 

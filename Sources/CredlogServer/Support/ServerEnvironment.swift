@@ -21,12 +21,15 @@ public struct ServerEnvironment: Sendable {
     public let secureCookies: Bool
     /// Failed sign-ins and refused requests, counted per client to slow down guessing.
     let limiter: RefusalLimiter
+    /// The open event streams of `GET /v1/events/stream`, capped, and their heartbeat.
+    public let eventStreams: EventStreams
 
     /// A server over `lifecycle` and the command service it runs on; `publicURL` is where people
     /// reach it (its cookies are `Secure` when it is https).
     public init(database: any SQLDatabase, store: any EventStore, lifecycle: CredentialLifecycle,
                 publicURL: String = "http://127.0.0.1:8080", sessions: SessionStore = SessionStore(),
-                clock: @escaping @Sendable () -> Timestamp = { .now() }, limiter: RefusalLimiter = RefusalLimiter()) {
+                clock: @escaping @Sendable () -> Timestamp = { .now() }, limiter: RefusalLimiter = RefusalLimiter(),
+                eventStreams: EventStreams = EventStreams()) {
         self.database = database
         self.store = store
         service = lifecycle.service
@@ -36,6 +39,7 @@ public struct ServerEnvironment: Sendable {
         self.clock = clock
         secureCookies = publicURL.lowercased().hasPrefix("https://")
         self.limiter = limiter
+        self.eventStreams = eventStreams
     }
 
     /// The OAuth2 redirect URI of a server reached at `publicURL`.

@@ -64,15 +64,26 @@ struct ConnectionGroup: AsyncParsableCommand {
     struct History: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a connection's status history.")
         @Argument(help: "The connection id.") var id: String
+        @OptionGroup var page: PageOptions
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
             let workspace = try await Workspace.open(options)
-            let history = try await workspace.queries.statusHistory(of: id, for: .init(try options.principal()))
-            if options.json { return try Output.json(history) }
+            let reader = QueryService.Reader(try options.principal())
+            let history: [StatusChange]
+            var next: String?
+            if let limit = page.limit {
+                let found = try await workspace.queries.statusHistory(of: id, limit: limit, after: page.after, for: reader)
+                if options.json { return try Output.json(found) }
+                (history, next) = (found.changes, found.nextCursor)
+            } else {
+                history = try await workspace.queries.statusHistory(of: id, for: reader)
+                if options.json { return try Output.json(history) }
+            }
             Output.table(["POS", "AT", "FROM", "TO", "REASON", "BY"], history.map {
                 [String($0.position), Output.time($0.at), $0.fromStatus?.rawValue ?? "-", $0.toStatus.rawValue, $0.reason ?? "", "\($0.actorId) (\($0.actorRole))"]
             })
+            PageOptions.announce(next: next)
         }
     }
 

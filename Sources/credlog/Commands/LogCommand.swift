@@ -1,17 +1,24 @@
+import Foundation
 import ArgumentParser
 import CredlogDomain
 import CredlogEvents
+import CredlogProjections
 
 struct LogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "Print the event log (secrets only as fingerprints).",
-        discussion: "With --as, only the events of projects that member belongs to are shown.")
+        discussion: """
+            With --as, only the events of projects that member belongs to are shown. With --follow, \
+            the events are printed as they are appended, one line each (--json: one JSON object \
+            per line), until Ctrl-C or --limit; appends by other processes show within a second.
+            """)
 
     @Option(help: "Start at this position.") var from: Int64 = 1
     @Option(help: "Only this stream: a connection id, or a stream id such as project:acme.") var stream: String?
     @Option(help: "Only this project.") var project: String?
     @Option(help: "At most this many events.") var limit: Int?
+    @Flag(help: "Keep printing events as they are appended.") var follow = false
     @OptionGroup var options: GlobalOptions
 
     func validate() throws {
@@ -22,18 +29,20 @@ struct LogCommand: AsyncParsableCommand {
     func run() async throws {
         let workspace = try await Workspace.open(options)
         let visible = try await workspace.queries.visibleProjects(for: .init(try options.optionalPrincipal())).map(Set.init)
-        var entries: [LogEntryView] = []
         let wanted = stream.map { $0.contains(":") ? StreamID($0) : StreamID.connection($0) }
+        let shown = { (event: RecordedEvent) in
+            (wanted == nil || event.stream == wanted) && (project == nil || event.projectId == project)
+                && (visible?.contains(event.projectId) ?? true)
+        }
+        if follow { return try await self.follow(workspace.store, showing: shown) }
+        var entries: [LogEntry] = []
         var position = from
         reading: while true {
             let batch = try await workspace.store.readAll(from: position, limit: 1000)
             guard let last = batch.last else { break }
             position = last.position + 1
-            for event in batch {
-                if let wanted, event.stream != wanted { continue }
-                if let project, event.projectId != project { continue }
-                if let visible, !visible.contains(event.projectId) { continue }
-                entries.append(try LogEntryView(event))
+            for event in batch where shown(event) {
+                entries.append(try LogEntry(event))
                 if let limit, entries.count >= limit { break reading }
             }
         }
@@ -42,5 +51,23 @@ struct LogCommand: AsyncParsableCommand {
             [String($0.position), Output.time($0.recordedAt), $0.stream, String($0.streamVersion), $0.type,
              "\($0.actor) (\($0.actorRole))", $0.summary]
         })
+    }
+
+    /// Prints each event shown as it is appended, one line each, until cancelled or `--limit`.
+    private func follow(_ store: any EventStore, showing shown: (RecordedEvent) -> Bool) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var printed = 0
+        for try await event in store.subscribe(from: from, pollInterval: .seconds(1)) where shown(event) {
+            let entry = try LogEntry(event)
+            if options.json {
+                Output.line(String(decoding: try encoder.encode(entry), as: UTF8.self))
+            } else {
+                Output.line([String(entry.position), Output.time(entry.recordedAt), entry.stream, "v\(entry.streamVersion)", entry.type,
+                             "\(entry.actor) (\(entry.actorRole))", entry.summary].joined(separator: "  "))
+            }
+            printed += 1
+            if let limit, printed >= limit { return }
+        }
     }
 }

@@ -16,9 +16,10 @@ struct ReportCommand: AsyncParsableCommand {
     func run() async throws {
         let workspace = try await Workspace.open(options)
         let projects = try await workspace.queries.visibleProjects(for: .init(try options.optionalPrincipal()))
-        let rows = try await report.rows(of: workspace.database, asOf: asOf, projects: projects)
         let chosen = options.json ? ReportFormat.json : format
-        FileHandle.standardOutput.write(Data(try chosen.render(columns: report.columns, rows: rows).utf8))
+        try await report.write(chosen, of: workspace.database, asOf: asOf, projects: projects) { text in
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
     }
 }
 
