@@ -13,6 +13,8 @@ public struct KeyRing: Sendable {
     public let fingerprintKey: [UInt8]
     /// Keys the hashes of the API's access tokens (see ``AccessTokens``).
     public let accessTokenKey: [UInt8]
+    /// Keys the hashes of the page's session ids and their CSRF tokens (see `SessionStore`).
+    public let sessionKey: [UInt8]
 
     private static let integrityRoot = "integrity-root"
 
@@ -21,6 +23,7 @@ public struct KeyRing: Sendable {
         chainKey = Sodium.deriveKey(from: root, id: 1, context: "chain___")
         fingerprintKey = Sodium.deriveKey(from: root, id: 2, context: "fingerpr")
         accessTokenKey = Sodium.deriveKey(from: root, id: 3, context: "accesstk")
+        sessionKey = Sodium.deriveKey(from: root, id: 4, context: "sessions")
     }
 
     /// Creates the keyring of a new database.

@@ -58,8 +58,8 @@ public struct AppendRequest: Sendable, Equatable {
     public var idempotency: IdempotencyToken?
     /// Data keys sealed into these events for the first time: stored atomically with them.
     public var newDataKeys: [NewDataKey]
-    /// Access tokens these events issue: their rows stored atomically with them.
-    public var newAccessTokens: [NewAccessToken]
+    /// What these events do to access tokens' rows (issue, rotate): done atomically with them.
+    public var accessTokenChanges: [AccessTokenChange]
     /// Other streams the decision read, each with the version it read (0: none yet). The append
     /// fails with ``StoreError/wrongExpectedVersion(stream:expected:actual:)`` naming the first
     /// that moved, checked in the write transaction like ``expectedVersion``: a command decided
@@ -67,7 +67,7 @@ public struct AppendRequest: Sendable, Equatable {
     public var unchangedStreams: [StreamID: Int64]
 
     public init(stream: StreamID, expectedVersion: ExpectedVersion, events: [EventData], metadata: EventMetadata,
-                idempotency: IdempotencyToken? = nil, newDataKeys: [NewDataKey] = [], newAccessTokens: [NewAccessToken] = [],
+                idempotency: IdempotencyToken? = nil, newDataKeys: [NewDataKey] = [], accessTokenChanges: [AccessTokenChange] = [],
                 unchangedStreams: [StreamID: Int64] = [:]) {
         self.stream = stream
         self.expectedVersion = expectedVersion
@@ -75,7 +75,7 @@ public struct AppendRequest: Sendable, Equatable {
         self.metadata = metadata
         self.idempotency = idempotency
         self.newDataKeys = newDataKeys
-        self.newAccessTokens = newAccessTokens
+        self.accessTokenChanges = accessTokenChanges
         self.unchangedStreams = unchangedStreams
     }
 }

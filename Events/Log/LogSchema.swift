@@ -10,7 +10,8 @@ enum LogSchema {
          ("v2: credential reads and access tokens", dialect.tableDefinition(credentialReadsAndTokens)),
          ("v3: credential lifecycle", dialect.tableDefinition(lifecycleTables)),
          ("v4: keyed tokens, retired data keys, bound OAuth2 states", dialect.tableDefinition(hardening)),
-         ("v5: the log indexed for audit queries", auditIndexes)]
+         ("v5: the log indexed for audit queries", auditIndexes),
+         ("v6: token scope, expiry, last use and rotation; sessions", dialect.tableDefinition(tokensAndSessions))]
     }
 
     /// SQLite's migrations, recorded by GRDB.
@@ -150,6 +151,32 @@ enum LogSchema {
     /// The audit trail is the log itself (v5): audit queries read `events` through its indexes by
     /// project, by stream (a connection) and by correlation (v1), and this one by actor.
     static let auditIndexes = "CREATE INDEX events_by_actor ON events (actor_id, position);"
+
+    /// v6, the same on both backends:
+    /// - an access token has a scope (`full`, or `read` for reports and dashboards), may expire,
+    ///   notes its last use (to the minute), and after a rotation keeps its former secret's hash
+    ///   until a grace period ends;
+    /// - the page's sessions live here, so that every server behind a load balancer, and a
+    ///   restarted one, knows them. Only a keyed hash of a session's cookie value is kept; a
+    ///   session ends when idle too long, at its absolute end, at sign-out, or with its token.
+    static let tokensAndSessions = """
+            ALTER TABLE access_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'full';
+            ALTER TABLE access_tokens ADD COLUMN expires_at TEXT;
+            ALTER TABLE access_tokens ADD COLUMN last_used_at TEXT;
+            ALTER TABLE access_tokens ADD COLUMN previous_secret_hash BLOB;
+            ALTER TABLE access_tokens ADD COLUMN previous_valid_until TEXT;
+            CREATE TABLE sessions (
+                id_hash         BLOB    PRIMARY KEY,
+                token_id        TEXT    NOT NULL,
+                created_at      TEXT    NOT NULL,
+                last_seen_at    TEXT    NOT NULL,
+                ends_at         TEXT    NOT NULL,
+                flash           TEXT,
+                flash_is_error  INTEGER NOT NULL DEFAULT 0
+            );
+            CREATE INDEX sessions_by_token ON sessions (token_id, created_at);
+            CREATE INDEX sessions_by_end ON sessions (ends_at);
+            """
 
     /// The tables of the credential lifecycle (v3), the same on both backends
     /// (``SQLDialect/tableDefinition(_:)`` adapts the types for PostgreSQL).

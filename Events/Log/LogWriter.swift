@@ -105,7 +105,7 @@ enum LogWriter {
             try db.execute(sql: "INSERT INTO data_keys (connection_id, data_key_id, master_key_id, wrapped) VALUES (?, ?, ?, ?)",
                            arguments: [key.connectionId, key.dataKeyId, key.masterKeyId, Data(key.wrapped)])
         }
-        for token in request.newAccessTokens { try AccessTokens.store(token, db) }
+        for change in request.accessTokenChanges { try AccessTokens.apply(change, db) }
         for observer in observers { try observer.didAppend(recorded, in: db) }
         return result
     }

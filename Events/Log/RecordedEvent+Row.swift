@@ -56,6 +56,7 @@ extension RecordedEvent {
         ConnectionEvent.TypeName.checked, MembershipEvent.TypeName.memberAdded, MembershipEvent.TypeName.roleChanged,
         MembershipEvent.TypeName.memberRemoved, MembershipEvent.TypeName.pieceRegistered, MembershipEvent.TypeName.webhookAdded,
         MembershipEvent.TypeName.webhookRemoved, MembershipEvent.TypeName.tokenIssued, MembershipEvent.TypeName.tokenRevoked,
+        MembershipEvent.TypeName.tokenRotated,
     ]
 
     /// The known type spelled by `bytes`, if any.

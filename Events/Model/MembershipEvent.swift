@@ -11,6 +11,7 @@ public enum MembershipEvent: Sendable, Equatable {
     case webhookRemoved(WebhookRemoved)
     case tokenIssued(TokenIssued)
     case tokenRevoked(TokenRevoked)
+    case tokenRotated(TokenRotated)
 
     public struct MemberAdded: Sendable, Equatable, Codable {
         public var projectId: String
@@ -86,10 +87,31 @@ public enum MembershipEvent: Sendable, Equatable {
         public var kind: AccessToken.Kind
         /// The member, for a member token.
         public var memberId: String?
-        public init(tokenId: String, kind: AccessToken.Kind, memberId: String?) {
+        /// `read` for a read-only token; absent for a full one (and in events written before
+        /// scopes existed, which were all full).
+        public var scope: AccessToken.Scope?
+        /// When the token stops working; absent when it does not expire.
+        public var expiresAt: String?
+        public init(tokenId: String, kind: AccessToken.Kind, memberId: String?, scope: AccessToken.Scope? = nil, expiresAt: String? = nil) {
             self.tokenId = tokenId
             self.kind = kind
             self.memberId = memberId
+            self.scope = scope == .full ? nil : scope
+            self.expiresAt = expiresAt
+        }
+
+        /// The token's scope.
+        public var effectiveScope: AccessToken.Scope { scope ?? .full }
+    }
+
+    /// A live token got a new secret; the former one is still accepted until
+    /// `previousSecretValidUntil` (the grace period for whoever holds it to switch).
+    public struct TokenRotated: Sendable, Equatable, Codable {
+        public var tokenId: String
+        public var previousSecretValidUntil: String
+        public init(tokenId: String, previousSecretValidUntil: String) {
+            self.tokenId = tokenId
+            self.previousSecretValidUntil = previousSecretValidUntil
         }
     }
 
@@ -111,6 +133,7 @@ extension MembershipEvent: StoredEvent {
         public static let webhookRemoved = "project.webhook-removed"
         public static let tokenIssued = "project.token-issued"
         public static let tokenRevoked = "project.token-revoked"
+        public static let tokenRotated = "project.token-rotated"
     }
 
     public var typeName: String {
@@ -123,6 +146,7 @@ extension MembershipEvent: StoredEvent {
         case .webhookRemoved: TypeName.webhookRemoved
         case .tokenIssued: TypeName.tokenIssued
         case .tokenRevoked: TypeName.tokenRevoked
+        case .tokenRotated: TypeName.tokenRotated
         }
     }
 
@@ -136,6 +160,7 @@ extension MembershipEvent: StoredEvent {
         case .webhookRemoved(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
         case .tokenIssued(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
         case .tokenRevoked(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
+        case .tokenRotated(let payload): EventData(type: typeName, payload: try PayloadJSON.encode(payload))
         }
     }
 
@@ -152,6 +177,7 @@ extension MembershipEvent: StoredEvent {
         case (TypeName.webhookRemoved, 1): return .webhookRemoved(try body(WebhookRemoved.self))
         case (TypeName.tokenIssued, 1): return .tokenIssued(try body(TokenIssued.self))
         case (TypeName.tokenRevoked, 1): return .tokenRevoked(try body(TokenRevoked.self))
+        case (TypeName.tokenRotated, 1): return .tokenRotated(try body(TokenRotated.self))
         default:
             throw EventDecodingError(type: type, schemaVersion: schemaVersion, reason: "unknown event type or schema version")
         }

@@ -41,10 +41,12 @@ public enum EventSummary {
                 return ["webhook": added.webhookId, "url": added.url, "secret": added.secret.fingerprint, "warnDaysAhead": String(added.warningLead)]
             case .webhookRemoved(let removed): return ["webhook": removed.webhookId]
             case .tokenIssued(let issued):
-                var fields = ["token": issued.tokenId, "kind": issued.kind.rawValue]
+                var fields = ["token": issued.tokenId, "kind": issued.kind.rawValue, "scope": issued.effectiveScope.rawValue]
                 fields["member"] = issued.memberId
+                fields["expiresAt"] = issued.expiresAt
                 return fields
             case .tokenRevoked(let revoked): return ["token": revoked.tokenId]
+            case .tokenRotated(let rotated): return ["token": rotated.tokenId, "previousValidUntil": rotated.previousSecretValidUntil]
             }
         case .other:
             return [:]

@@ -32,7 +32,7 @@ public struct ProjectMembersProjection: Projection {
         case .memberRemoved(let removed):
             try db.execute(sql: "DELETE FROM project_members WHERE project_id = ? AND member_id = ?",
                            arguments: [projectId, removed.memberId])
-        case .pieceRegistered, .webhookAdded, .webhookRemoved, .tokenIssued, .tokenRevoked:
+        case .pieceRegistered, .webhookAdded, .webhookRemoved, .tokenIssued, .tokenRevoked, .tokenRotated:
             break
         }
     }

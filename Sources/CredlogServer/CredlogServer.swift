@@ -21,6 +21,7 @@ public enum CredlogServer {
             .add(middleware: CorrelationHeader())
             .add(middleware: BearerAuthentication(environment: environment))
             .add(middleware: RefusedRequestLimit(limiter: environment.limiter))
+            .add(middleware: ReadOnlyScope(environment: environment))
         let renderer = try await PageRenderer.load()
         let oauth2 = OAuth2Routes(environment: environment, renderer: renderer)
         oauth2.registerCallback(on: router)
@@ -29,6 +30,7 @@ public enum CredlogServer {
         AuditRoutes(environment: environment).register(on: api)
         EventRoutes(environment: environment).register(on: api)
         PieceRoutes(environment: environment).register(on: api)
+        TokenRoutes(environment: environment).register(on: api)
         oauth2.register(on: api)
         PageRoutes(environment: environment, renderer: renderer).register(on: router)
         return router

@@ -166,7 +166,8 @@ struct PostgresStoreTests {
             try db.fetchAll(sql: "SELECT identifier FROM credlog_migrations ORDER BY identifier").map { try $0[0] as String }
         }
         #expect(applied == ["v1: event log", "v2: credential reads and access tokens", "v3: credential lifecycle",
-                            "v4: keyed tokens, retired data keys, bound OAuth2 states", "v5: the log indexed for audit queries"])
+                            "v4: keyed tokens, retired data keys, bound OAuth2 states", "v5: the log indexed for audit queries",
+                            "v6: token scope, expiry, last use and rotation; sessions"])
     }
 }
 
@@ -195,6 +196,6 @@ struct SchemaVersionTests {
         let identifiers: [String] = try await log.database.read { db in
             try db.fetchAll(sql: "SELECT identifier FROM \(table)").map { try $0[0] as String }
         }
-        #expect(identifiers.count == 6 && identifiers.contains("v9: from the future"), "nothing was migrated or removed")
+        #expect(identifiers.count == 7 && identifiers.contains("v9: from the future"), "nothing was migrated or removed")
     }
 }

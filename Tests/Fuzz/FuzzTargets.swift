@@ -22,7 +22,7 @@ enum FuzzTargets {
             ConnectionEvent.TypeName.checked,
             MembershipEvent.TypeName.memberAdded, MembershipEvent.TypeName.roleChanged, MembershipEvent.TypeName.memberRemoved,
             MembershipEvent.TypeName.pieceRegistered, MembershipEvent.TypeName.webhookAdded, MembershipEvent.TypeName.webhookRemoved,
-            MembershipEvent.TypeName.tokenIssued, MembershipEvent.TypeName.tokenRevoked,
+            MembershipEvent.TypeName.tokenIssued, MembershipEvent.TypeName.tokenRevoked, MembershipEvent.TypeName.tokenRotated,
         ]
         guard let selector = input.first else { return }
         let type = types[Int(selector) % types.count]

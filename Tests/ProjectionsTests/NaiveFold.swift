@@ -32,7 +32,7 @@ struct NaiveFold {
             case .memberAdded(let added): members[project, default: [:]][added.memberId] = added.role.rawValue
             case .roleChanged(let changed): members[project, default: [:]][changed.memberId] = changed.to.rawValue
             case .memberRemoved(let removed): members[project, default: [:]][removed.memberId] = nil
-            case .pieceRegistered, .webhookAdded, .webhookRemoved, .tokenIssued, .tokenRevoked: break
+            case .pieceRegistered, .webhookAdded, .webhookRemoved, .tokenIssued, .tokenRevoked, .tokenRotated: break
             }
             return
         }

@@ -21,8 +21,10 @@ final class APIFixture: @unchecked Sendable {
 
     /// `wrapping` replaces the server's store with one built around the real one.
     /// `http`: how the lifecycle reaches providers (public addresses only, as a server does by default).
+    /// `clock`: the server's time (token expiry, sessions, the decision time of commands).
     init(wrapping: ((any EventStore) -> any EventStore)? = nil, publicURL: String = "http://127.0.0.1:8080",
-         limiter: RefusalLimiter = RefusalLimiter(), http: OutboundHTTP = OutboundHTTP(destinations: .publicOnly)) async throws {
+         limiter: RefusalLimiter = RefusalLimiter(), http: OutboundHTTP = OutboundHTTP(destinations: .publicOnly),
+         clock: @escaping @Sendable () -> Timestamp = { .now() }, sessionPolicy: SessionPolicy = SessionPolicy()) async throws {
         let log = try await TemporaryLog()
         self.log = log
         try await log.seedProject("acme")
@@ -30,7 +32,8 @@ final class APIFixture: @unchecked Sendable {
         let store = wrapping?(log.store) ?? log.store
         let lifecycle = CredentialLifecycle(database: log.database, service: CommandService(store: store, vault: log.vault),
                                             http: http, callbackURL: CallbackURL(ServerEnvironment.callbackURL(publicURL: publicURL)))
-        environment = ServerEnvironment(database: log.database, store: store, lifecycle: lifecycle, publicURL: publicURL, limiter: limiter)
+        environment = ServerEnvironment(database: log.database, store: store, lifecycle: lifecycle, publicURL: publicURL,
+                                        sessionPolicy: sessionPolicy, clock: clock, limiter: limiter)
         (alice, aliceTokenId) = try await log.issueToken(member: "alice")
         bob = try await log.issueToken(member: "bob").token
         engine = try await log.issueToken(member: nil).token

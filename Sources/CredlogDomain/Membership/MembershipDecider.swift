@@ -12,8 +12,11 @@ public enum MembershipCommand: Sendable, Equatable {
     /// Adds a webhook with its signing secret (sealed).
     case addWebhook(id: String, url: String, secret: SealedCredentials, warnDaysAhead: Int)
     case removeWebhook(id: String)
-    /// Records an API token issued for the project (its secret's keyed hash travels beside the event).
-    case issueToken(MembershipEvent.TokenIssued)
+    /// Records an API token issued for the project at `now` (its secret's keyed hash travels
+    /// beside the event).
+    case issueToken(MembershipEvent.TokenIssued, now: Timestamp)
+    /// Records a token's new secret; the former one is accepted until `previousValidUntil`.
+    case rotateToken(id: String, previousValidUntil: Timestamp, now: Timestamp)
     case revokeToken(id: String)
 
     /// The name kept in the audit trail.
@@ -27,6 +30,7 @@ public enum MembershipCommand: Sendable, Equatable {
         case .addWebhook: "webhook.add"
         case .removeWebhook: "webhook.remove"
         case .issueToken: "token.issue"
+        case .rotateToken: "token.rotate"
         case .revokeToken: "token.revoke"
         }
     }
@@ -91,18 +95,31 @@ public enum MembershipDecider {
         case .removeWebhook(let id):
             guard state.webhooks[id] != nil else { throw DomainError.notFound("webhook \(id) of project \(projectId)") }
             return [.webhookRemoved(.init(webhookId: id))]
-        case .issueToken(let token):
-            guard caller == .system else { throw DomainError.forbidden("API tokens are issued by an operator (as system)") }
+        case .issueToken(let token, let now):
             guard (token.kind == .member) == (token.memberId != nil) else {
                 throw DomainError.invalid("a member token names its member; an engine token none")
+            }
+            if token.kind == .engine {
+                guard caller == .system else { throw DomainError.forbidden("engine tokens read plaintext credentials: only an operator issues them") }
+                guard token.effectiveScope == .full else { throw DomainError.invalid("an engine token cannot be read-only") }
             }
             if let member = token.memberId, state.members[member] == nil {
                 throw DomainError.notFound("member \(member) in project \(projectId)")
             }
+            try TokenRules.checkExpiry(token.expiresAt, now: now, issuedBy: caller)
             guard state.tokens[token.tokenId] == nil else { throw DomainError.alreadyExists("token \(token.tokenId)") }
             return [.tokenIssued(token)]
+        case .rotateToken(let id, let previousValidUntil, let now):
+            guard let token = state.tokens[id] else { throw DomainError.notFound("live token \(id)") }
+            if token.kind == .engine, caller != .system {
+                throw DomainError.forbidden("engine tokens read plaintext credentials: only an operator rotates them")
+            }
+            if let expiresAt = token.expiresAt, let end = Timestamp(iso8601: expiresAt), !(now < end) {
+                throw DomainError.invalid("token \(id) expired at \(expiresAt); issue a new one")
+            }
+            try TokenRules.checkGrace(until: previousValidUntil, now: now)
+            return [.tokenRotated(.init(tokenId: id, previousSecretValidUntil: previousValidUntil.iso8601))]
         case .revokeToken(let id):
-            guard caller == .system else { throw DomainError.forbidden("API tokens are revoked by an operator (as system)") }
             guard state.tokens[id] != nil else { throw DomainError.notFound("live token \(id)") }
             return [.tokenRevoked(.init(tokenId: id))]
         }

@@ -29,6 +29,7 @@ public struct ProjectState: Sendable, Equatable {
         case .webhookRemoved(let removed): state.webhooks[removed.webhookId] = nil
         case .tokenIssued(let issued): state.tokens[issued.tokenId] = issued
         case .tokenRevoked(let revoked): state.tokens[revoked.tokenId] = nil
+        case .tokenRotated: break  // a new secret for the same token: who it is and what it may do stay
         }
         return state
     }

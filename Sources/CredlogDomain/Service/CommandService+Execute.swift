@@ -85,7 +85,7 @@ extension CommandService {
     /// Load the project, prepare the command, decide, append. With `authorizingFirst`, only an
     /// admin of the project gets as far as `prepare` (which may seal a secret under its data key).
     func executeProject(_ auditName: String, projectId: String, context: CommandContext, digest: String, authorizingFirst: Bool = true,
-                        newAccessTokens: [NewAccessToken] = [],
+                        accessTokenChanges: [AccessTokenChange] = [],
                         prepare: (ProjectState, Int64) async throws -> (MembershipCommand, NewDataKey?)) async throws -> CommandOutcome {
         let stream = StreamID.project(projectId)
         if let earlier = try await replay(context, digest: digest) { return earlier }
@@ -99,7 +99,7 @@ extension CommandService {
                 let events = try MembershipDecider.decide(command, by: caller, projectId: projectId, state: state)
                 return try await append(events, to: stream, after: version, by: caller, projectId: projectId,
                                         context: context, digest: digest, newDataKeys: newDataKey.map { [$0] } ?? [],
-                                        newAccessTokens: newAccessTokens)
+                                        accessTokenChanges: accessTokenChanges)
             } catch let error as DomainError {
                 try await recordRefusal(error, command: auditName, caller: caller, context: context,
                                         projectId: projectId, stream: stream)
@@ -111,7 +111,7 @@ extension CommandService {
     /// Appends decided events, expecting the stream still at `version`; nothing when there are none.
     func append(_ events: [some StoredEvent], to stream: StreamID, after version: Int64, by caller: Caller, projectId: String,
                 context: CommandContext, digest: String, newDataKeys: [NewDataKey] = [],
-                newAccessTokens: [NewAccessToken] = [], unchangedStreams: [StreamID: Int64] = [:]) async throws -> CommandOutcome {
+                accessTokenChanges: [AccessTokenChange] = [], unchangedStreams: [StreamID: Int64] = [:]) async throws -> CommandOutcome {
         guard let actor = caller.actor, !events.isEmpty else {
             return CommandOutcome(stream: stream, append: nil, versionIfUnchanged: version)
         }
@@ -121,7 +121,7 @@ extension CommandService {
             metadata: EventMetadata(actor: actor, projectId: projectId, correlationId: context.correlationId,
                                     causationId: context.commandId, recordedAt: context.now),
             idempotency: context.idempotencyKey.map { IdempotencyToken(key: $0, requestDigest: digest) },
-            newDataKeys: newDataKeys, newAccessTokens: newAccessTokens, unchangedStreams: unchangedStreams)
+            newDataKeys: newDataKeys, accessTokenChanges: accessTokenChanges, unchangedStreams: unchangedStreams)
         return CommandOutcome(stream: stream, append: try await store.append(request))
     }
 

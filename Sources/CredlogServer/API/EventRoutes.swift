@@ -84,7 +84,8 @@ struct EventStream {
 
     private func tokenIsLive() async throws -> Bool {
         let tokenId = identity.token.tokenId
-        return try await environment.database.read { db in try AccessTokens.isLive(tokenId, db) }
+        let now = environment.clock()
+        return try await environment.database.read { db in try AccessTokens.isLive(tokenId, now: now, db) }
     }
 
     /// The events as Server-Sent Events: `id` the position, `event` the type, `data` the entry's

@@ -8,7 +8,10 @@ struct LayoutInfo {
     var principal: Principal
     var memberId: String
     var projectId: String
+    /// An admin signed in with a full token: offered reconnect, rename and recheck.
     var isAdmin: Bool
+    /// Signed in with a read-only token: offered no action at all.
+    var readOnly: Bool
     var csrfToken: String
 
     /// The signed-in member as the query service sees them: within the session's project.

@@ -46,24 +46,32 @@ struct PageRoutes {
             return response
         }
         let form = try await FormData(request, context: context)
-        guard let token = form.nonEmpty("token"), let identity = try await environment.identity(presenting: token.trimmingCharacters(in: .whitespaces)) else {
+        let presented = form.nonEmpty("token")?.trimmingCharacters(in: .whitespaces) ?? ""
+        let identity: Identity
+        switch try await environment.authenticate(presenting: presented) {
+        case .valid(let token): identity = Identity(token: token)
+        case .invalid:
             await limiter.refused(client, rule: limiter.signIns)
-            return renderer.response("login", MessagePage(title: "Sign in", message: "That token is not valid (or was revoked)."),
+            return renderer.response("login", MessagePage(title: "Sign in", message: "That token is not valid."), status: .unauthorized)
+        case .expired(let at):
+            return renderer.response("login", MessagePage(title: "Sign in", message: "That token expired at \(at); ask an admin for a new one."),
                                      status: .unauthorized)
+        case .revoked:
+            return renderer.response("login", MessagePage(title: "Sign in", message: "That token was revoked."), status: .unauthorized)
         }
         guard identity.token.kind == .member else {
             return renderer.response("login", MessagePage(title: "Sign in", message: "Engine tokens cannot sign in; use a member's token."),
                                      status: .forbidden)
         }
-        let session = await environment.sessions.open(identity)
+        let cookie = try await environment.sessions.open(identity, now: environment.clock())
         var response = Response(status: .seeOther, headers: [.location: "/connections"])
-        response.setCookie(SessionCookie.set(session.id, secure: environment.secureCookies))
+        response.setCookie(SessionCookie.set(cookie, maxAge: environment.sessions.policy.lifetime, secure: environment.secureCookies))
         return response
     }
 
     @Sendable func logout(_ request: Request, context: CredlogRequestContext) async throws -> Response {
         let session = try await checkedForm(request, context).session
-        await environment.sessions.close(session.id)
+        try await environment.sessions.close(session)
         var response = Response(status: .seeOther, headers: [.location: "/login"])
         response.setCookie(SessionCookie.clear(secure: environment.secureCookies))
         return response
@@ -86,7 +94,8 @@ struct PageRoutes {
             let list = ConnectionList(projectId: layout.projectId, status: status, search: search.isEmpty ? nil : search,
                                       pieces: piece.map { [$0] } ?? [], limit: 50, after: query.get("after"), now: now)
             let page = try await environment.queries.connections(list, for: layout.reader)
-            var flash = await environment.sessions.takeFlash(session.id)
+            var flash = session.flash
+            try await environment.sessions.clearFlash(session)
             if flash == nil, query.get("authorized") != nil { flash = Flash(message: "Authorized at the provider; the connection is active.", isError: false) }
             var returnTo = "/connections?status=\(status.rawValue)"
             if let piece { returnTo += "&piece=" + FormEncoding.escaped(piece) }
@@ -161,7 +170,7 @@ struct PageRoutes {
     @Sendable func rename(_ request: Request, context: CredlogRequestContext) async throws -> Response {
         let (form, session) = try await checkedForm(request, context)
         let id = try context.parameters.require("id")
-        return await acting(form, session) { command in
+        return try await acting(form, session, context) { command in
             let outcome = try await environment.service.rename(id, to: form["name"] ?? "", context: command)
             return outcome.changedNothing ? "The name did not change." : "Renamed to \(form["name"] ?? "")."
         }
@@ -170,7 +179,7 @@ struct PageRoutes {
     @Sendable func reconnect(_ request: Request, context: CredlogRequestContext) async throws -> Response {
         let (form, session) = try await checkedForm(request, context)
         let id = try context.parameters.require("id")
-        return await acting(form, session) { command in
+        return try await acting(form, session, context) { command in
             guard let authType = try await environment.service.loadConnection(id).state.connection?.authType else {
                 throw DomainError.notFound("connection \(id)")
             }
@@ -184,7 +193,7 @@ struct PageRoutes {
     @Sendable func check(_ request: Request, context: CredlogRequestContext) async throws -> Response {
         let (form, session) = try await checkedForm(request, context)
         let id = try context.parameters.require("id")
-        return await acting(form, session) { command in
+        return try await acting(form, session, context) { command in
             let done = try await environment.lifecycle.checker.check(id, context: command)
             guard done.passed else { throw Problem(.unprocessableContent, done.sentence + (done.active ? "." : "; the connection is now Inactive.")) }
             return done.sentence + "."
@@ -194,7 +203,7 @@ struct PageRoutes {
     /// Creates a connection from the New connection form (API key, basic, custom, or OAuth2 tokens typed in).
     @Sendable func create(_ request: Request, context: CredlogRequestContext) async throws -> Response {
         let (form, session) = try await checkedForm(request, context)
-        return await acting(form, session) { command in
+        return try await acting(form, session, context) { command in
             let piece = form["piece"] ?? ""
             let project = try await environment.service.loadProject(session.identity.projectId).state
             guard let authType = environment.service.pieces.piece(piece, in: project)?.authType ?? form["authType"].flatMap(AuthType.init) else {
@@ -212,6 +221,7 @@ struct PageRoutes {
     @Sendable func startOAuth2(_ request: Request, context: CredlogRequestContext) async throws -> Response {
         let (form, session) = try await checkedForm(request, context)
         guard case .member(let memberId) = session.identity.principal else { throw Problem.unauthorized }
+        try await refuseIfReadOnly(session, context)
         // One binding per browser, kept while its authorizations live (several may be under way).
         let presented = request.cookies[OAuth2BindingCookie.name]?.value ?? ""
         let binding = presented.utf8.count == 64 && presented.allSatisfy(\.isHexDigit) ? presented : Sodium.randomBytes(32).hex
@@ -238,16 +248,26 @@ struct PageRoutes {
 
     /// Runs a page action, keeps what it did (or why it was refused) for the next page, and
     /// goes back to the list the form came from.
-    private func acting(_ form: FormData, _ session: Session, _ body: (CommandContext) async throws -> String) async -> Response {
+    /// A session opened with a read-only token acts on nothing: the attempt is audited and refused.
+    private func acting(_ form: FormData, _ session: Session, _ context: CredlogRequestContext,
+                        _ body: (CommandContext) async throws -> String) async throws -> Response {
         let command = CommandContext(principal: session.identity.principal, now: environment.clock(),
                                      projectScope: session.identity.projectId, via: "http")
         do {
-            await environment.sessions.flash(session.id, try await body(command))
+            try await refuseIfReadOnly(session, context)
+            try await environment.sessions.flash(session, try await body(command))
         } catch {
-            await environment.sessions.flash(session.id, Problem.from(error).detail ?? "that did not work", isError: true)
+            try await environment.sessions.flash(session, Problem.from(error).detail ?? "that did not work", isError: true)
         }
         let back = form["return"].flatMap { $0.hasPrefix("/connections") && !$0.hasPrefix("//") ? $0 : nil } ?? "/connections"
         return Response(status: .seeOther, headers: [.location: back])
+    }
+
+    /// Refuses (and audits) an action of a session opened with a read-only token.
+    private func refuseIfReadOnly(_ session: Session, _ context: CredlogRequestContext) async throws {
+        guard session.identity.token.scope == .read else { return }
+        try await ReadOnlyScope.refuse(session.identity, action: "POST \(context.endpointPath ?? "(no route)")",
+                                       environment: environment, correlationId: context.id)
     }
 
     /// Renders a page for the signed-in member, or an error page with the problem's status.
@@ -256,7 +276,8 @@ struct PageRoutes {
         let caller = try await environment.service.caller(session.identity.principal, in: session.identity.projectId)
         let identity = session.identity
         let layout = LayoutInfo(principal: identity.principal, memberId: identity.token.memberId ?? "", projectId: identity.projectId,
-                                isAdmin: { if case .member(_, .admin) = caller { true } else { false } }(), csrfToken: session.csrfToken)
+                                isAdmin: identity.token.scope == .full && { if case .member(_, .admin) = caller { true } else { false } }(),
+                                readOnly: identity.token.scope == .read, csrfToken: session.csrfToken)
         do {
             guard caller.actor != nil else { throw DomainError.notFound("project \(session.identity.projectId)") }
             return try await body(layout, session)

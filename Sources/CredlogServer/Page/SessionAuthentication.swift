@@ -8,8 +8,8 @@ import Hummingbird
 enum SessionCookie {
     static let name = "credlog_session"
 
-    static func set(_ id: String, secure: Bool) -> Cookie {
-        Cookie(name: name, value: id, maxAge: 8 * 3600, path: "/", secure: secure, httpOnly: true, sameSite: .strict)
+    static func set(_ value: String, maxAge: Duration, secure: Bool) -> Cookie {
+        Cookie(name: name, value: value, maxAge: Int(maxAge.components.seconds), path: "/", secure: secure, httpOnly: true, sameSite: .strict)
     }
 
     static func clear(secure: Bool) -> Cookie {
@@ -28,17 +28,16 @@ enum OAuth2BindingCookie {
     }
 }
 
-/// Resolves the session of a page request; without a live one, the browser goes to sign in.
-/// A session ends with its token: a revoked token signs its browsers out.
+/// Resolves the session of a page request from the database; without a live one, the browser
+/// goes to sign in. A session ends with its token: a revoked or expired token signs its
+/// browsers out, on every server.
 struct SessionAuthentication: RouterMiddleware {
     let environment: ServerEnvironment
 
     func handle(_ request: Request, context: CredlogRequestContext,
                 next: (Request, CredlogRequestContext) async throws -> Response) async throws -> Response {
-        let id = request.cookies[SessionCookie.name]?.value
-        guard let id, let session = await environment.sessions.session(id),
-              try await environment.database.read({ db in try AccessTokens.isLive(session.identity.token.tokenId, db) }) else {
-            if let id { await environment.sessions.close(id) }
+        let cookie = request.cookies[SessionCookie.name]?.value
+        guard let cookie, let session = try await environment.sessions.session(cookie, now: environment.clock()) else {
             var response = Response(status: .seeOther, headers: [.location: "/login"])
             response.setCookie(SessionCookie.clear(secure: environment.secureCookies))
             return response

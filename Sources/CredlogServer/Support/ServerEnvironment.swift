@@ -13,7 +13,7 @@ public struct ServerEnvironment: Sendable {
     /// Every read of connections, their history and flows, with its visibility check.
     public let queries: QueryService
     public let lifecycle: CredentialLifecycle
-    /// Signed-in browsers of the Connections page.
+    /// Signed-in browsers of the Connections page, kept in the database.
     public let sessions: SessionStore
     /// The decision time of commands (a fixed clock in tests).
     public let clock: @Sendable () -> Timestamp
@@ -27,7 +27,7 @@ public struct ServerEnvironment: Sendable {
     /// A server over `lifecycle` and the command service it runs on; `publicURL` is where people
     /// reach it (its cookies are `Secure` when it is https).
     public init(database: any SQLDatabase, store: any EventStore, lifecycle: CredentialLifecycle,
-                publicURL: String = "http://127.0.0.1:8080", sessions: SessionStore = SessionStore(),
+                publicURL: String = "http://127.0.0.1:8080", sessionPolicy: SessionPolicy = SessionPolicy(),
                 clock: @escaping @Sendable () -> Timestamp = { .now() }, limiter: RefusalLimiter = RefusalLimiter(),
                 eventStreams: EventStreams = EventStreams()) {
         self.database = database
@@ -35,7 +35,7 @@ public struct ServerEnvironment: Sendable {
         service = lifecycle.service
         queries = QueryService(store: store, database: database, service: lifecycle.service)
         self.lifecycle = lifecycle
-        self.sessions = sessions
+        sessions = SessionStore(database: database, key: lifecycle.service.vault.keys.sessionKey, policy: sessionPolicy)
         self.clock = clock
         secureCookies = publicURL.lowercased().hasPrefix("https://")
         self.limiter = limiter
@@ -47,9 +47,15 @@ public struct ServerEnvironment: Sendable {
         (publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL) + "/v1/oauth2/callback"
     }
 
-    /// The live token that `presented` is, if any.
-    func identity(presenting presented: String) async throws -> Identity? {
+    /// What `presented` is now: a token that may act, or why not. A token let in has its last
+    /// use noted (at most once a minute: ``AccessTokens/noteUse(_:at:_:)``).
+    func authenticate(presenting presented: String) async throws -> TokenCheck {
         let key = service.vault.keys.accessTokenKey
-        return try await database.read { db in try AccessTokens.verify(presented, key: key, db) }.map(Identity.init)
+        let now = clock()
+        let check = try await database.read { db in try AccessTokens.check(presented, key: key, now: now, db) }
+        if let token = check.token, AccessTokens.useIsStale(token, at: now) {
+            try await database.write { db in try AccessTokens.noteUse(token, at: now, db) }
+        }
+        return check
     }
 }

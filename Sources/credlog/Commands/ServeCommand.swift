@@ -30,6 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A request's body must arrive within this of its head.") var bodyTimeout = TimeSpan(seconds: 30)
     @Option(help: "Refused requests (403, 404) a token may have in a minute before it is answered 429.")
     var refusedRequestsPerMinute = 60
+    @Option(help: "A page session unused this long ends (signed out).") var sessionIdleTimeout = TimeSpan(seconds: 30 * 60)
+    @Option(help: "A page session ends this long after sign-in, however busy.") var sessionLifetime = TimeSpan(seconds: 8 * 3600)
     @Flag(help: "Let validation, token and webhook requests go to loopback and private addresses (local development; also CREDLOG_ALLOW_PRIVATE_DESTINATIONS=1).")
     var allowPrivateDestinations = false
     @OptionGroup var options: GlobalOptions
@@ -51,6 +53,10 @@ struct ServeCommand: AsyncParsableCommand {
         where !(1_000_000...86_400_000_000).contains(span.microseconds) {
             throw ValidationError("\(name) is 1s to 24h")
         }
+        guard (60_000_000...86_400_000_000).contains(sessionIdleTimeout.microseconds) else { throw ValidationError("--session-idle-timeout is 1m to 24h") }
+        guard (sessionIdleTimeout.microseconds...(30 * 86_400_000_000)).contains(sessionLifetime.microseconds) else {
+            throw ValidationError("--session-lifetime is --session-idle-timeout to 30d")
+        }
     }
 
     func run() async throws {
@@ -65,6 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
         let callback = CallbackURL(ServerEnvironment.callbackURL(publicURL: publicUrl ?? "http://\(host):\(port)"))
         let environment = ServerEnvironment(
             database: workspace.database, store: workspace.store, lifecycle: workspace.lifecycle(settings, callbackURL: callback), publicURL: publicUrl ?? "http://\(host):\(port)",
+            sessionPolicy: SessionPolicy(idleTimeout: sessionIdleTimeout.duration, lifetime: sessionLifetime.duration),
             limiter: RefusalLimiter(requests: .init(limit: refusedRequestsPerMinute, window: .seconds(60))))
         var limits = ServerLimits()
         limits.maxConnections = maxConnections
