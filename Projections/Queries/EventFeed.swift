@@ -12,6 +12,8 @@ public struct EventFeed: Sendable {
     public var after: Int64
     /// At most this many events (1…``maxLimit``).
     public var limit: Int
+    /// Only this stream's events, when given.
+    public var stream: StreamID?
 
     /// One page of the feed.
     public struct Page: Sendable, Encodable {
@@ -21,15 +23,20 @@ public struct EventFeed: Sendable {
         public var nextAfter: Int64
     }
 
-    public init(after: Int64, limit: Int) {
+    public init(after: Int64, limit: Int, stream: StreamID? = nil) {
         self.after = max(0, after)
         self.limit = min(max(1, limit), Self.maxLimit)
+        self.stream = stream
     }
 
     /// The page of the projects `projects` (`nil`: every project).
     public func fetch(projects: [String]?, _ db: any SQLSession) throws -> Page {
         var sql = "SELECT \(RecordedEvent.columns) FROM events WHERE position > ?"
         var arguments: SQLArguments = [after]
+        if let stream {
+            sql += " AND stream_id = ?"
+            arguments.append(stream.rawValue)
+        }
         if let projects {
             let (inProjects, projectIds) = SQLArguments.membership("project_id", in: projects)
             sql += " AND " + inProjects

@@ -36,7 +36,9 @@ public struct StatusChange: Sendable, Equatable, ReadModelRecord {
 /// Every status transition of every connection.
 public struct StatusHistoryProjection: Projection {
     public let name = "status-history"
-    public let version = 1
+    /// 2: the project index is in log order (it was by time, which left SQLite sorting a whole
+    /// project's history for every batch of a streamed report).
+    public let version = 2
     public let tables = ["status_history"]
 
     public init() {}
@@ -52,8 +54,9 @@ public struct StatusHistoryProjection: Projection {
             """))
     }
 
-    /// A project's history by time.
-    public let queryIndexes = ["CREATE INDEX status_history_by_project ON status_history (project_id, at)"]
+    /// A project's history in log order (and so in time order): the status-history report reads
+    /// it in batches by position.
+    public let queryIndexes = ["CREATE INDEX status_history_by_project ON status_history (project_id, position)"]
 
     public func apply(_ event: ProjectedEvent, _ db: any SQLSession) throws {
         try apply([event], db)

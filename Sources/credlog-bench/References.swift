@@ -45,6 +45,53 @@ struct References {
     }
 }
 
+extension References {
+    /// A child left running (a server), stopped with SIGTERM.
+    struct Running {
+        let pid: pid_t
+
+        /// Stops the child and waits for it; its peak resident memory, in MiB.
+        func stop() throws -> Double {
+            kill(pid, SIGTERM)
+            var status: Int32 = 0
+            var usage = rusage()
+            _ = wait4(pid, &status, 0, &usage)
+            return Double(usage.ru_maxrss) / 1024
+        }
+    }
+
+    /// Spawns a child, its standard output into the file `output` (discarded by default).
+    static func start(_ executable: String, _ arguments: [String], environment: [String: String],
+                      output: String = "/dev/null") throws -> Running {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + env).forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawnp(&pid, executable, &actions, nil, argv, env) == 0 else { throw BenchError.childFailed("cannot start \(executable)") }
+        return Running(pid: pid)
+    }
+
+    /// Runs a bash command line; its standard output, or an error when it fails.
+    @discardableResult
+    static func shell(_ command: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", command]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        // The command line may hold a token: the error does not repeat it.
+        guard process.terminationStatus == 0 else { throw BenchError.childFailed("a shell command failed (status \(process.terminationStatus))") }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
 enum BenchError: Error, CustomStringConvertible {
     case childFailed(String)
     case mismatch(String)

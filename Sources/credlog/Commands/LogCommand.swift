@@ -28,23 +28,21 @@ struct LogCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try await Workspace.open(options)
-        let visible = try await workspace.queries.visibleProjects(for: .init(try options.optionalPrincipal())).map(Set.init)
+        let reader = QueryService.Reader(try options.optionalPrincipal(), projectScope: project)
         let wanted = stream.map { $0.contains(":") ? StreamID($0) : StreamID.connection($0) }
-        let shown = { (event: RecordedEvent) in
-            (wanted == nil || event.stream == wanted) && (project == nil || event.projectId == project)
-                && (visible?.contains(event.projectId) ?? true)
-        }
-        if follow { return try await self.follow(workspace.store, showing: shown) }
+        if follow { return try await self.follow(workspace, reader: reader, stream: wanted) }
+        // Page by page through the feed: the projects the reader sees, read through their index.
         var entries: [LogEntry] = []
-        var position = from
-        reading: while true {
-            let batch = try await workspace.store.readAll(from: position, limit: 1000)
-            guard let last = batch.last else { break }
-            position = last.position + 1
-            for event in batch where shown(event) {
-                entries.append(try LogEntry(event))
-                if let limit, entries.count >= limit { break reading }
+        var feed = EventFeed(after: from - 1, limit: min(limit ?? EventFeed.maxLimit, EventFeed.maxLimit), stream: wanted)
+        while true {
+            let page = try await workspace.queries.events(feed, for: reader)
+            entries += page.events
+            if page.events.count < feed.limit { break }
+            if let limit {
+                guard entries.count < limit else { break }
+                feed.limit = min(limit - entries.count, EventFeed.maxLimit)
             }
+            feed.after = page.nextAfter
         }
         if options.json { return try Output.json(entries) }
         Output.table(["POS", "RECORDED AT", "STREAM", "V", "TYPE", "ACTOR", "DATA"], entries.map {
@@ -53,12 +51,14 @@ struct LogCommand: AsyncParsableCommand {
         })
     }
 
-    /// Prints each event shown as it is appended, one line each, until cancelled or `--limit`.
-    private func follow(_ store: any EventStore, showing shown: (RecordedEvent) -> Bool) async throws {
+    /// Prints each event the reader sees as it is appended, one line each, until cancelled or `--limit`.
+    private func follow(_ workspace: Workspace, reader: QueryService.Reader, stream wanted: StreamID?) async throws {
+        let visible = try await workspace.queries.visibleProjects(for: reader).map(Set.init)
+        let shown = { (event: RecordedEvent) in (wanted == nil || event.stream == wanted) && (visible?.contains(event.projectId) ?? true) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var printed = 0
-        for try await event in store.subscribe(from: from, pollInterval: .seconds(1)) where shown(event) {
+        for try await event in workspace.store.subscribe(from: from, pollInterval: .seconds(1)) where shown(event) {
             let entry = try LogEntry(event)
             if options.json {
                 Output.line(String(decoding: try encoder.encode(entry), as: UTF8.self))
