@@ -17,6 +17,7 @@ public enum CredlogServer {
             return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
         router.get("healthz") { _, _ in "ok\n" }
+        HealthRoutes(environment: environment).register(on: router)
         let api = router.group("v1")
             .add(middleware: CorrelationHeader())
             .add(middleware: BearerAuthentication(environment: environment))

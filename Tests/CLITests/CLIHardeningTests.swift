@@ -13,10 +13,10 @@ struct CLIHardeningTests {
     }
 
     /// Starts `credlog serve` on a free port; returns it, its URL and the file its errors go to.
-    static func serve(_ cli: CLI) throws -> (process: Process, url: String, stderr: URL) {
+    static func serve(_ cli: CLI, _ extra: [String] = []) throws -> (process: Process, url: String, stderr: URL) {
         let process = Process()
         process.executableURL = CLI.executable
-        process.arguments = ["serve", "--port", "0"]
+        process.arguments = ["serve", "--port", "0"] + extra
         process.currentDirectoryURL = cli.directory
         process.environment = cli.environment
         let output = Pipe()

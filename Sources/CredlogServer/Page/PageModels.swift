@@ -8,6 +8,8 @@ struct LayoutInfo {
     var principal: Principal
     var memberId: String
     var projectId: String
+    /// The member's role in the project (`admin`, `member`), as the header shows it.
+    var role: String
     /// An admin signed in with a full token: offered reconnect, rename and recheck.
     var isAdmin: Bool
     /// Signed in with a read-only token: offered no action at all.

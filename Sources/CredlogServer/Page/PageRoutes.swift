@@ -276,7 +276,7 @@ struct PageRoutes {
         let caller = try await environment.service.caller(session.identity.principal, in: session.identity.projectId)
         let identity = session.identity
         let layout = LayoutInfo(principal: identity.principal, memberId: identity.token.memberId ?? "", projectId: identity.projectId,
-                                isAdmin: identity.token.scope == .full && { if case .member(_, .admin) = caller { true } else { false } }(),
+                                role: caller.roleName, isAdmin: identity.token.scope == .full && { if case .member(_, .admin) = caller { true } else { false } }(),
                                 readOnly: identity.token.scope == .read, csrfToken: session.csrfToken)
         do {
             guard caller.actor != nil else { throw DomainError.notFound("project \(session.identity.projectId)") }

@@ -30,6 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A request's body must arrive within this of its head.") var bodyTimeout = TimeSpan(seconds: 30)
     @Option(help: "Refused requests (403, 404) a token may have in a minute before it is answered 429.")
     var refusedRequestsPerMinute = 60
+    @Option(help: "How the log is written to standard error: text (one line per entry) or json (one object per line, for log shippers).")
+    var logFormat: LogFormat = .text
     @Option(help: "A page session unused this long ends (signed out).") var sessionIdleTimeout = TimeSpan(seconds: 30 * 60)
     @Option(help: "A page session ends this long after sign-in, however busy.") var sessionLifetime = TimeSpan(seconds: 8 * 3600)
     @Flag(help: "Let validation, token and webhook requests go to loopback and private addresses (local development; also CREDLOG_ALLOW_PRIVATE_DESTINATIONS=1).")
@@ -62,8 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let workspace = try await Workspace.open(
             options, http: OutboundHTTP(destinations: .fromEnvironment(allowingPrivate: allowPrivateDestinations)))
-        var logger = Logger(label: "credlog")
-        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let logger = logFormat.logger("credlog", level: ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info)
         var settings = LifecycleSettings()
         settings.sweepInterval = sweepInterval.duration
         settings.gracePeriod = refreshGrace.duration
