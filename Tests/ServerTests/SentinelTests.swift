@@ -1,4 +1,5 @@
 import CredlogEvents
+import CredlogTestSupport
 import Foundation
 import Hummingbird
 import Testing
@@ -43,5 +44,33 @@ struct SentinelTests {
             #expect(!logText.contains(String(token.split(separator: "_").last ?? "")), "the server log holds no token")
         }
         #expect(!(try await fixture.log.storedBytes()).contains(bytes: Array(Self.sentinel.utf8)), "the database holds it sealed only")
+    }
+
+    @Test func tokenSecretsAndSessionCookiesAreShownOnceAndKeptNowhere() async throws {
+        let fixture = try await APIFixture()
+        let kept = Shared<[String]>([])
+        try await fixture.test { api in
+            let issued = try await api.call(.post, "/v1/tokens", token: fixture.alice, json: #"{"memberId":"bob","expiresIn":"1d"}"#)
+            let token = try #require(issued.object["token"] as? String)
+            let tokenId = try #require((issued.object["details"] as? [String: Any])?["tokenId"] as? String)
+            let rotated = try await api.call(.post, "/v1/tokens/\(tokenId)/rotate", token: fixture.alice, json: "{}")
+            let fresh = try #require(rotated.object["token"] as? String)
+            let signIn = try await api.call(.post, "/login", form: "token=" + fresh)
+            let cookie = String(try #require(signIn.headers[.setCookie]).split(separator: ";")[0].split(separator: "=")[1])
+            #expect(try await api.call(.get, "/connections", headers: [.cookie: "credlog_session=" + cookie]).status == 200)
+            let secrets = [String(token.split(separator: "_").last!), String(fresh.split(separator: "_").last!), cookie]
+            kept.update { $0 = secrets }
+            var listed = ""
+            for path in ["/v1/tokens", "/v1/events?limit=1000", "/v1/audit?limit=1000", "/v1/reports/audit?format=json"] {
+                listed += try await api.call(.get, path, token: fixture.alice).text
+            }
+            for secret in secrets { #expect(!listed.contains(secret), "no later answer holds a token's secret or a cookie") }
+        }
+        let stored = try await fixture.log.storedBytes()
+        #expect(kept.current.count == 3)
+        for secret in kept.current {
+            #expect(!fixture.logs.text.contains(secret), "the server log holds no token secret or cookie")
+            #expect(!stored.contains(bytes: Array(secret.utf8)), "the database keeps hashes only")
+        }
     }
 }
