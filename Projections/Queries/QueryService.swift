@@ -90,16 +90,19 @@ public struct QueryService: Sendable {
         return try await database.read { db in try StatusHistoryQuery.page(of: id, limit: limit, after: after, db) }
     }
 
-    /// The flows using a connection now.
-    public func flows(usingConnection id: String, for reader: Reader) async throws -> [FlowUse] {
+    /// The flows using a connection now, by flow id (after `after`, at most `limit`; all when `nil`).
+    public func flows(usingConnection id: String, after: String? = nil, limit: Int? = nil, for reader: Reader) async throws -> [FlowUse] {
         try await checkVisible(connection: id, reader)
-        return try await database.read { db in try FlowUsageQuery.flows(usingConnection: id, db) }
+        return try await database.read { db in try FlowUsageQuery.flows(usingConnection: id, after: after, limit: limit, db) }
     }
 
-    /// The connections a flow uses now, in the projects the reader sees.
-    public func connections(usedByFlow flow: String, for reader: Reader) async throws -> [FlowUse] {
+    /// The connections a flow uses now, in the projects the reader sees, by connection id (after
+    /// `after`, at most `limit`; all when `nil`).
+    public func connections(usedByFlow flow: String, after: String? = nil, limit: Int? = nil, for reader: Reader) async throws -> [FlowUse] {
         let projects = try await visibleProjects(for: reader)
-        return try await database.read { db in try FlowUsageQuery.connections(usedByFlow: flow, projects: projects, db) }
+        return try await database.read { db in
+            try FlowUsageQuery.connections(usedByFlow: flow, projects: projects, after: after, limit: limit, db)
+        }
     }
 
     /// What the flow's connections were like when its run failed at `time`, in the projects the reader sees.

@@ -3,6 +3,7 @@ import CredlogEvents
 import CredlogProjections
 import CredlogTestSupport
 import Foundation
+import HTTPTypes
 import Testing
 
 /// `GET /v1/events` (the feed by position), and the paged audit trail and status history: what
@@ -104,6 +105,43 @@ struct APIFeedAndPagingTests {
             }
             let outsider = try await api.call(.get, "/v1/audit?limit=1000", token: fixture.carol)
             #expect((outsider.object["entries"] as? [[String: Any]])?.allSatisfy { $0["projectId"] as? String == "globex" } == true)
+        }
+    }
+
+    @Test func aConnectionsFlowsAndAFlowsConnectionsComeInBoundedPages() async throws {
+        let link = HTTPField.Name("Link")!
+        let fixture = try await APIFixture()
+        let id = try await fixture.createConnection()
+        let others = [try await fixture.createConnection(name: "CRM 2"), try await fixture.createConnection(name: "CRM 3")]
+        let flows = (0..<250).map { String(format: "flow-%03d", $0) }
+        for flow in flows { _ = try await fixture.log.service.attach(flow: flow, to: id, context: CommandContext(principal: .member("alice"))) }
+        for other in others { _ = try await fixture.log.service.attach(flow: "flow-000", to: other, context: CommandContext(principal: .member("alice"))) }
+        try await fixture.test { api in
+            var seen: [String] = []
+            var next: String? = "/v1/connections/\(id)/flows?limit=100"
+            var pages = 0
+            while let path = next {
+                let page = try await api.call(.get, path, token: fixture.bob)
+                #expect(page.status == 200 && page.array.count <= 100)
+                seen += page.array.compactMap { $0["flowId"] as? String }
+                next = page.headers[link].flatMap { $0.firstMatch(of: /<([^>]+)>; rel="next"/).map { String($0.1) } }
+                pages += 1
+                if pages > 10 { break }
+            }
+            #expect(pages == 3 && seen == flows, "every flow once, in order, in three pages")
+            let unbounded = try await api.call(.get, "/v1/connections/\(id)/flows", token: fixture.bob)
+            #expect(unbounded.array.count == 100 && unbounded.headers[link] != nil, "100 by default")
+            let ofFlow = try await api.call(.get, "/v1/flows/flow-000/connections?limit=2", token: fixture.bob)
+            let rest = try await api.call(.get, try #require(ofFlow.headers[link]?.firstMatch(of: /<([^>]+)>/).map { String($0.1) }), token: fixture.bob)
+            #expect(Set((ofFlow.array + rest.array).compactMap { $0["connectionId"] as? String }) == Set([id] + others))
+            #expect(ofFlow.array.count == 2 && rest.array.count == 1 && rest.headers[link] == nil)
+            for bad in ["limit=0", "limit=1001", "after=" + String(repeating: "x", count: 201)] {
+                #expect(try await api.call(.get, "/v1/connections/\(id)/flows?\(bad)", token: fixture.bob).status == 400, "\(bad)")
+            }
+            let cookie = String(try #require(try await api.call(.post, "/login", form: "token=" + fixture.bob).headers[.setCookie])
+                .split(separator: ";")[0])
+            let page = try await api.call(.get, "/flows?connection=\(id)", headers: [.cookie: cookie])
+            #expect(page.text.components(separatedBy: "<code>flow-").count - 1 == 100 && page.text.contains("after=flow-099"))
         }
     }
 }

@@ -1,5 +1,6 @@
 import CredlogDomain
 import CredlogEvents
+import CredlogLifecycle
 import CredlogProjections
 import Hummingbird
 
@@ -29,16 +30,40 @@ struct FlowRoutes {
         return try WriteResult.response(outcome)
     }
 
+    /// `?limit=` (100 by default, at most 1,000) and `?after=` a flow id; `Link: <…>; rel="next"` when there are more.
     @Sendable func flowsOfConnection(_ request: Request, context: CredlogRequestContext) async throws -> Response {
-        let uses = try await environment.queries.flows(usingConnection: try context.parameters.require("id"),
+        let id = try context.parameters.require("id")
+        let (after, limit) = try Self.page(request)
+        let uses = try await environment.queries.flows(usingConnection: id, after: after, limit: limit + 1,
                                                        for: try context.requireIdentity().reader)
-        return try JSONCoding.response(uses)
+        return try Self.response(uses, limit: limit, next: { "/v1/connections/\(FormEncoding.escaped(id))/flows?limit=\(limit)&after=" + FormEncoding.escaped($0.flowId) })
     }
 
+    /// `?limit=` (100 by default, at most 1,000) and `?after=` a connection id; `Link: <…>; rel="next"` when there are more.
     @Sendable func connectionsOfFlow(_ request: Request, context: CredlogRequestContext) async throws -> Response {
-        let uses = try await environment.queries.connections(usedByFlow: try context.parameters.require("flow"),
+        let flow = try context.parameters.require("flow")
+        let (after, limit) = try Self.page(request)
+        let uses = try await environment.queries.connections(usedByFlow: flow, after: after, limit: limit + 1,
                                                              for: try context.requireIdentity().reader)
-        return try JSONCoding.response(uses)
+        return try Self.response(uses, limit: limit, next: { "/v1/flows/\(FormEncoding.escaped(flow))/connections?limit=\(limit)&after=" + FormEncoding.escaped($0.connectionId) })
+    }
+
+    /// The most uses in one answer.
+    static let maxLimit = 1000
+
+    /// A list's `after` (bounded like an id) and `limit`.
+    private static func page(_ request: Request) throws -> (after: String?, limit: Int) {
+        let query = request.uri.queryParameters
+        let after = query.get("after")
+        if let after, after.utf8.count > 200 { throw Problem.badRequest("'after' is an id, at most 200 bytes") }
+        return (after, try query.integer("limit", default: 100, in: 1...maxLimit))
+    }
+
+    /// The first `limit` uses as a JSON array, with a `Link` to the next page when `uses` has one more.
+    private static func response(_ uses: [FlowUse], limit: Int, next: (FlowUse) -> String) throws -> Response {
+        var response = try JSONCoding.response(Array(uses.prefix(limit)))
+        if uses.count > limit { response.headers[.link] = "<\(next(uses[limit - 1]))>; rel=\"next\"" }
+        return response
     }
 
     /// `?at=` the time the run failed, `?window=` minutes of events around it (120 by default).

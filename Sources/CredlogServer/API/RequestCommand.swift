@@ -7,6 +7,7 @@ extension HTTPField.Name {
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
     static let correlationId = HTTPField.Name("X-Correlation-Id")!
     static let requestId = HTTPField.Name("X-Request-Id")!
+    static let link = HTTPField.Name("Link")!
 }
 
 /// The ETag of a connection at a stream version.

@@ -113,6 +113,8 @@ struct FlowsPage {
     /// Each flow with when it started using the connection.
     var flows: [Timed<FlowUse>]
     var isEmpty: Bool
+    /// The next page's link, when more flows use it.
+    var nextPage: String?
 }
 
 /// A time as a page shows it: `2 Nov 2026, 10:02 UTC`, in a `<time>` element that keeps the

@@ -157,11 +157,16 @@ struct PageRoutes {
                 throw Problem.badRequest("choose a connection's flow count on the Connections page")
             }
             let detail = try await environment.queries.connection(id, for: layout.reader)
-            let uses = try await environment.queries.flows(usingConnection: id, for: layout.reader)
+            let after = request.uri.queryParameters.get("after").flatMap { $0.utf8.count <= 200 ? $0 : nil }
+            let uses = try await environment.queries.flows(usingConnection: id, after: after, limit: Self.rowsPerTable + 1, for: layout.reader)
+            let shown = Array(uses.prefix(Self.rowsPerTable))
             return renderer.response("flows", FlowsPage(layout: layout,
                                                         connectionId: id, connectionName: detail.name,
-                                                        flows: uses.map { Timed(item: $0, at: PageTime($0.attachedAt)) },
-                                                        isEmpty: uses.isEmpty))
+                                                        flows: shown.map { Timed(item: $0, at: PageTime($0.attachedAt)) },
+                                                        isEmpty: shown.isEmpty,
+                                                        nextPage: uses.count > shown.count ? shown.last.map {
+                                                            "/flows?connection=" + FormEncoding.escaped(id) + "&after=" + FormEncoding.escaped($0.flowId)
+                                                        } : nil))
         }
     }
 
