@@ -36,27 +36,34 @@ struct APITokenTests {
             #expect(try await fixture.events().count == before, "a member issues nothing")
             #expect(try await fixture.log.store.refusals().contains { $0.actorId == "bob" && $0.command == "token.issue" })
 
-            let issued = try await issue(api, by: fixture.alice, #"{"memberId":"bob"}"#)
+            let impersonating = try await api.call(.post, "/v1/tokens", token: fixture.alice, json: #"{"memberId":"bob"}"#)
+            #expect(impersonating.status == 403 && (impersonating.object["detail"] as? String ?? "").contains("for themselves only"),
+                    "a full token acting as bob would let alice act under bob's name")
+            #expect(try await fixture.events().count == before, "nothing issued")
+            let issued = try await issue(api, by: fixture.alice, #"{"memberId":"bob","scope":"read"}"#)
             #expect(issued.response.status == 201)
             #expect(issued.response.headers[.cacheControl] == "no-store", "an answer holding a secret is never cached")
             let details = try #require(issued.response.object["details"] as? [String: Any])
-            #expect(details["scope"] as? String == "full" && details["memberId"] as? String == "bob")
+            #expect(details["scope"] as? String == "read" && details["memberId"] as? String == "bob")
             #expect(details["expiresAt"] as? String == (clock.now.current + .seconds(90 * 86_400)).iso8601, "90 days by default")
             let events = try await fixture.events()
             #expect(events.count == before + 1 && events.last?.type == "project.token-issued" && events.last?.actor.id == "alice")
             #expect(!events.contains { String(decoding: $0.payload, as: UTF8.self).contains(issued.token.split(separator: "_").last!) },
                     "the secret is not in the log")
 
-            #expect(try await api.call(.get, "/v1/connections", token: issued.token).status == 200, "the new token acts as bob")
+            #expect(try await api.call(.get, "/v1/connections", token: issued.token).status == 200, "the new token reads as bob")
+            let forHerself = try await issue(api, by: fixture.alice, #"{"memberId":"alice","expiresIn":"7d"}"#)
+            #expect(forHerself.response.status == 201 && (forHerself.response.object["details"] as? [String: Any])?["scope"] as? String == "full",
+                    "a full token for herself")
             let all = try await api.call(.get, "/v1/tokens", token: fixture.alice)
             #expect(all.status == 200 && all.array.contains { $0["tokenId"] as? String == issued.id })
             #expect(all.array.allSatisfy { $0["projectId"] as? String == "acme" }, "only the project's tokens")
             let own = try await api.call(.get, "/v1/tokens", token: fixture.bob)
             #expect(own.array.count == 2 && own.array.allSatisfy { $0["memberId"] as? String == "bob" }, "a member sees their own")
 
-            for (body, what) in [(#"{"memberId":"bob","expiresIn":"400d"}"#, "past the admin's year"),
-                                 (#"{"memberId":"bob","expiresIn":"soon"}"#, "not a span"),
-                                 (#"{"memberId":"bob","scope":"root"}"#, "an unknown scope"),
+            for (body, what) in [(#"{"memberId":"alice","expiresIn":"400d"}"#, "past the admin's year"),
+                                 (#"{"memberId":"alice","expiresIn":"soon"}"#, "not a span"),
+                                 (#"{"memberId":"alice","scope":"root"}"#, "an unknown scope"),
                                  (#"{"memberId":"mallory"}"#, "not a member")] {
                 let count = try await fixture.events().count
                 let response = try await api.call(.post, "/v1/tokens", token: fixture.alice, json: body)
@@ -78,7 +85,7 @@ struct APITokenTests {
         let clock = TestClock()
         let fixture = try await APIFixture(clock: clock.read)
         try await fixture.test { api in
-            let issued = try await issue(api, by: fixture.alice, #"{"memberId":"bob","expiresIn":"1h"}"#)
+            let issued = try await issue(api, by: fixture.alice, #"{"memberId":"alice","expiresIn":"1h"}"#)
             #expect(try await api.call(.get, "/v1/connections", token: issued.token).status == 200)
             clock.advance(.seconds(3599))
             #expect(try await api.call(.get, "/v1/connections", token: issued.token).status == 200, "a second before its end")
@@ -136,7 +143,7 @@ struct APITokenTests {
         let clock = TestClock()
         let fixture = try await APIFixture(clock: clock.read)
         try await fixture.test { api in
-            let issued = try await issue(api, by: fixture.alice, #"{"memberId":"bob","expiresIn":"10d"}"#)
+            let issued = try await issue(api, by: fixture.alice, #"{"memberId":"alice","expiresIn":"10d"}"#)
             let events = try await fixture.events()
             let tooLong = try await api.call(.post, "/v1/tokens/\(issued.id)/rotate", token: fixture.alice, json: #"{"grace":"8d"}"#)
             #expect(tooLong.status == 422 && tooLong.isProblem)
@@ -155,10 +162,13 @@ struct APITokenTests {
             #expect(details["expiresAt"] as? String == (clock.now.current - .seconds(30 * 60) + .seconds(10 * 86_400)).iso8601,
                     "a rotation keeps the expiry")
 
-            let engineId = try #require(try await api.call(.get, "/v1/tokens", token: fixture.alice).array
-                .first { $0["kind"] as? String == "engine" }?["tokenId"] as? String)
+            let tokens = try await api.call(.get, "/v1/tokens", token: fixture.alice).array
+            let engineId = try #require(tokens.first { $0["kind"] as? String == "engine" }?["tokenId"] as? String)
             #expect(try await api.call(.post, "/v1/tokens/\(engineId)/rotate", token: fixture.alice, json: "{}").status == 403,
                     "an engine's secret is the operator's to mint")
+            let bobsId = try #require(tokens.first { $0["memberId"] as? String == "bob" }?["tokenId"] as? String)
+            #expect(try await api.call(.post, "/v1/tokens/\(bobsId)/rotate", token: fixture.alice, json: "{}").status == 403,
+                    "nor does an admin get the secret of a full token acting as another member")
         }
     }
 

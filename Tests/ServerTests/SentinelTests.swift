@@ -50,7 +50,7 @@ struct SentinelTests {
         let fixture = try await APIFixture()
         let kept = Shared<[String]>([])
         try await fixture.test { api in
-            let issued = try await api.call(.post, "/v1/tokens", token: fixture.alice, json: #"{"memberId":"bob","expiresIn":"1d"}"#)
+            let issued = try await api.call(.post, "/v1/tokens", token: fixture.alice, json: #"{"memberId":"alice","expiresIn":"1d"}"#)
             let token = try #require(issued.object["token"] as? String)
             let tokenId = try #require((issued.object["details"] as? [String: Any])?["tokenId"] as? String)
             let rotated = try await api.call(.post, "/v1/tokens/\(tokenId)/rotate", token: fixture.alice, json: "{}")

@@ -106,6 +106,7 @@ public enum MembershipDecider {
             if let member = token.memberId, state.members[member] == nil {
                 throw DomainError.notFound("member \(member) in project \(projectId)")
             }
+            try TokenRules.checkActingAs(token, by: caller, action: "issues")
             try TokenRules.checkExpiry(token.expiresAt, now: now, issuedBy: caller)
             guard state.tokens[token.tokenId] == nil else { throw DomainError.alreadyExists("token \(token.tokenId)") }
             return [.tokenIssued(token)]
@@ -114,6 +115,7 @@ public enum MembershipDecider {
             if token.kind == .engine, caller != .system {
                 throw DomainError.forbidden("engine tokens read plaintext credentials: only an operator rotates them")
             }
+            try TokenRules.checkActingAs(token, by: caller, action: "rotates")
             if let expiresAt = token.expiresAt, let end = Timestamp(iso8601: expiresAt), !(now < end) {
                 throw DomainError.invalid("token \(id) expired at \(expiresAt); issue a new one")
             }

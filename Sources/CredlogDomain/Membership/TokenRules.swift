@@ -14,6 +14,15 @@ public enum TokenRules {
     /// The grace period when none is asked for.
     public static let defaultGrace: Duration = .seconds(3600)
 
+    /// An admin gets the secret of a full token that acts as themselves only: a full token of
+    /// another member would let them act under that member's name in the log. Read-only tokens
+    /// (a dashboard reading as a member) they may get for anyone; the operator, any token.
+    static func checkActingAs(_ token: MembershipEvent.TokenIssued, by caller: Caller, action: String) throws(DomainError) {
+        guard case .member(let admin, _) = caller, token.effectiveScope == .full, token.memberId != admin else { return }
+        throw DomainError.forbidden("an admin \(action) full tokens for themselves only (and read-only ones for any member); "
+                                    + "a full token acting as \(token.memberId ?? "another member") is the operator's to issue")
+    }
+
     /// Refuses an expiry in the past, beyond ``maxLifetime``, or (for an admin) absent or
     /// beyond ``maxAdminLifetime``.
     static func checkExpiry(_ expiresAt: String?, now: Timestamp, issuedBy caller: Caller) throws(DomainError) {
