@@ -193,11 +193,9 @@ public enum AccessTokens {
 
     /// Every token, live or revoked, oldest first; only `projectId`'s when given.
     public static func all(in projectId: String? = nil, _ db: any SQLSession) throws -> [AccessToken] {
-        if let projectId {
-            return try db.fetchAll(sql: "SELECT * FROM access_tokens WHERE project_id = ? ORDER BY created_at, token_id",
-                                   arguments: [projectId]).map { try record($0) }
-        }
-        return try db.fetchAll(sql: "SELECT * FROM access_tokens ORDER BY created_at, token_id").map { try record($0) }
+        let (filter, arguments): (String, SQLArguments) = projectId.map { (" WHERE project_id = ?", [$0]) } ?? ("", [])
+        return try db.fetchAll(sql: "SELECT * FROM access_tokens" + filter + " ORDER BY created_at, token_id", arguments: arguments)
+            .map { try record($0) }
     }
 
     /// A row as a record; a row that names an unknown kind or scope is refused, not guessed.
