@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // libsodium, from the system (Debian: libsodium-dev).
@@ -44,6 +46,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             path: "Events"
         ),
@@ -71,6 +74,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             path: "Sources/CredlogLifecycle"
         ),
@@ -88,6 +92,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Sources/CredlogServer",
             resources: [.copy("Resources")]
@@ -105,6 +111,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             path: "Sources/credlog"
         ),
@@ -112,7 +119,7 @@ let package = Package(
         .target(
             name: "CredlogTestSupport",
             dependencies: ["CredlogEvents", "CredlogDomain", "CredlogProjections", .product(name: "GRDB", package: "GRDB.swift"),
-                           .product(name: "Logging", package: "swift-log")],
+                           .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics")],
             path: "Tests/Support"
         ),
         // The benchmark: credlog beside the raw SQLite limit and the Python eventsourcing library.
@@ -135,7 +142,8 @@ let package = Package(
         ),
         .testTarget(
             name: "EventsTests",
-            dependencies: ["CredlogEvents", "CredlogTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CredlogEvents", "CredlogTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "MetricsTestKit", package: "swift-metrics")],
             path: "Tests/EventsTests",
             resources: [.copy("Fixtures")]
         ),

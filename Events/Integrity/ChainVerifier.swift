@@ -67,7 +67,7 @@ public struct ChainVerifier: Sendable {
     public func verify(_ database: any SQLDatabase, expectedHead: ChainHeadReference? = nil) async throws -> VerificationReport {
         let last: Int64 = try await database.read { db in try db.fetchValue(sql: "SELECT MAX(position) FROM events") ?? 0 }
         var report = VerificationReport(eventCount: last, head: nil, firstProblem: nil)
-        let problem = if let sqlite = database as? SQLiteDatabase {
+        let problem = if let sqlite = database.underlying as? SQLiteDatabase {
             try checkInParallel(sqlite.pool, through: last)
         } else {
             try await checkInBatches(database, through: last)

@@ -49,10 +49,12 @@ public enum CredlogDatabase {
     }
 
     /// The event log kept in `database`.
-    /// - Parameter observers: run inside each append transaction (inline projections, key shredding).
-    public static func eventStore(_ database: any SQLDatabase, chain: ChainHasher, observers: [any AppendObserver])
-        -> any EventStore {
-        LogStore(database: database, chain: chain, observers: observers)
+    /// - Parameters:
+    ///   - observers: run inside each append transaction (inline projections, key shredding).
+    ///   - metrics: where appends are counted and timed (nowhere by default).
+    public static func eventStore(_ database: any SQLDatabase, chain: ChainHasher, observers: [any AppendObserver],
+                                  metrics: LogMetrics = .none) -> any EventStore {
+        LogStore(database: database, chain: chain, observers: observers, metrics: metrics)
     }
 
     /// Opens (creating when `create` is true) the SQLite database at `path`: WAL mode, the

@@ -18,28 +18,38 @@ public final class LogStore: EventStore {
     private let observers: [any AppendObserver]
     private let signal = AppendSignal()
     private let group: GroupCommit
+    private let metrics: LogMetrics
     /// Whether the listener following other servers' appends (PostgreSQL) was started, by the first
     /// wait (a CLI command never waits), in that wait's ``ServiceScope``.
     private let listening = Mutex(false)
 
     /// - Parameters:
     ///   - observers: run inside each append transaction (inline projections, key shredding).
-    public init(database: any SQLDatabase, chain: ChainHasher, observers: [any AppendObserver] = []) {
+    ///   - metrics: where each group commit is counted and timed.
+    public init(database: any SQLDatabase, chain: ChainHasher, observers: [any AppendObserver] = [], metrics: LogMetrics = .none) {
         self.database = database
         self.chain = chain
         self.observers = observers
+        self.metrics = metrics
         let signal = signal
         group = GroupCommit { [database, chain, observers] requests in
             let results: [Result<AppendResult, any Error>]
+            let start = ContinuousClock.now
             do {
                 results = try await database.write { db in
                     let results = try LogWriter.appendGroup(requests, chain: chain, observers: observers, db)
                     try Self.notifyOtherServers(of: results.compactMap { try? $0.get() }, db)
                     return results
                 }
-            } catch where requests.count == 1 {
-                return [.failure(error)]  // a request alone fails with its transaction (``LogWriter/appendGroup``)
+            } catch {
+                let failed = [Result<AppendResult, any Error>](repeating: .failure(error), count: requests.count)
+                metrics.recordCommit(requests: requests.count, results: failed, duration: ContinuousClock.now - start)
+                // A request alone fails with its transaction (``LogWriter/appendGroup``); a group's
+                // failure fails every caller in it (``GroupCommit``).
+                if requests.count == 1 { return failed }
+                throw error
             }
+            metrics.recordCommit(requests: requests.count, results: results, duration: ContinuousClock.now - start)
             if results.contains(where: { (try? $0.get())?.isReplay == false }) { signal.notify() }
             return results
         }
@@ -57,6 +67,7 @@ public final class LogStore: EventStore {
             try Self.notifyOtherServers(of: results, db)
             return results
         }
+        metrics.recordAtomicAppend(results)
         if results.contains(where: { !$0.isReplay }) { signal.notify() }
         return results
     }
@@ -104,7 +115,7 @@ public final class LogStore: EventStore {
     /// Returns once this process appended since `mark` — on PostgreSQL, any server (notified by
     /// PostgreSQL) — or after `timeout`.
     public func waitForAppends(since mark: UInt64, timeout: Duration) async {
-        if let postgres = database as? PostgresDatabase {
+        if let postgres = database.underlying as? PostgresDatabase {
             let start = listening.withLock { started in
                 defer { started = true }
                 return !started

@@ -121,4 +121,12 @@ public protocol SQLDatabase: Sendable {
     /// key): SQLite moves the write-ahead log into the file (whose deleted content is zeroed),
     /// PostgreSQL vacuums the table.
     func reclaimDeletedRows(of table: String) async throws
+
+    /// The database itself under any wrapper (``MeteredDatabase``): what backend-specific code
+    /// (PostgreSQL's notifications, SQLite's parallel verification) asks for.
+    var underlying: any SQLDatabase { get }
+}
+
+extension SQLDatabase {
+    public var underlying: any SQLDatabase { self }
 }

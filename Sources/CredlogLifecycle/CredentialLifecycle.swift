@@ -16,14 +16,20 @@ public struct CredentialLifecycle: Sendable {
     /// Recheck: asks a connection's provider whether its credential still works.
     public let checker: ConnectionChecker
     public let settings: LifecycleSettings
+    /// Where refreshes, deliveries and sweeps are counted.
+    public let metrics: LifecycleMetrics
     let database: any SQLDatabase
 
-    /// - Parameter callbackURL: credlog's public `/v1/oauth2/callback` URL, registered at providers.
+    /// - Parameters:
+    ///   - callbackURL: credlog's public `/v1/oauth2/callback` URL, registered at providers.
+    ///   - metrics: where refreshes, deliveries and sweeps are counted (nowhere by default).
     public init(database: any SQLDatabase, service: CommandService, settings: LifecycleSettings = .init(),
-                http: OutboundHTTP = OutboundHTTP(destinations: .publicOnly), webhookPolicy: WebhookDispatcher.Policy = .init(), callbackURL: CallbackURL) {
+                http: OutboundHTTP = OutboundHTTP(destinations: .publicOnly), webhookPolicy: WebhookDispatcher.Policy = .init(), callbackURL: CallbackURL,
+                metrics: LifecycleMetrics = .none) {
         let client = OAuth2Client(http: http)
         self.service = service
-        broker = CredentialBroker(service: service, database: database, client: client, settings: settings)
+        self.metrics = metrics
+        broker = CredentialBroker(service: service, database: database, client: client, settings: settings, metrics: metrics)
         checker = ConnectionChecker(service: service, broker: broker, validator: HTTPCredentialValidator(http: http))
         sweeper = Sweeper(database: database, service: service, broker: broker, checker: checker, settings: settings)
         feed = WebhookFeed(database: database)
@@ -59,9 +65,23 @@ public struct CredentialLifecycle: Sendable {
 
     /// One round: sweep (when `sweeping`), then enqueue notifications from the log and send those due.
     public func round(now: Timestamp, sweeping: Bool) async throws -> Round {
-        let report = sweeping ? try await sweeper.sweep(now: now) : nil
+        let report = sweeping ? try await measuredSweep(now: now) : nil
         let enqueued = try await feed.advance()
         let deliveries = try await dispatcher.deliverDue(now: now)
+        for attempt in deliveries { metrics.delivery(succeeded: attempt.delivered) }
         return Round(sweep: report, enqueued: enqueued, deliveries: deliveries)
+    }
+
+    /// A sweep, counted and timed; one that throws counts as failed.
+    private func measuredSweep(now: Timestamp) async throws -> Sweeper.Report {
+        let start = ContinuousClock.now
+        do {
+            let report = try await sweeper.sweep(now: now)
+            metrics.sweep(failed: false, took: ContinuousClock.now - start)
+            return report
+        } catch {
+            metrics.sweep(failed: true, took: ContinuousClock.now - start)
+            throw error
+        }
     }
 }

@@ -6,10 +6,12 @@ import Logging
 /// `credlog serve`: the HTTP API (`/v1`, bearer tokens, JSON and problem+json), its OpenAPI
 /// document, and the Connections page (sessions, HTML), on one store.
 public enum CredlogServer {
-    /// The routes, with their middleware: request logging (method, path, status; never a header,
-    /// so never a token), errors as problem+json, and authentication per area.
+    /// The routes, with their middleware: request metrics (route template, method, status,
+    /// duration), request logging (method, path, status; never a header, so never a token),
+    /// errors as problem+json, and authentication per area.
     public static func router(_ environment: ServerEnvironment) async throws -> Router<CredlogRequestContext> {
         let router = Router(context: CredlogRequestContext.self)
+        router.add(middleware: RequestMetrics(metrics: environment.metrics))
         router.add(middleware: RequestLogging())
         router.add(middleware: ProblemMiddleware())
         router.get("openapi.json") { _, _ in
@@ -18,6 +20,7 @@ public enum CredlogServer {
         }
         router.get("healthz") { _, _ in "ok\n" }
         HealthRoutes(environment: environment).register(on: router)
+        MetricsRoutes(environment: environment).register(on: router)
         let api = router.group("v1")
             .add(middleware: CorrelationHeader())
             .add(middleware: BearerAuthentication(environment: environment))

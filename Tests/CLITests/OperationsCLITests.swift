@@ -28,6 +28,20 @@ struct OperationsCLITests {
         #expect(logged["level"] == "info" && logged["label"] == "credlog" && logged["time"]?.hasSuffix("Z") == true)
     }
 
+    /// The scrape token comes from a file; a short or unreadable one stops `serve` before it
+    /// listens, and its content is never echoed.
+    @Test func aMetricsTokenFileThatIsShortOrMissingIsAClearUsageError() throws {
+        let cli = try CLI()
+        #expect(try cli.run(["init"]).status == 0)
+        let short = cli.directory.appendingPathComponent("short.token")
+        try "SENTINEL-short-token".write(to: short, atomically: true, encoding: .utf8)
+        let refused = try cli.run(["serve", "--port", "0", "--metrics-token-file", short.path])
+        #expect(refused.status == 64 && refused.stderr.contains("32 to 4096 printable ASCII characters"))
+        #expect(!refused.stderr.contains("SENTINEL") && !refused.stdout.contains("SENTINEL"))
+        let missing = try cli.run(["serve", "--port", "0", "--metrics-token-file", cli.directory.appendingPathComponent("none").path])
+        #expect(missing.status == 64 && missing.stderr.contains("cannot read"))
+    }
+
     @Test func completionScriptsAreGeneratedForBashZshAndFish() throws {
         let cli = try CLI()
         for (shell, marker) in [("bash", "_credlog"), ("zsh", "#compdef credlog"), ("fish", "complete -c 'credlog'")] {

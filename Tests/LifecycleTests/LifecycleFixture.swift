@@ -24,9 +24,13 @@ final class LifecycleFixture: @unchecked Sendable {
     /// real clock passed it).
     static let start = Timestamp(iso8601: "2036-11-22T10:00:00Z")!
 
+    /// Where the log, the lifecycle and the server record their series (`nil`: nowhere).
+    let metrics: ServerMetrics?
+
     init(baseURL: String, settings: LifecycleSettings = LifecycleFixture.fastSettings,
-         timeout: Duration = .seconds(60), clientAuthentication: String = "body") async throws {
-        log = try await TemporaryLog()
+         timeout: Duration = .seconds(60), clientAuthentication: String = "body", metrics: ServerMetrics? = nil) async throws {
+        log = try await TemporaryLog(metrics: metrics?.factory)
+        self.metrics = metrics
         self.baseURL = baseURL
         clock = Mutex(Self.start)
         try await log.seedProject("acme")
@@ -37,7 +41,8 @@ final class LifecycleFixture: @unchecked Sendable {
                                                 context: CommandContext(principal: .member("alice"), now: Self.start))
         let http = OutboundHTTP(timeout: timeout, destinations: .anyAddress)
         lifecycle = CredentialLifecycle(database: log.database, service: log.service.validating(with: HTTPCredentialValidator(http: http)),
-                                        settings: settings, http: http, callbackURL: "http://credlog.test/v1/oauth2/callback")
+                                        settings: settings, http: http, callbackURL: "http://credlog.test/v1/oauth2/callback",
+                                        metrics: metrics.map { LifecycleMetrics(factory: $0.factory) } ?? .none)
     }
 
     /// Quick retries, for tests.
@@ -90,7 +95,7 @@ final class LifecycleFixture: @unchecked Sendable {
     /// loopback port with `.live`).
     func server(_ mode: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let environment = ServerEnvironment(database: log.database, store: log.store, lifecycle: lifecycle,
-                                            clock: { [self] in now })
+                                            clock: { [self] in now }, metrics: metrics ?? ServerMetrics())
         var logger = Logger(label: "credlog-test") { [serverLog] _ in serverLog.handler() }
         logger.logLevel = .trace
         let app = Application(router: try await CredlogServer.router(environment), logger: logger)

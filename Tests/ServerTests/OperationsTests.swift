@@ -71,6 +71,36 @@ struct OperationsTests {
         }
     }
 
+    /// A server whose read models trail the log (a process appending without its inline
+    /// projections, as an older credlog or a copy would) is unready until they catch up.
+    @Test func readinessTurnsFalseWhileAProjectionIsBehindItsBoundAndBackOnceCaughtUp() async throws {
+        let log = try await TemporaryLog()
+        try await log.seedProject("acme")
+        var environment = SessionTests.environment(log, database: log.database)
+        environment.maxProjectionLag = 2
+        let unprojected = CommandService(store: CredlogDatabase.eventStore(log.database, chain: ChainHasher(key: log.keys.chainKey), observers: []),
+                                         vault: log.vault)
+        try await SessionTests.serving(environment) { api in
+            func ready() async throws -> (status: Int, checks: [String: String]) {
+                let response = try await api.call(.get, "/health/ready")
+                return (response.status, response.object["checks"] as? [String: String] ?? [:])
+            }
+            for index in 1...2 {
+                var key = Array(#"{"apiKey":"k-\#(index)"}"#.utf8)
+                _ = try await unprojected.createConnection(projectId: "acme", piece: "hubspot", authType: .apiKey, name: "HubSpot \(index)",
+                                                           credentials: &key, context: CommandContext(principal: .member("alice"), now: .now()))
+            }
+            #expect(try await ready().status == 200, "two events behind is within the bound")
+            var key = Array(#"{"apiKey":"k-3"}"#.utf8)
+            _ = try await unprojected.createConnection(projectId: "acme", piece: "hubspot", authType: .apiKey, name: "HubSpot 3",
+                                                       credentials: &key, context: CommandContext(principal: .member("alice"), now: .now()))
+            let behind = try await ready()
+            #expect(behind.status == 503 && behind.checks == ["database": "ok", "keys": "ok", "projections": "behind"])
+            try await ProjectionRunner(database: log.database).catchUp()
+            #expect(try await ready().status == 200, "ready again once caught up")
+        }
+    }
+
     @Test func eachRequestIsLoggedWithItsStatusAndDuration() async throws {
         let fixture = try await APIFixture()
         try await fixture.test { api in

@@ -1,3 +1,4 @@
+import CoreMetrics
 import CredlogDomain
 import CredlogEvents
 import CredlogProjections
@@ -44,7 +45,8 @@ public final class TemporaryLog: @unchecked Sendable {
     /// The reads, each checking what its reader may see.
     public var queries: QueryService { QueryService(store: store, database: database, service: service) }
 
-    public init(backend: TestBackend = .sqlite, durability: Durability = .full) async throws {
+    /// With `metrics`, the database's pool use and the appends are recorded there (as `serve` records them).
+    public init(backend: TestBackend = .sqlite, durability: Durability = .full, metrics: (any MetricsFactory)? = nil) async throws {
         self.backend = backend
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("credlog-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -54,11 +56,13 @@ public final class TemporaryLog: @unchecked Sendable {
         }
         path = location.description
         masterKey = MasterKey.generate()
-        database = try await CredlogDatabase.open(location, durability: durability, create: true)
+        let opened = try await CredlogDatabase.open(location, durability: durability, create: true)
+        database = metrics.map { MeteredDatabase(opened, factory: $0) } ?? opened
         keys = try await KeyRing.create(in: database, masterKey: masterKey, path: path)
         try await ProjectionRunner(database: database).prepare()
         store = CredlogDatabase.eventStore(database, chain: ChainHasher(key: keys.chainKey),
-                                           observers: [DataKeys.Shredder(), AccessTokens.Revoker(), InlineProjections()])
+                                           observers: [DataKeys.Shredder(), AccessTokens.Revoker(), InlineProjections()],
+                                           metrics: metrics.map(LogMetrics.init(factory:)) ?? .none)
         vault = CredentialVault(database: database, keys: keys)
         service = CommandService(store: store, vault: vault)
     }
@@ -69,7 +73,7 @@ public final class TemporaryLog: @unchecked Sendable {
 
     /// The SQLite pool, for tests of SQLite itself (files, GRDB observers).
     public var pool: DatabasePool {
-        guard let sqlite = database as? SQLiteDatabase else { preconditionFailure("a SQLite-only test ran on \(backend)") }
+        guard let sqlite = database.underlying as? SQLiteDatabase else { preconditionFailure("a SQLite-only test ran on \(backend)") }
         return sqlite.pool
     }
 

@@ -16,9 +16,12 @@ public struct CredentialBroker: Sendable {
     let lease: RefreshLease
     let failures: RefreshFailures
     let flights = RefreshFlights()
+    let metrics: LifecycleMetrics
 
-    public init(service: CommandService, database: any SQLDatabase, client: OAuth2Client, settings: LifecycleSettings = .init()) {
+    public init(service: CommandService, database: any SQLDatabase, client: OAuth2Client, settings: LifecycleSettings = .init(),
+                metrics: LifecycleMetrics = .none) {
         self.service = service
+        self.metrics = metrics
         pieces = ProjectPieces(service: service)
         self.client = client
         self.settings = settings
@@ -112,10 +115,12 @@ public struct CredentialBroker: Sendable {
         for attempt in 0..<max(1, settings.attempts) {
             if attempt > 0 { try await Task.sleep(for: settings.retryDelay * (1 << (attempt - 1))) }
             let grant: TokenGrant
+            metrics.refreshAttempted(piece: connection.piece)
             do {
                 grant = try await client.refresh(refreshToken: refreshToken, client: oauth)
             } catch let failure {
                 lastFailure = failure
+                metrics.refreshFailed(piece: connection.piece, refused: !failure.isTransient)
                 guard failure.isTransient else { break }
                 continue
             }

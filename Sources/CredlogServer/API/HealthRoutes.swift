@@ -7,12 +7,10 @@ import Hummingbird
 /// - `GET /health/live`: the process answers (200).
 /// - `GET /health/ready`: 200 when the database answers, the keyring in it is still the one this
 ///   server opened (no master key rotation since), and every projection is within
-///   ``maxProjectionLag`` events of the log's head; 503 otherwise, and 200 again once they are,
+///   ``ServerEnvironment/maxProjectionLag`` events of the log's head; 503 otherwise, and 200 again once they are,
 ///   without a restart.
 struct HealthRoutes {
     let environment: ServerEnvironment
-    /// The most events a projection may trail the head by and the server still take traffic.
-    static let maxProjectionLag: Int64 = 10_000
 
     struct Readiness: Encodable {
         var status: String
@@ -39,7 +37,7 @@ struct HealthRoutes {
             }
             if keyIds != [masterKeyId] { checks["keys"] = "rotated" }
             let lag = try await ProjectionRunner(database: environment.database).status().map(\.lag).max() ?? 0
-            if lag > Self.maxProjectionLag { checks["projections"] = "behind" }
+            if lag > environment.maxProjectionLag { checks["projections"] = "behind" }
         } catch {
             checks = ["database": "unavailable", "keys": "unknown", "projections": "unknown"]
         }

@@ -23,13 +23,19 @@ public struct ServerEnvironment: Sendable {
     let limiter: RefusalLimiter
     /// The open event streams of `GET /v1/events/stream`, capped, and their heartbeat.
     public let eventStreams: EventStreams
+    /// The Prometheus registry behind `GET /metrics`, and who may scrape it.
+    public let metrics: ServerMetrics
+    /// The most events a projection may trail the log's head by and `/health/ready` still say
+    /// ready (`serve --max-projection-lag`).
+    public var maxProjectionLag: Int64 = 10_000
 
     /// A server over `lifecycle` and the command service it runs on; `publicURL` is where people
-    /// reach it (its cookies are `Secure` when it is https).
+    /// reach it (its cookies are `Secure` when it is https). Give the log, the lifecycle and the
+    /// database `metrics.factory` for their series to show at `/metrics`.
     public init(database: any SQLDatabase, store: any EventStore, lifecycle: CredentialLifecycle,
                 publicURL: String = "http://127.0.0.1:8080", sessionPolicy: SessionPolicy = SessionPolicy(),
                 clock: @escaping @Sendable () -> Timestamp = { .now() }, limiter: RefusalLimiter = RefusalLimiter(),
-                eventStreams: EventStreams = EventStreams()) {
+                eventStreams: EventStreams = EventStreams(), metrics: ServerMetrics = ServerMetrics()) {
         self.database = database
         self.store = store
         service = lifecycle.service
@@ -40,6 +46,7 @@ public struct ServerEnvironment: Sendable {
         secureCookies = publicURL.lowercased().hasPrefix("https://")
         self.limiter = limiter
         self.eventStreams = eventStreams
+        self.metrics = metrics
     }
 
     /// The OAuth2 redirect URI of a server reached at `publicURL`.

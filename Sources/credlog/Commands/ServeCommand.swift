@@ -34,6 +34,10 @@ struct ServeCommand: AsyncParsableCommand {
     var logFormat: LogFormat = .text
     @Option(help: "A page session unused this long ends (signed out).") var sessionIdleTimeout = TimeSpan(seconds: 30 * 60)
     @Option(help: "A page session ends this long after sign-in, however busy.") var sessionLifetime = TimeSpan(seconds: 8 * 3600)
+    @Option(help: "The most events a projection may trail the log's head by and /health/ready still answer 200.")
+    var maxProjectionLag = 10_000
+    @Option(help: ArgumentHelp("Serve Prometheus metrics at /metrics to whoever presents the token in this file (Authorization: Bearer; 32 to 4096 printable bytes). Without it, /metrics is not served.", valueName: "file"))
+    var metricsTokenFile: String?
     @Flag(help: "Let validation, token and webhook requests go to loopback and private addresses (local development; also CREDLOG_ALLOW_PRIVATE_DESTINATIONS=1).")
     var allowPrivateDestinations = false
     @OptionGroup var options: GlobalOptions
@@ -55,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
         where !(1_000_000...86_400_000_000).contains(span.microseconds) {
             throw ValidationError("\(name) is 1s to 24h")
         }
+        guard (0...1_000_000_000).contains(maxProjectionLag) else { throw ValidationError("--max-projection-lag is 0 to 1000000000") }
         guard (60_000_000...86_400_000_000).contains(sessionIdleTimeout.microseconds) else { throw ValidationError("--session-idle-timeout is 1m to 24h") }
         guard (sessionIdleTimeout.microseconds...(30 * 86_400_000_000)).contains(sessionLifetime.microseconds) else {
             throw ValidationError("--session-lifetime is --session-idle-timeout to 30d")
@@ -62,18 +67,21 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let metrics = ServerMetrics(scrapeToken: try metricsTokenFile.map(Self.scrapeToken(file:)))
         let workspace = try await Workspace.open(
-            options, http: OutboundHTTP(destinations: .fromEnvironment(allowingPrivate: allowPrivateDestinations)))
+            options, http: OutboundHTTP(destinations: .fromEnvironment(allowingPrivate: allowPrivateDestinations)),
+            metrics: metrics.factory)
         let logger = logFormat.logger("credlog", level: ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info)
         var settings = LifecycleSettings()
         settings.sweepInterval = sweepInterval.duration
         settings.gracePeriod = refreshGrace.duration
         settings.recheckEvery = recheckEvery?.duration
         let callback = CallbackURL(ServerEnvironment.callbackURL(publicURL: publicUrl ?? "http://\(host):\(port)"))
-        let environment = ServerEnvironment(
+        var environment = ServerEnvironment(
             database: workspace.database, store: workspace.store, lifecycle: workspace.lifecycle(settings, callbackURL: callback), publicURL: publicUrl ?? "http://\(host):\(port)",
             sessionPolicy: SessionPolicy(idleTimeout: sessionIdleTimeout.duration, lifetime: sessionLifetime.duration),
-            limiter: RefusalLimiter(requests: .init(limit: refusedRequestsPerMinute, window: .seconds(60))))
+            limiter: RefusalLimiter(requests: .init(limit: refusedRequestsPerMinute, window: .seconds(60))), metrics: metrics)
+        environment.maxProjectionLag = Int64(maxProjectionLag)
         var limits = ServerLimits()
         limits.maxConnections = maxConnections
         limits.idleTimeout = idleTimeout.duration
@@ -83,5 +91,16 @@ struct ServeCommand: AsyncParsableCommand {
             Output.line("credlog serving http://\(host):\(port)/connections (API: http://\(host):\(port)/v1, /openapi.json)")
         }
         try await app.runService()
+    }
+
+    /// The scrape token in `file`: read at most 4 KiB and one newline, never echoed.
+    static func scrapeToken(file: String) throws -> ServerMetrics.ScrapeToken {
+        guard let handle = FileHandle(forReadingAtPath: file) else { throw CLIError.usage("--metrics-token-file: cannot read \(file)") }
+        defer { try? handle.close() }
+        let bytes = (try? handle.read(upToCount: ServerMetrics.ScrapeToken.lengths.upperBound + 2)) ?? Data()
+        guard let token = String(data: bytes ?? Data(), encoding: .utf8).flatMap(ServerMetrics.ScrapeToken.init) else {
+            throw CLIError.usage("--metrics-token-file: the token is 32 to 4096 printable ASCII characters (such as `openssl rand -hex 32`)")
+        }
+        return token
     }
 }

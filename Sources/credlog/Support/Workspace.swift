@@ -1,3 +1,4 @@
+import CoreMetrics
 import CredlogDomain
 import CredlogEvents
 import CredlogLifecycle
@@ -14,36 +15,45 @@ struct Workspace {
     /// Requests out (validation, token endpoints, webhooks): public destinations only, unless
     /// `CREDLOG_ALLOW_PRIVATE_DESTINATIONS=1`.
     let http: OutboundHTTP
+    /// Where the lifecycle counts refreshes, deliveries and sweeps (`serve`'s registry, or nowhere).
+    var lifecycleMetrics: LifecycleMetrics = .none
 
     /// Opens the database named by the options and unlocks it with the master key.
     /// Projections whose definition changed are rebuilt, and any that is behind catches up,
     /// unless `catchingUp` is false (`verify` must work on a log too damaged to project).
+    /// With `metrics`, the database's pool use, the appends and the lifecycle are recorded there.
     static func open(_ options: GlobalOptions, catchingUp: Bool = true,
-                     http: OutboundHTTP = OutboundHTTP(destinations: .fromEnvironment())) async throws -> Workspace {
-        let database = try await CredlogDatabase.open(try options.location())
+                     http: OutboundHTTP = OutboundHTTP(destinations: .fromEnvironment()),
+                     metrics: (any MetricsFactory)? = nil) async throws -> Workspace {
+        var database = try await CredlogDatabase.open(try options.location())
+        if let metrics { database = MeteredDatabase(database, factory: metrics) }
         let keys = try await unlock(database, options: options)
-        guard catchingUp else { return open(database, keys: keys, http: http) }
+        guard catchingUp else { return open(database, keys: keys, http: http, metrics: metrics) }
         let runner = ProjectionRunner(database: database)
         let reset = try await runner.prepare()
         if !reset.isEmpty { ProgressBar.note("rebuilding changed projections: \(reset.joined(separator: ", "))") }
         try await runner.catchUp(progress: ProgressBar.forTerminal(label: "catching up"))
-        return open(database, keys: keys, http: http)
+        return open(database, keys: keys, http: http, metrics: metrics)
     }
 
     /// A workspace over an open database.
     static func open(_ database: any SQLDatabase, keys: KeyRing,
-                     http: OutboundHTTP = OutboundHTTP(destinations: .fromEnvironment())) -> Workspace {
+                     http: OutboundHTTP = OutboundHTTP(destinations: .fromEnvironment()),
+                     metrics: (any MetricsFactory)? = nil) -> Workspace {
         let store = CredlogDatabase.eventStore(database, chain: ChainHasher(key: keys.chainKey),
-                                               observers: [DataKeys.Shredder(), AccessTokens.Revoker(), InlineProjections()])
+                                               observers: [DataKeys.Shredder(), AccessTokens.Revoker(), InlineProjections()],
+                                               metrics: metrics.map(LogMetrics.init(factory:)) ?? .none)
         let vault = CredentialVault(database: database, keys: keys)
         let service = CommandService(store: store, vault: vault).validating(with: HTTPCredentialValidator(http: http))
-        return Workspace(database: database, keys: keys, store: store, service: service, http: http)
+        return Workspace(database: database, keys: keys, store: store, service: service, http: http,
+                         lifecycleMetrics: metrics.map(LifecycleMetrics.init(factory:)) ?? .none)
     }
 
     /// The credential lifecycle on this database (refresh, sweep, webhooks, OAuth2).
     func lifecycle(_ settings: LifecycleSettings = .init(), callbackURL: CallbackURL = "http://127.0.0.1:8080/v1/oauth2/callback")
         -> CredentialLifecycle {
-        CredentialLifecycle(database: database, service: service, settings: settings, http: http, callbackURL: callbackURL)
+        CredentialLifecycle(database: database, service: service, settings: settings, http: http, callbackURL: callbackURL,
+                            metrics: lifecycleMetrics)
     }
 
     /// A project as the acting principal sees it: "not found" to outsiders, and "forbidden" to
