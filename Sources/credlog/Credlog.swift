@@ -19,7 +19,7 @@ struct Credlog: AsyncParsableCommand {
             InitCommand.self, ProjectGroup.self, MemberGroup.self, ConnectionGroup.self, FlowGroup.self,
             ConnectionsGroup.self, FlowsGroup.self, AuditCommand.self, ReportCommand.self, DebugGroup.self,
             ReplayCommand.self, ProjectionsGroup.self, LogCommand.self, VerifyCommand.self, KeysGroup.self,
-            TokenGroup.self, ServeCommand.self, PieceGroup.self, WebhookGroup.self, SweepCommand.self, MigrateCommand.self,
+            TokenGroup.self, ServeCommand.self, ConfigGroup.self, PieceGroup.self, WebhookGroup.self, SweepCommand.self, MigrateCommand.self,
         ])
 
     /// Parses and runs a command, with crash reports that print no memory (``CrashGuard``); a
