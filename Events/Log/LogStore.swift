@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Tracing
 
 /// The event log in a credlog database, on either backend: the same SQL through ``SQLDatabase``.
 ///
@@ -55,8 +56,14 @@ public final class LogStore: EventStore {
         }
     }
 
+    /// Under a span `append` (the requests and events it carries; never their content), a child
+    /// of the caller's (the command's) span.
     public func append(_ requests: [AppendRequest]) async throws -> [Result<AppendResult, any Error>] {
-        try await group.submit(requests)
+        try await withSpan("append", ofKind: .internal) { span in
+            span.attributes["credlog.append.requests"] = requests.count
+            span.attributes["credlog.append.events"] = requests.reduce(0) { $0 + $1.events.count }
+            return try await group.submit(requests)
+        }
     }
 
     /// Its own write transaction, outside the group commit: such appends are rare (an admin

@@ -1,16 +1,20 @@
+import CredlogLifecycle
 import Foundation
 import Hummingbird
-import CredlogLifecycle
 import Logging
+import ServiceLifecycle
 
 /// `credlog serve`: the HTTP API (`/v1`, bearer tokens, JSON and problem+json), its OpenAPI
 /// document, and the Connections page (sessions, HTML), on one store.
 public enum CredlogServer {
-    /// The routes, with their middleware: request metrics (route template, method, status,
+    /// The routes, with their middleware: a tracing span, request metrics (route template, method, status,
     /// duration), request logging (method, path, status; never a header, so never a token),
     /// errors as problem+json, and authentication per area.
     public static func router(_ environment: ServerEnvironment) async throws -> Router<CredlogRequestContext> {
         let router = Router(context: CredlogRequestContext.self)
+        // A span per request (no header recorded; the OAuth2 callback's code and state redacted),
+        // exported when `serve` bootstrapped a tracer; otherwise a no-op.
+        router.add(middleware: TracingMiddleware(redactingQueryParameters: ["code", "state", "error", "error_description", "iss"]))
         router.add(middleware: RequestMetrics(metrics: environment.metrics))
         router.add(middleware: RequestLogging())
         router.add(middleware: ProblemMiddleware())
@@ -44,14 +48,16 @@ public enum CredlogServer {
     /// SIGTERM, then stops accepting and finishes the requests in flight.
     /// With `background`, the credential lifecycle (sweeper, webhook deliveries) runs beside the server.
     /// `limits` bound what one client may hold (connections, timeouts, header bytes).
+    /// `services` run beside it and stop with it (the trace exporter).
     public static func application(_ environment: ServerEnvironment, host: String, port: Int, logger: Logger, background: Bool = true,
-                                   limits: ServerLimits = ServerLimits(),
+                                   limits: ServerLimits = ServerLimits(), services: [any Service] = [],
                                    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         async throws -> some ApplicationProtocol {
         Application(router: try await router(environment),
                     server: limits.server(),
                     configuration: limits.configuration(.hostname(host, port: port), logger: logger),
-                    services: background ? [LifecycleService(lifecycle: environment.lifecycle, store: environment.store, logger: logger)] : [],
+                    services: (background ? [LifecycleService(lifecycle: environment.lifecycle, store: environment.store, logger: logger)] : [])
+                        + services,
                     onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
                     logger: logger)
     }

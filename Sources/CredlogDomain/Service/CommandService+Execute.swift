@@ -1,5 +1,6 @@
 import CredlogEvents
 import Foundation
+import Tracing
 
 extension CommandService {
     /// Load, authorize, prepare, decide, append; again on a concurrency conflict.
@@ -15,7 +16,7 @@ extension CommandService {
         async throws -> CommandOutcome {
         let stream = StreamID.connection(id)
         if let earlier = try await replay(context, digest: digest) { return earlier }
-        return try await retryingConflicts {
+        return try await traced(kind.auditName, stream: stream, context: context) { try await retryingConflicts {
             // A version the caller names (`If-Match`) is compared with the database's, never a cache's.
             var trustingCache = context.expectedVersion == nil
             while true {
@@ -60,6 +61,18 @@ extension CommandService {
                     throw error
                 }
             }
+        } }
+    }
+
+    /// Runs a command under a span `command <name>` with its stream and correlation id, never its
+    /// arguments; the append's span is its child.
+    func traced<Outcome>(_ name: String, stream: StreamID, context: CommandContext,
+                         _ body: () async throws -> Outcome) async throws -> Outcome {
+        try await withSpan("command \(name)", ofKind: .internal) { span in
+            span.attributes["credlog.command"] = name
+            span.attributes["credlog.stream"] = stream.rawValue
+            span.attributes["credlog.correlation_id"] = context.correlationId
+            return try await body()
         }
     }
 
@@ -89,7 +102,7 @@ extension CommandService {
                         prepare: (ProjectState, Int64) async throws -> (MembershipCommand, NewDataKey?)) async throws -> CommandOutcome {
         let stream = StreamID.project(projectId)
         if let earlier = try await replay(context, digest: digest) { return earlier }
-        return try await retryingConflicts {
+        return try await traced(auditName, stream: stream, context: context) { try await retryingConflicts {
             let (state, version) = try await loadProject(projectId)
             let caller = Caller(context.principal, in: state)
             do {
@@ -105,7 +118,7 @@ extension CommandService {
                                         projectId: projectId, stream: stream)
                 throw error
             }
-        }
+        } }
     }
 
     /// Appends decided events, expecting the stream still at `version`; nothing when there are none.

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import Tracing
 import NIOHTTP1
 
 /// The HTTP requests credlog sends out (token endpoints, validation requests, webhooks), each
@@ -52,6 +53,9 @@ public struct OutboundHTTP: Sendable {
     private static func configuration(dnsOverride: [String: String] = [:]) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.dnsOverride = dnsOverride
+        // AsyncHTTPClient's own spans record the full URL, whose query may carry a key:
+        // `send` makes the one span of each request instead.
+        configuration.tracing.tracer = nil
         return configuration
     }
 
@@ -72,7 +76,20 @@ public struct OutboundHTTP: Sendable {
         public var description: String
     }
 
+    /// Sends a request (a provider's token endpoint or validation request, a webhook) under a span
+    /// `outbound <METHOD>` that names the host and the status only: a path or query may carry a
+    /// key, an answer a token.
     public func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> Response {
+        try await withSpan("outbound \(method.rawValue)", ofKind: .client) { span in
+            span.attributes["http.request.method"] = method.rawValue
+            span.attributes["server.address"] = URLComponents(string: url)?.host
+            let response = try await sendUntraced(method, url, headers: headers, body: body)
+            span.attributes["http.response.status_code"] = response.status
+            return response
+        }
+    }
+
+    private func sendUntraced(_ method: HTTPMethod, _ url: String, headers: [(String, String)], body: [UInt8]?) async throws -> Response {
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }

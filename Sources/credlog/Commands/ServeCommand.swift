@@ -56,7 +56,9 @@ struct ServeCommand: AsyncParsableCommand {
         limits.maxConnections = settings.maxConnections
         limits.idleTimeout = settings.idleTimeout.duration
         limits.bodyTimeout = settings.bodyTimeout.duration
-        let app = try await CredlogServer.application(environment, host: host, port: port, logger: logger, limits: limits) { port in
+        let traces = try TraceExport.start(environment: options.environment, logger: logger)
+        let app = try await CredlogServer.application(environment, host: host, port: port, logger: logger, limits: limits,
+                                                      services: traces.map { [$0] } ?? []) { port in
             if settings.publicURL == nil { callback.set(ServerEnvironment.callbackURL(publicURL: "http://\(host):\(port)")) }
             Output.line("credlog serving http://\(host):\(port)/connections (API: http://\(host):\(port)/v1, /openapi.json)")
         }
