@@ -91,6 +91,9 @@ struct TracingCLITests {
             request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             request.setValue("corr-trace-4812", forHTTPHeaderField: "X-Correlation-Id")
+            // The engine's own trace: credlog's spans join it.
+            let callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+            request.setValue("00-\(callerTrace)-00f067aa0ba902b7-01", forHTTPHeaderField: "traceparent")
             request.httpBody = Data(#"{"credentials":{"apiKey":"\#(sentinel)"}}"#.utf8)
             request.timeoutInterval = 120
             let (_, response) = try await URLSession.shared.data(for: request)
@@ -111,6 +114,11 @@ struct TracingCLITests {
             let command = try #require(spans.first { $0.name == "command connection.reconnect" && $0.traceId == requestSpan.traceId },
                                        "\(spans.map { "\($0.name) \($0.traceId) \($0.spanId) <- \($0.parentSpanId)" })")
             let append = try #require(spans.first { $0.name == "append" && $0.traceId == requestSpan.traceId })
+            let callerTraceBytes = stride(from: 0, to: callerTrace.count, by: 2).map { offset -> UInt8 in
+                let start = callerTrace.index(callerTrace.startIndex, offsetBy: offset)
+                return UInt8(callerTrace[start..<callerTrace.index(start, offsetBy: 2)], radix: 16) ?? 0
+            }
+            #expect(requestSpan.traceId == Data(callerTraceBytes).base64EncodedString(), "the caller's traceparent is followed")
             #expect(command.parentSpanId == requestSpan.spanId, "the command runs inside the request")
             #expect(append.parentSpanId == command.spanId, "the append inside the command")
             #expect(requestSpan.attributes["credlog.correlation_id"] == "corr-trace-4812")
