@@ -1,4 +1,4 @@
-import CoreMetrics
+import Metrics
 
 /// What the log's appends report, through swift-metrics to whatever backend `factory` is
 /// (`credlog serve` gives Prometheus's; otherwise nothing is kept). Names are Prometheus's,
@@ -42,7 +42,7 @@ public struct LogMetrics: Sendable {
     func recordCommit(requests count: Int, results: [Result<AppendResult, any Error>], duration: Duration) {
         commits.increment()
         batchSize.record(count)
-        commitDuration.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        commitDuration.record(duration: duration)
         var committed = 0, written = 0
         for result in results {
             guard let result = try? result.get() else { continue }

@@ -1,6 +1,5 @@
 import Foundation
 import Synchronization
-import Tracing
 
 /// The event log in a credlog database, on either backend: the same SQL through ``SQLDatabase``.
 ///
@@ -59,9 +58,9 @@ public final class LogStore: EventStore {
     /// Under a span `append` (the requests and events it carries; never their content), a child
     /// of the caller's (the command's) span.
     public func append(_ requests: [AppendRequest]) async throws -> [Result<AppendResult, any Error>] {
-        try await withSpan("append", ofKind: .internal) { span in
-            span.attributes["credlog.append.requests"] = requests.count
-            span.attributes["credlog.append.events"] = requests.reduce(0) { $0 + $1.events.count }
+        try await withSpanWhenTracing("append") { span in
+            span?.attributes["credlog.append.requests"] = requests.count
+            span?.attributes["credlog.append.events"] = requests.reduce(0) { $0 + $1.events.count }
             return try await group.submit(requests)
         }
     }

@@ -1,4 +1,4 @@
-import CoreMetrics
+import Metrics
 import Synchronization
 
 /// A database whose pool use is reported: how many of its connections run a closure now, and how

@@ -1,4 +1,4 @@
-import CoreMetrics
+import Metrics
 import Synchronization
 
 /// What the credential lifecycle reports through swift-metrics: refreshes asked of providers by
@@ -42,7 +42,7 @@ public final class LifecycleMetrics: Sendable {
 
     func sweep(failed: Bool, took duration: Duration) {
         (failed ? failedSweeps : sweeps).increment()
-        sweepDuration.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        sweepDuration.record(duration: duration)
     }
 
     private struct PieceCounters: Sendable {

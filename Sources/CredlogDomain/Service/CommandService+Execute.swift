@@ -1,6 +1,5 @@
 import CredlogEvents
 import Foundation
-import Tracing
 
 extension CommandService {
     /// Load, authorize, prepare, decide, append; again on a concurrency conflict.
@@ -68,10 +67,10 @@ extension CommandService {
     /// arguments; the append's span is its child.
     func traced<Outcome>(_ name: String, stream: StreamID, context: CommandContext,
                          _ body: () async throws -> Outcome) async throws -> Outcome {
-        try await withSpan("command \(name)", ofKind: .internal) { span in
-            span.attributes["credlog.command"] = name
-            span.attributes["credlog.stream"] = stream.rawValue
-            span.attributes["credlog.correlation_id"] = context.correlationId
+        try await withSpanWhenTracing("command \(name)") { span in
+            span?.attributes["credlog.command"] = name
+            span?.attributes["credlog.stream"] = stream.rawValue
+            span?.attributes["credlog.correlation_id"] = context.correlationId
             return try await body()
         }
     }

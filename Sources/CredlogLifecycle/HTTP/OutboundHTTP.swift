@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CredlogEvents
 import Foundation
 import NIOCore
 import Tracing
@@ -80,11 +81,11 @@ public struct OutboundHTTP: Sendable {
     /// `outbound <METHOD>` that names the host and the status only: a path or query may carry a
     /// key, an answer a token.
     public func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> Response {
-        try await withSpan("outbound \(method.rawValue)", ofKind: .client) { span in
-            span.attributes["http.request.method"] = method.rawValue
-            span.attributes["server.address"] = URLComponents(string: url)?.host
+        try await withSpanWhenTracing("outbound \(method.rawValue)", ofKind: .client) { span in
+            span?.attributes["http.request.method"] = method.rawValue
+            span?.attributes["server.address"] = URLComponents(string: url)?.host
             let response = try await sendUntraced(method, url, headers: headers, body: body)
-            span.attributes["http.response.status_code"] = response.status
+            span?.attributes["http.response.status_code"] = response.status
             return response
         }
     }

@@ -1,4 +1,4 @@
-import CoreMetrics
+import Metrics
 import CredlogEvents
 import CredlogLifecycle
 import HTTPTypes
@@ -76,7 +76,7 @@ public final class ServerMetrics: Sendable {
             return series
         }
         series.count.increment()
-        series.duration.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        series.duration.record(duration: duration)
     }
 
     private static let methods: Set<HTTPRequest.Method> = [.get, .head, .post, .put, .patch, .delete, .options]

@@ -23,8 +23,8 @@ struct ConfigCheckCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
-        let sources = try await SettingSources.open(file: config, environment: options.environment)
-        let (_, shown, problems) = ServeSettings.resolve(flags, options: options, sources: sources)
+        let resolution = try await ServeSettings.load(config: config, flags: flags, options: options)
+        let (shown, problems) = (resolution.shown, resolution.problems)
         if options.json {
             try Output.json(Report(settings: shown.map { .init(key: $0.key, value: $0.value, source: $0.source.description) },
                                    problems: problems))

@@ -27,9 +27,9 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
-        let sources = try await SettingSources.open(file: config, environment: options.environment)
-        let (settings, _, problems) = ServeSettings.resolve(flags, options: options, sources: sources)
-        guard problems.isEmpty else { throw CLIError.usage(problems.joined(separator: "; ")) }
+        let resolution = try await ServeSettings.load(config: config, flags: flags, options: options)
+        guard resolution.problems.isEmpty else { throw CLIError.usage(resolution.problems.joined(separator: "; ")) }
+        let settings = resolution.settings
         var options = options
         options.databasePath = settings.database
         options.keyFilePath = settings.keyFile

@@ -63,10 +63,22 @@ struct ServeSettings {
         "max-projection-lag", "metrics-token-file", "allow-private-destinations",
     ]
 
+    /// What `serve` and `config check` resolve: the settings, each shown with its source, and the
+    /// problems found.
+    struct Resolution {
+        var settings: ServeSettings
+        var shown: [(key: String, value: String, source: SettingSource)]
+        var problems: [String]
+    }
+
+    /// Reads the environment and the `config` file, then resolves `flags` over them.
+    static func load(config: String?, flags: ServeFlags, options: GlobalOptions) async throws -> Resolution {
+        resolve(flags, options: options, sources: try await SettingSources.open(file: config, environment: options.environment))
+    }
+
     /// The settings and where each came from, or the problems found: values that do not parse
     /// or are out of range, and keys of the file credlog does not know.
-    static func resolve(_ flags: ServeFlags, options: GlobalOptions, sources: SettingSources)
-        -> (settings: ServeSettings, shown: [(key: String, value: String, source: SettingSource)], problems: [String]) {
+    static func resolve(_ flags: ServeFlags, options: GlobalOptions, sources: SettingSources) -> Resolution {
         var resolver = SettingsResolver(sources)
         let settings = ServeSettings(
             // `--db` and `--key-file` are every command's; their environment variables were CREDLOG_DB and CREDLOG_KEY_FILE already.
@@ -92,7 +104,7 @@ struct ServeSettings {
             resolver.problem("\(key) in the settings file is not a setting of credlog serve")
         }
         settings.check(&resolver)
-        return (settings, resolver.settings, resolver.problems)
+        return Resolution(settings: settings, shown: resolver.settings, problems: resolver.problems)
     }
 
     /// The ranges each value must be in.
