@@ -114,13 +114,16 @@ public struct ProjectionRunner: Sendable {
     /// Every projection's checkpoint against the head of the log.
     public func status() async throws -> [Status] {
         let projections = projections
-        return try await database.read { db in
-            let head: Int64 = try db.fetchValue(sql: "SELECT COALESCE(MAX(position), 0) FROM events") ?? 0
-            return try projections.map { projection in
-                let checkpoint: Int64 = try db.fetchValue(sql: "SELECT position FROM projection_checkpoints WHERE name = ?",
-                                                          arguments: [projection.name]) ?? 0
-                return Status(name: projection.name, version: projection.version, checkpoint: checkpoint, head: head)
-            }
+        return try await database.read { db in try Self.status(of: projections, db) }
+    }
+
+    /// The same, inside a read the caller has open (a health check reading more beside it).
+    public static func status(of projections: [any Projection] = BuiltInProjections.all, _ db: any SQLSession) throws -> [Status] {
+        let head: Int64 = try db.fetchValue(sql: "SELECT COALESCE(MAX(position), 0) FROM events") ?? 0
+        return try projections.map { projection in
+            let checkpoint: Int64 = try db.fetchValue(sql: "SELECT position FROM projection_checkpoints WHERE name = ?",
+                                                      arguments: [projection.name]) ?? 0
+            return Status(name: projection.name, version: projection.version, checkpoint: checkpoint, head: head)
         }
     }
 

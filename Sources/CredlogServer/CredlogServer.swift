@@ -48,7 +48,7 @@ public enum CredlogServer {
     /// SIGTERM, then stops accepting and finishes the requests in flight.
     /// With `background`, the credential lifecycle (sweeper, webhook deliveries) runs beside the server.
     /// `limits` bound what one client may hold (connections, timeouts, header bytes).
-    /// `services` run beside it and stop with it (the trace exporter).
+    /// `services` run beside it and stop after it (the trace exporter).
     public static func application(_ environment: ServerEnvironment, host: String, port: Int, logger: Logger, background: Bool = true,
                                    limits: ServerLimits = ServerLimits(), services: [any Service] = [],
                                    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
@@ -56,8 +56,10 @@ public enum CredlogServer {
         Application(router: try await router(environment),
                     server: limits.server(),
                     configuration: limits.configuration(.hostname(host, port: port), logger: logger),
-                    services: (background ? [LifecycleService(lifecycle: environment.lifecycle, store: environment.store, logger: logger)] : [])
-                        + services,
+                    // A service group stops its services in reverse order: the server, then the
+                    // lifecycle, then `services` — the trace exporter flushes what they traced.
+                    services: services
+                        + (background ? [LifecycleService(lifecycle: environment.lifecycle, store: environment.store, logger: logger)] : []),
                     onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
                     logger: logger)
     }

@@ -32,11 +32,11 @@ struct HealthRoutes {
         var checks = ["database": "ok", "keys": "ok", "projections": "ok"]
         let masterKeyId = environment.service.vault.keys.masterKey.id
         do {
-            let keyIds: [String] = try await environment.database.read { db in
-                try db.fetchAll(sql: "SELECT DISTINCT master_key_id FROM keyring").map { try $0[0] as String }
+            let (keyIds, lag) = try await environment.database.read { db in
+                (try db.fetchAll(sql: "SELECT DISTINCT master_key_id FROM keyring").map { try $0[0] as String },
+                 try ProjectionRunner.status(db).map(\.lag).max() ?? 0)
             }
             if keyIds != [masterKeyId] { checks["keys"] = "rotated" }
-            let lag = try await ProjectionRunner(database: environment.database).status().map(\.lag).max() ?? 0
             if lag > environment.maxProjectionLag { checks["projections"] = "behind" }
         } catch {
             checks = ["database": "unavailable", "keys": "unknown", "projections": "unknown"]

@@ -32,9 +32,9 @@ struct MetricsRoutes {
     private func sampleGauges() async {
         let metrics = environment.metrics
         do {
-            let statuses = try await ProjectionRunner(database: environment.database).status()
-            let backlog: Int64 = try await environment.database.read { db in
-                try db.fetchValue(sql: "SELECT COUNT(*) FROM webhook_outbox WHERE delivered_at IS NULL AND gave_up_at IS NULL") ?? 0
+            let (statuses, backlog) = try await environment.database.read { db in
+                (try ProjectionRunner.status(db),
+                 try db.fetchValue(sql: "SELECT COUNT(*) FROM webhook_outbox WHERE delivered_at IS NULL AND gave_up_at IS NULL") as Int64? ?? 0)
             }
             for status in statuses {
                 metrics.set("credlog_projection_lag_events", [("projection", status.name)], to: status.lag)
