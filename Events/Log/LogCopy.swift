@@ -97,12 +97,11 @@ public enum LogCopy {
         return [events, keyring, dataKeys, idempotency, refusals]
     }
 
-    /// Copies one table, `batch` rows per read and per write transaction. Returns the rows copied.
-    static func copy(_ table: Table, from source: any SQLDatabase, to target: any SQLDatabase, batch: Int = 500) async throws -> Int {
+    /// Copies one table, `batch` rows per read and per write transaction; the next batch is read
+    /// while this one is written. Returns the rows copied.
+    static func copy(_ table: Table, from source: any SQLDatabase, to target: any SQLDatabase, batch: Int = 5_000) async throws -> Int {
         let columns = table.columns.joined(separator: ", ")
-        var after: SQLValue?
-        var copied = 0
-        while true {
+        @Sendable func read(after: SQLValue?) async throws -> [SQLRow] {
             var clauses = table.filter.isEmpty ? [] : ["(\(table.filter))"]
             var arguments = table.arguments
             if let after {
@@ -111,11 +110,17 @@ public enum LogCopy {
             }
             arguments.append(batch)
             let condition = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
-            let rows = try await source.read { [arguments] db in
+            return try await source.read { [arguments] db in
                 try db.fetchAll(sql: """
                     SELECT \(columns), \(table.key) AS copy_key FROM \(table.name) \(condition) ORDER BY \(table.key) LIMIT ?
                     """, arguments: arguments)
             }
+        }
+        var next = Task { try await read(after: nil) }
+        defer { next.cancel() }
+        var copied = 0
+        while true {
+            let rows = try await next.value
             guard let last = rows.last else {
                 if copied > 0, table.key == "id", target.dialect == .postgres {
                     // The copied ids were given, not drawn: the identity goes on after the largest.
@@ -125,21 +130,16 @@ public enum LogCopy {
                 }
                 return copied
             }
+            let after = last.values.last
+            next = Task { try await read(after: after) }
             try await target.write { db in
                 if table.replacesSingleRow {
                     try db.execute(sql: "DELETE FROM \(table.name)")
                 }
                 let width = table.columns.count
-                let row = "(" + SQLArguments.placeholders(width) + ")"
-                for chunk in stride(from: 0, to: rows.count, by: 100) {
-                    let slice = rows[chunk..<min(chunk + 100, rows.count)]
-                    try db.execute(sql: """
-                        INSERT INTO \(table.name) (\(columns)) VALUES \(Array(repeating: row, count: slice.count).joined(separator: ", "))
-                        """, arguments: SQLArguments(slice.flatMap { $0.values.prefix(width) }))
-                }
+                try db.insert(into: table.name, columns: table.columns, rows: rows.map { Array($0.values.prefix(width)) })
             }
             copied += rows.count
-            after = last.values.last
         }
     }
 }

@@ -191,7 +191,7 @@ public final class PostgresSession: SQLSession {
     /// Sent, not yet answered, in the order sent.
     private var unanswered: [EventLoopFuture<PostgresQueryResult>] = []
     /// Statements actually written to the connection (counted on its event loop).
-    private let written = WrittenStatements()
+    let written = WrittenStatements()
     /// True while no statement of this session was written to the server: a failure now
     /// changed nothing there, and the work can be done again on another connection.
     var nothingReachedTheServer: Bool { written.count.load(ordering: .acquiring) == 0 }

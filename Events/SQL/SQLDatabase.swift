@@ -51,6 +51,11 @@ public protocol SQLSession {
     /// may read them without going through ``SQLRow``).
     func fetchEvents(sql: String, arguments: SQLArguments) throws -> [RecordedEvent]
 
+    /// Inserts `rows` (one value per column of `columns`, in that order) into `table`: by default
+    /// up to 64 rows per statement (``insertStatements(into:columns:rows:)``); SQLite steps one
+    /// prepared single-row statement per row, PostgreSQL streams many rows with `COPY`.
+    func insert(into table: String, columns: [String], rows: [[SQLValue]]) throws
+
     /// Runs several statements separated by `;`, without arguments (table definitions).
     func executeScript(_ sql: String) throws
 
@@ -84,10 +89,14 @@ extension SQLSession {
         }
     }
 
-    /// Inserts `rows` (one value per column of `columns`, in that order) into `table`, up to 64
-    /// rows per statement: a rebuild writes thousands of rows per batch, and each statement is a
-    /// round trip to PostgreSQL and a parse on SQLite.
     public func insert(into table: String, columns: [String], rows: [[SQLValue]]) throws {
+        try insertStatements(into: table, columns: columns, rows: rows)
+    }
+
+    /// Inserts `rows` (one value per column of `columns`, in that order) into `table`, up to 64
+    /// rows per `INSERT` statement: a rebuild writes thousands of rows per batch, and each
+    /// statement is a round trip to PostgreSQL.
+    public func insertStatements(into table: String, columns: [String], rows: [[SQLValue]]) throws {
         let perStatement = 64
         let row = "(" + SQLArguments.placeholders(columns.count) + ")"
         let prefix = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "

@@ -77,6 +77,31 @@ public struct SQLiteSession: SQLSession {
         }
     }
 
+    /// One prepared single-row `INSERT`, bound and stepped for each row through SQLite's C API:
+    /// on SQLite a statement is a library call, so many rows per statement would only add the
+    /// text of a long statement to hash for the cache and its arguments to copy once more. Stepped
+    /// without GRDB, as reads are: inside a transaction, an insert changes nothing of the
+    /// connection's state that GRDB keeps (its hooks on SQLite still see every row).
+    public func insert(into table: String, columns: [String], rows: [[SQLValue]]) throws {
+        guard !rows.isEmpty else { return }
+        let sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(SQLArguments.placeholders(columns.count)))"
+        let sqlite = try db.cachedStatement(sql: sql).sqliteStatement
+        defer {
+            sqlite3_reset(sqlite)
+            sqlite3_clear_bindings(sqlite)
+        }
+        for row in rows {
+            guard row.count == columns.count else { throw StoreError.wrongArgumentCount }
+            sqlite3_reset(sqlite)
+            for (offset, value) in row.enumerated() {
+                let code = bind(value, to: sqlite, at: Int32(offset + 1))
+                guard code == SQLITE_OK else { throw failure(code, sql: sql) }
+            }
+            let code = sqlite3_step(sqlite)
+            guard code == SQLITE_DONE else { throw failure(code, sql: sql) }
+        }
+    }
+
     /// A failed `sqlite3_step` or `sqlite3_bind_*`, as GRDB reports one.
     private func failure(_ code: Int32, sql: String) -> DatabaseError {
         DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)

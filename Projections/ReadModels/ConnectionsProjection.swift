@@ -62,13 +62,16 @@ public struct ConnectionsProjection: Projection {
         for (event, id, decoded) in changes {
             ConnectionRow.evolve(&after[id], decoded, at: event.recorded.recordedAt, by: event.recorded.actor, position: event.recorded.position)
         }
+        // Rows created in this batch are inserted together; the others are rewritten one by one.
+        var created: [[SQLValue]] = []
         for id in ids where before[id] != after[id] {
-            if let row = after[id] {
-                try db.execute(sql: Self.upsert, arguments: SQLArguments(row.values))
-            } else {
-                try db.execute(sql: "DELETE FROM connections WHERE id = ?", arguments: [id])
+            switch (before[id], after[id]) {
+            case (nil, let row?): created.append(row.values)
+            case (_?, let row?): try db.execute(sql: Self.upsert, arguments: SQLArguments(row.values))
+            default: try db.execute(sql: "DELETE FROM connections WHERE id = ?", arguments: [id])
             }
         }
+        try db.insert(into: "connections", columns: ConnectionRow.columns, rows: created)
     }
 
     /// Writes a row whole, by position (``ConnectionRow/values``). An existing row keeps the

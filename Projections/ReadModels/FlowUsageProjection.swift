@@ -39,12 +39,13 @@ public struct FlowUsageProjection: Projection {
         }
         for event in events {
             guard let (connectionId, decoded) = event.connection else { continue }
-            let time = event.recorded.recordedAt.iso8601
             let position = event.recorded.position
             switch decoded {
             case .attachedToFlow(let link):
-                attached.append([.text(connectionId), .text(link.flowId), .text(event.recorded.projectId), .text(time), .integer(position)])
+                attached.append([.text(connectionId), .text(link.flowId), .text(event.recorded.projectId),
+                                 .text(event.recorded.recordedAt.iso8601), .integer(position)])
             case .detachedFromFlow(let link):
+                let time = event.recorded.recordedAt.iso8601
                 try writeAttached()
                 try db.execute(sql: """
                     UPDATE flow_usage SET detached_at = ?, detached_position = ?
@@ -52,6 +53,7 @@ public struct FlowUsageProjection: Projection {
                     """, arguments: [time, position, connectionId, link.flowId])
             case .deleted:
                 // A deleted connection is used by no flow from then on.
+                let time = event.recorded.recordedAt.iso8601
                 try writeAttached()
                 try db.execute(sql: """
                     UPDATE flow_usage SET detached_at = ?, detached_position = ? WHERE connection_id = ? AND detached_position IS NULL

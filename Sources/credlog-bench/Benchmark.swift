@@ -63,6 +63,7 @@ struct Compare: AsyncParsableCommand {
     @Option(help: "Run only these workload groups (appends, concurrent, read; export: row 9 alone), for profiling.") var only: [String] = []
     @Option(help: ArgumentHelp("A PostgreSQL server to also run the appends and the rebuild on (a new database per run).",
                                valueName: "postgres://user@host:port/db")) var postgres: String?
+    @Option(help: "pgbench, for PostgreSQL's own floor under rows 1 and 2 (with --postgres).") var pgbench = "/usr/bin/pgbench"
 
     struct Sizes {
         var appendConnections: Int
@@ -87,7 +88,8 @@ struct Compare: AsyncParsableCommand {
         defer { if work == nil { try? FileManager.default.removeItem(at: directory) } }
         let references = References(rawSQLite: raw, python: python, pythonScript: pythonScript, credlog: credlog)
         var workloads = Workloads(sizes: sizes, directory: directory, references: references,
-                                  postgres: try postgres.map { try BenchPostgres(url: $0) })
+                                  postgres: try postgres.map { try BenchPostgres(url: $0) },
+                                  pgbench: PgbenchFloor(pgbench: pgbench, transactions: quick ? 3_200 : 32_000))
         let chosen = { (group: String) in only.isEmpty || only.contains(group) }
         if chosen("appends") { try await workloads.durableAppends() }
         if chosen("concurrent") { try await workloads.concurrentAppends() }

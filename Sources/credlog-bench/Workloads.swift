@@ -14,12 +14,26 @@ struct Workloads {
 
     /// Where the PostgreSQL columns run, if anywhere.
     let postgres: BenchPostgres?
+    /// PostgreSQL's own floor for appends, measured on the same cluster (with `postgres`).
+    let pgbench: PgbenchFloor?
 
-    init(sizes: Compare.Sizes, directory: URL, references: References, postgres: BenchPostgres?) {
+    init(sizes: Compare.Sizes, directory: URL, references: References, postgres: BenchPostgres?, pgbench: PgbenchFloor?) {
         self.sizes = sizes
         self.directory = directory
         self.references = references
         self.postgres = postgres
+        self.pgbench = postgres == nil ? nil : pgbench
+    }
+
+    /// credlog's PostgreSQL rate for `row` against pgbench with `clients` clients on the same cluster.
+    mutating func addPgbenchRow(_ row: String, credlog: Double, clients: Int) async throws {
+        guard let postgres, let pgbench else { return }
+        let floor = try pgbench.transactionsPerSecond(database: try await postgres.newDatabase(), clients: clients)
+        report.add(.init(workload: "\(row) on PostgreSQL against pgbench, \(clients) client\(clients == 1 ? "" : "s") inserting one row per transaction",
+                         unit: "commands/s", credlog: credlog, raw: floor, python: nil, higherIsBetter: true,
+                         target: ">= 0.5x pgbench", met: credlog >= 0.5 * floor))
+        let note = "1p, 2p: the raw column is pgbench's transactions/s on the same cluster (one row of an append's size per transaction)"
+        if !report.notes.contains(note) { report.notes.append(note) }
     }
 
     func path(_ name: String) -> String {
@@ -92,6 +106,7 @@ struct Workloads {
                          python: python, higherIsBetter: true, target: ">= 1.5x Python",
                          met: credlog >= 1.5 * python,
                          postgres: postgresRates.isEmpty ? nil : Statistics.median(postgresRates)))
+        if !postgresRates.isEmpty { try await addPgbenchRow("1p. durable appends, 1 writer", credlog: Statistics.median(postgresRates), clients: 1) }
         let store = Statistics.median(storeRates)
         report.add(.init(workload: "1b. the log alone: 1 append/txn (no decide, seal, projections)", unit: "appends/s", credlog: store,
                          raw: raw, python: python, higherIsBetter: true, target: "(context)", met: nil))
@@ -120,6 +135,7 @@ struct Workloads {
         report.add(.init(workload: "2. durable appends, 64 concurrent tasks (group commit)", unit: "commands/s", credlog: credlog,
                          raw: rawLimit, python: nil, higherIsBetter: true, target: ">= 1x raw 1-txn/command",
                          met: credlog >= rawLimit, postgres: postgresRates.isEmpty ? nil : Statistics.median(postgresRates)))
+        if !postgresRates.isEmpty { try await addPgbenchRow("2p. durable appends, 64 tasks", credlog: Statistics.median(postgresRates), clients: 64) }
     }
 
     /// 64 tasks living `perTask` connection lives each on a new log at `path`; returns commands/s.

@@ -2,6 +2,7 @@ import CredlogDomain
 import CredlogEvents
 import CredlogProjections
 import CredlogTestSupport
+import Synchronization
 import Testing
 
 @Suite("Projections agree with a rebuild and with a naive fold", .serviceScope)
@@ -137,6 +138,41 @@ struct ProjectionPropertyTests {
         #expect(try await Self.indexes(log, named: expected) == expected)
         #expect(try await log.database.read { try $0.fetchValue(sql: "SELECT COUNT(*) FROM projection_pending_indexes") as Int? } == 0)
         #expect(try await log.projectionTables() == before)
+    }
+
+    /// When a checkpoint moves back under a catch-up (here another process resets the connections
+    /// projection between two batches), the catch-up goes on from the lowest checkpoint: nothing
+    /// is skipped and nothing applied twice. (SQLite only: the reset is written from the progress
+    /// callback, which cannot wait for PostgreSQL's asynchronous pool.)
+    @Test func aCheckpointMovedBackUnderACatchUpIsCaughtUpFromThere() async throws {
+        let log = try await TemporaryLog(backend: .sqlite, durability: .normal)
+        var history = RandomHistory(log: log, seed: 11)
+        try await history.run(40)
+        let before = try await log.projectionTables()
+        let pool = try #require(log.database as? SQLiteDatabase).pool
+        let runner = ProjectionRunner(database: log.database, batchSize: 9)
+        try await log.database.write { db in
+            try db.execute(sql: "UPDATE projection_checkpoints SET version = 0")
+        }
+        #expect(try await runner.prepare().count == BuiltInProjections.all.count)
+        let firstBatches = Counter()
+        try await runner.catchUp { progress in
+            guard progress.applied == 9, firstBatches.increment() == 1 else { return }
+            try? pool.write { db in
+                try db.execute(sql: "UPDATE projection_checkpoints SET position = 0 WHERE name = 'connections'")
+                try db.execute(sql: "DELETE FROM connections")
+            }
+        }
+        #expect(firstBatches.value == 2, "after the reset, the catch-up went back to position 0 and read the first batch again")
+        #expect(try await log.projectionTables() == before)
+        #expect(try await runner.status().allSatisfy { $0.lag == 0 })
+    }
+
+    /// A count shared with a `@Sendable` callback.
+    final class Counter: Sendable {
+        private let count = Mutex(0)
+        var value: Int { count.withLock { $0 } }
+        func increment() -> Int { count.withLock { $0 += 1; return $0 } }
     }
 
     /// Which of `names` exist as indexes, sorted.

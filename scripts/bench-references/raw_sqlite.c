@@ -5,6 +5,8 @@
  *
  *   raw_sqlite append DB COUNT              one row per transaction into credlog's events schema
  *   raw_sqlite rebuild DB                   scan every event, insert one read-model row each (2000 per transaction)
+ *   raw_sqlite rebuild-floor DB NEWDB       SQLite's own cost of credlog's rebuilt read models: their rows copied
+ *                                           from DB by INSERT ... SELECT into NEWDB, then their indexes built
  *   raw_sqlite verify DB CHAINKEYHEX        scan every event, recompute credlog's keyed BLAKE2b chain
  *   raw_sqlite timetravel DB SAMPLES SEED   one stream's events up to a random time (p50/p99)
  *   raw_sqlite list DB PROJECT SAMPLES SEED status filter + trigram name search, page of 50 (p50/p99)
@@ -267,9 +269,72 @@ static int list(const char *path, const char *project, int samples, unsigned see
     return 0;
 }
 
+/* The least a rebuild of credlog's read models can cost on this SQLite: the rows credlog rebuilt in
+ * SOURCE (connections, flow_usage, status_history) copied by INSERT ... SELECT into tables of the same
+ * definition in TARGET (a new file), in one transaction, then every index of those tables built. No
+ * event is read, decoded or folded, and no row crosses the C API: only the writing that any rebuild
+ * producing these tables must do. Prints the log's event count, so that a rate compares with row 3. */
+static const char *floor_tables = "('connections', 'flow_usage', 'status_history')";
+
+static int rebuild_floor(const char *source, const char *target) {
+    sqlite3 *db = open_db(target);
+    char sql[512];
+    sqlite3_stmt *attach;
+    check(sqlite3_prepare_v2(db, "ATTACH ? AS src", -1, &attach, 0), db, "attach");
+    sqlite3_bind_text(attach, 1, source, -1, SQLITE_TRANSIENT);
+    check(sqlite3_step(attach), db, "attach");
+    sqlite3_finalize(attach);
+    sqlite3_stmt *definitions;
+    snprintf(sql, sizeof sql, "SELECT type, name, sql FROM src.sqlite_master WHERE tbl_name IN %s AND sql IS NOT NULL"
+             " ORDER BY type = 'index', name", floor_tables);
+    check(sqlite3_prepare_v2(db, sql, -1, &definitions, 0), db, "definitions");
+    char *indexes[64];
+    char *tables[8];
+    int index_count = 0, table_count = 0;
+    while (sqlite3_step(definitions) == SQLITE_ROW) {
+        const char *type = (const char *)sqlite3_column_text(definitions, 0);
+        const char *name = (const char *)sqlite3_column_text(definitions, 1);
+        const char *definition = (const char *)sqlite3_column_text(definitions, 2);
+        if (strcmp(type, "table") == 0 && table_count < 8) {
+            check(sqlite3_exec(db, definition, 0, 0, 0), db, "create table");
+            tables[table_count++] = strdup(name);
+        } else if (strcmp(type, "index") == 0 && index_count < 64) {
+            indexes[index_count++] = strdup(definition);
+        }
+    }
+    sqlite3_finalize(definitions);
+    if (table_count != 3) {
+        fprintf(stderr, "raw_sqlite: %s has %d of credlog's 3 read-model tables: rebuild them first\n", source, table_count);
+        return 1;
+    }
+    sqlite3_stmt *count;
+    check(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM src.events", -1, &count, 0), db, "count");
+    check(sqlite3_step(count), db, "count");
+    long events = sqlite3_column_int64(count, 0);
+    sqlite3_finalize(count);
+    double start = now();
+    long rows = 0;
+    check(sqlite3_exec(db, "BEGIN", 0, 0, 0), db, "begin");
+    for (int i = 0; i < table_count; i++) {
+        snprintf(sql, sizeof sql, "INSERT INTO main.%s SELECT * FROM src.%s ORDER BY rowid", tables[i], tables[i]);
+        check(sqlite3_exec(db, sql, 0, 0, 0), db, "copy rows");
+        rows += sqlite3_changes(db);
+    }
+    for (int i = 0; i < index_count; i++) check(sqlite3_exec(db, indexes[i], 0, 0, 0), db, "create index");
+    check(sqlite3_exec(db, "COMMIT", 0, 0, 0), db, "commit");
+    double seconds = now() - start;
+    printf("{\"workload\":\"rebuild-floor\",\"events\":%ld,\"rows\":%ld,\"indexes\":%d,\"seconds\":%.6f}\n",
+           events, rows, index_count, seconds);
+    for (int i = 0; i < table_count; i++) free(tables[i]);
+    for (int i = 0; i < index_count; i++) free(indexes[i]);
+    sqlite3_close(db);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc >= 4 && strcmp(argv[1], "append") == 0) return append(argv[2], atol(argv[3]));
     if (argc >= 3 && strcmp(argv[1], "rebuild") == 0) return rebuild(argv[2]);
+    if (argc >= 4 && strcmp(argv[1], "rebuild-floor") == 0) return rebuild_floor(argv[2], argv[3]);
     if (argc >= 4 && strcmp(argv[1], "verify") == 0) return verify(argv[2], argv[3]);
     if (argc >= 5 && strcmp(argv[1], "timetravel") == 0) return timetravel(argv[2], atoi(argv[3]), (unsigned)atoi(argv[4]));
     if (argc >= 6 && strcmp(argv[1], "list") == 0) return list(argv[2], argv[3], atoi(argv[4]), (unsigned)atoi(argv[5]));

@@ -24,7 +24,7 @@ struct ProjectionsGroup: AsyncParsableCommand {
             abstract: "Rebuild projections from zero, reading the log in batches (a progress bar on a terminal).")
         @Argument(help: "A projection name (default: all): \(BuiltInProjections.all.map(\.name).joined(separator: ", ")).")
         var name: String?
-        @Option(help: "Events per transaction.") var batchSize: Int = 2_000
+        @Option(help: "Events per transaction.") var batchSize: Int = 8_192
         @OptionGroup var options: GlobalOptions
 
         func validate() throws {
