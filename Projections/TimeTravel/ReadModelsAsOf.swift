@@ -124,16 +124,29 @@ public struct ReadModelsAsOf: Sendable {
     /// the work); memory holds `readsAhead + 1` batches of events at a time.
     public static func fold(_ database: any SQLDatabase, upTo time: Timestamp, keeping contents: Contents = [.flowUses, .statusHistory],
                             batchSize: Int = 512, readsAhead: Int = 2) async throws -> ReadModelsAsOf {
+        @Sendable func batch(_ positions: ClosedRange<Int64>) async throws -> [ProjectedEvent] {
+            try await database.read { db in
+                try db.fetchEvents(sql: "SELECT \(RecordedEvent.columns) FROM events WHERE position BETWEEN ? AND ? ORDER BY position",
+                                   arguments: [positions.lowerBound, positions.upperBound]).map(ProjectedEvent.init)
+            }
+        }
         let head: Int64 = try await database.read { try $0.fetchValue(sql: "SELECT COALESCE(MAX(position), 0) FROM events") ?? 0 }
+        let size = Int64(max(1, batchSize))
         var models = ReadModelsAsOf(keeping: contents)
-        var batches = EventBatches(database, from: 1, to: head, batchSize: batchSize, readsAhead: readsAhead)
-        defer { batches.cancel() }
-        while let batch = try await batches.nextBatch() {
-            for event in batch {
+        var reads: [Task<[ProjectedEvent], any Error>] = []
+        defer { for read in reads { read.cancel() } }
+        var next: Int64 = 1
+        while true {
+            while reads.count <= max(0, readsAhead), next <= head {
+                let positions = next...min(head, next + (size - 1))
+                reads.append(Task { try await batch(positions) })
+                next = positions.upperBound + 1
+            }
+            guard !reads.isEmpty else { return models }
+            for event in try await reads.removeFirst().value {
                 guard event.recorded.recordedAt <= time else { return models }
                 models.apply(event)
             }
         }
-        return models
     }
 }

@@ -14,7 +14,7 @@ struct Workloads {
 
     /// Where the PostgreSQL columns run, if anywhere.
     let postgres: BenchPostgres?
-    /// PostgreSQL's own floor for appends, measured on the same cluster (with `postgres`).
+    /// PostgreSQL's own floor for appends, measured on `postgres`'s cluster (when there is one).
     let pgbench: PgbenchFloor?
 
     init(sizes: Compare.Sizes, directory: URL, references: References, postgres: BenchPostgres?, pgbench: PgbenchFloor?) {
@@ -22,7 +22,7 @@ struct Workloads {
         self.directory = directory
         self.references = references
         self.postgres = postgres
-        self.pgbench = postgres == nil ? nil : pgbench
+        self.pgbench = pgbench
     }
 
     /// credlog's PostgreSQL rate for `row` against pgbench with `clients` clients on the same cluster.
